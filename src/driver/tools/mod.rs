@@ -1,0 +1,4 @@
+//! The `hotpatch` toolbox subcommands: argument structs (clap) and their `run` functions.
+//!
+//! Each subcommand parses its own arguments, calls the library and prints; the binary in
+//! `src/bin/hotpatch.rs` only dispatches.

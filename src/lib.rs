@@ -1,0 +1,24 @@
+//! hotpatch-cl: Windows Secure Hot-Patching for clang 15 and later.
+//!
+//! The crate is layered so that each module has one job:
+//!
+//! | module | job |
+//! |---|---|
+//! | [`hotlist`] | the set of functions to hot-patch, built from `-file`/`-list` flags |
+//! | [`ir`] | LLVM IR text: mark functions, redirect globals through `__ref_*` |
+//! | [`coff`] | COFF objects: read sections and symbols, grow one `.debug$S` in place |
+//! | [`codeview`] | CodeView records: `.debug$S` framing, `S_HOTPATCHFUNC` encoding |
+//! | [`pdb`] | PDB fix-up after `lld-link` |
+//! | [`driver`] | command lines, the compile pipeline, and the only place that spawns processes |
+//! | [`fsutil`] | atomic writes, so a failure never leaves a half-written output |
+//!
+//! The two binaries in `src/bin/` are thin front doors onto this library.
+#![forbid(unsafe_code)]
+
+pub mod codeview;
+pub mod coff;
+pub mod driver;
+pub mod fsutil;
+pub mod hotlist;
+pub mod ir;
+pub mod pdb;
