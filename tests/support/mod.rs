@@ -1,0 +1,61 @@
+//! Shared helpers for the integration tests: finding the real LLVM tools and running them.
+//!
+//! Tests that need a tool never pass silently when it is missing: they fail with the
+//! Debian package to install (`scripts/setup.sh` installs them all).
+#![allow(dead_code, clippy::disallowed_methods)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The Debian package that provides `tool`, for error messages.
+fn package_of(tool: &str) -> &'static str {
+    match tool {
+        t if t.starts_with("clang") && t.ends_with("19") => "clang-19",
+        t if t.starts_with("clang") => "clang-22",
+        t if t.starts_with("lld") => "lld-22",
+        t if t == "wine" => "wine",
+        _ => "llvm-22",
+    }
+}
+
+/// Absolute path of `tool` on PATH; panics with an install hint when it is missing.
+pub fn tool(tool: &str) -> PathBuf {
+    which::which(tool).unwrap_or_else(|_| {
+        panic!(
+            "{tool} is not installed: run scripts/setup.sh (apt-get install {})",
+            package_of(tool)
+        )
+    })
+}
+
+/// Runs `program args…` in `dir`, panics with its stderr unless it exits 0, returns stdout.
+pub fn run_ok(dir: &Path, program: &str, args: &[&str]) -> String {
+    let out = run(dir, program, args);
+    assert!(
+        out.status.success(),
+        "{program} {args:?} failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs `program args…` in `dir` and returns its whole output, whatever the exit status.
+pub fn run(dir: &Path, program: &str, args: &[&str]) -> Output {
+    let exe = if program.contains('/') { PathBuf::from(program) } else { tool(program) };
+    Command::new(exe)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"))
+}
+
+/// Path of one of this crate's binaries (`hotpatch`, `hotpatch-cl`), built by cargo for tests.
+pub fn our_bin(name: &str) -> PathBuf {
+    match name {
+        "hotpatch" => PathBuf::from(env!("CARGO_BIN_EXE_hotpatch")),
+        "hotpatch-cl" => PathBuf::from(env!("CARGO_BIN_EXE_hotpatch-cl")),
+        other => panic!("no binary {other}"),
+    }
+}
