@@ -581,3 +581,92 @@ pub fn dump(pdb_path: &Path) -> Result<PdbDump, Error> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A module symbol substream: signature, S_OBJNAME-like filler, a blank S_SKIP of 16 bytes.
+    #[rustfmt::skip]
+    fn module_stream() -> Vec<u8> {
+        vec![
+            4, 0, 0, 0,                         // CV_SIGNATURE_C13
+            0x0a, 0x00, 0x01, 0x11,             // length 10, S_OBJNAME
+            0, 0, 0, 0, b'a', b'.', b'o', 0,    // signature, name "a.o"
+            0x0e, 0x00, 0x07, 0x00,             // length 14, S_SKIP
+            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // zeroed payload
+        ]
+    }
+
+    #[test]
+    fn module_records_find_the_blank_skip_and_reject_bad_sizes() {
+        let s = module_stream();
+        let recs = module_records(&s, s.len() as u32).unwrap();
+        assert_eq!(
+            recs.iter()
+                .map(|r| (r.kind, r.range.clone()))
+                .collect::<Vec<_>>(),
+            vec![(0x1101, 4..16), (records::S_SKIP, 16..32)]
+        );
+        assert!(module_records(&s, s.len() as u32 + 4).is_err());
+        assert_eq!(module_records(&s, 30).unwrap_err().offset, 16);
+        assert!(module_records(&s, 0).unwrap().is_empty());
+    }
+
+    #[rustfmt::skip]
+    fn id_stream() -> Vec<u8> {
+        let mut v = vec![
+            0x0b, 0xca, 0x31, 0x01, // version V80
+            56, 0, 0, 0,            // header size
+            0x00, 0x10, 0, 0,       // first index 0x1000
+            0x02, 0x10, 0, 0,       // end index 0x1002
+            28, 0, 0, 0,            // record bytes
+        ];
+        v.resize(56, 0);
+        v.extend_from_slice(&[
+            0x0a, 0x00, 0x05, 0x16, 0, 0, 0, 0, b'n', b's', 0, 0xf1, // LF_STRING_ID "ns"
+            0x0e, 0x00, 0x01, 0x16, 0x00, 0x10, 0, 0, 0x74, 0, 0, 0, b'f', 0, 0xf2, 0xf1, // LF_FUNC_ID ns::f
+        ]);
+        v
+    }
+
+    #[test]
+    fn id_stream_describes_scoped_function_ids() {
+        let ids = IdStream::parse(id_stream()).unwrap();
+        assert_eq!(ids.describe(0x1001).as_deref(), Some("ns::f"));
+        assert_eq!(
+            ids.describe(0x1000),
+            None,
+            "an LF_STRING_ID is not a function"
+        );
+        assert_eq!(ids.describe(0x0fff), None);
+        let mut short = id_stream();
+        short.truncate(70);
+        assert!(IdStream::parse(short).is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// Any bytes: a result or an error with an offset, never a panic.
+        #[test]
+        fn parsers_survive_corruption(
+            which in 0usize..3,
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..8),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut data = match which { 0 => module_stream(), 1 => id_stream(), _ => vec![0; 64] };
+            for (i, b) in &edits {
+                let at = i.index(data.len());
+                data[at] = *b;
+            }
+            data.truncate(cut.index(data.len() + 1));
+            let _ = module_records(&data, data.len() as u32).map(|recs| recs.iter().map(|r| r.payload(&data).len()).sum::<usize>());
+            if let Ok(ids) = IdStream::parse(data.clone()) {
+                for i in 0x0ff0..0x1010 { let _ = ids.describe(i); }
+            }
+            let _ = objects::ObjectDebug::parse(&data);
+        }
+    }
+}
