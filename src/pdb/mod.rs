@@ -28,7 +28,7 @@ pub mod records;
 use objects::{ObjHotpatch, ObjectDebug, ObjectFinder};
 use records::{Malformed, Record, TypeTable};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Errors of the PDB fix-up; each names the file it is about.
@@ -135,8 +135,9 @@ impl Module {
     }
 }
 
-/// Validates the symbol substream of a module stream and walks its records (offsets are
-/// from the start of the stream, as in `S_*PROC32` parent/end fields).
+/// Validates the symbol substream of a module stream and returns its `S_SKIP`,
+/// `S_HOTPATCHFUNC` and procedure records (offsets are from the start of the stream, as in
+/// `S_*PROC32` parent/end fields).
 pub fn module_records(stream: &[u8], sym_byte_size: u32) -> Result<Vec<Record>, Malformed> {
     let end = usize::try_from(sym_byte_size).unwrap_or(usize::MAX);
     if end == 0 {
@@ -154,7 +155,17 @@ pub fn module_records(stream: &[u8], sym_byte_size: u32) -> Result<Vec<Record>, 
             what: "symbol substream lacks the C13 signature",
         });
     }
-    records::walk_records(syms, 4, true)
+    // Only the kinds the fix-up looks at are kept; every record is still bounds-checked.
+    let mut out = Vec::new();
+    records::for_each_record(syms, 4, true, |r| {
+        if r.kind == records::S_SKIP
+            || r.kind == records::S_HOTPATCHFUNC
+            || records::is_proc(r.kind)
+        {
+            out.push(r);
+        }
+    })?;
+    Ok(out)
 }
 
 /// The IPI stream: its bytes and record index.
@@ -166,7 +177,8 @@ pub struct IdStream {
 
 impl IdStream {
     /// Validates the TPI-format header of the ID stream and indexes its records.
-    pub fn parse(data: Vec<u8>) -> Result<Self, Malformed> {
+    /// `wanted`: the names to index for [`IdStream::translate`] (`None`: none).
+    pub fn parse(data: Vec<u8>, wanted: Option<&HashSet<Vec<u8>>>) -> Result<Self, Malformed> {
         let field = |at: usize| {
             records::u32_at(&data, at)
                 .and_then(|v| usize::try_from(v).ok())
@@ -199,7 +211,9 @@ impl IdStream {
         for (i, r) in table.records.iter().enumerate() {
             if let Some(f) = records::parse_func_id(r.kind, r.payload(&data)) {
                 let index = records::FIRST_INDEX + u32::try_from(i).unwrap_or(0);
-                by_name.entry(f.name.to_vec()).or_default().push(index);
+                if wanted.is_some_and(|w| w.contains(f.name)) {
+                    by_name.entry(f.name.to_vec()).or_default().push(index);
+                }
             }
         }
         Ok(Self {
@@ -327,7 +341,14 @@ impl PdbView {
                 continue;
             };
             let name = info.module_name().to_vec();
-            let data = pdb.read_stream_to_vec(stream).map_err(read_err)?;
+            // Only the symbol substream: line data and global refs are never touched, and
+            // reading them would double the I/O of a fix-up.
+            let want = u64::from(info.sym_size()).min(pdb.stream_len(stream));
+            let mut data = vec![0u8; usize::try_from(want).unwrap_or(0)];
+            let mut reader = pdb.get_stream_reader(stream).map_err(read_err)?;
+            std::io::Read::read_exact(&mut reader, &mut data).map_err(|e| {
+                read_err(anyhow::Error::from(e).context(format!("stream {stream}")))
+            })?;
             let records = module_records(&data, info.sym_size()).map_err(|m| Error::Corrupt {
                 path: path.to_path_buf(),
                 stream: format!(
@@ -362,7 +383,7 @@ impl PdbView {
         })
     }
 
-    fn ids(&self) -> Result<IdStream, Error> {
+    fn ids(&self, wanted: &HashSet<Vec<u8>>) -> Result<IdStream, Error> {
         const IPI_STREAM: u32 = 4;
         let corrupt = |problem: String| Error::Corrupt {
             path: self.path.clone(),
@@ -376,7 +397,7 @@ impl PdbView {
                 path: self.path.clone(),
                 message: format!("{e:#}"),
             })?;
-        IdStream::parse(data).map_err(|m| corrupt(m.to_string()))
+        IdStream::parse(data, Some(wanted)).map_err(|m| corrupt(m.to_string()))
     }
 }
 
@@ -398,8 +419,8 @@ pub fn fixup(pdb_path: &Path, objects: &[PathBuf]) -> Result<FixupReport, Error>
     let mut report = FixupReport::default();
     let base_dir = pdb_path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut finder = ObjectFinder::new(objects, &base_dir);
-    let mut ids: Option<IdStream> = None;
     let mut patches = Vec::new();
+    let mut jobs = Vec::new();
 
     for module in &view.modules {
         let blanks = module
@@ -441,10 +462,20 @@ pub fn fixup(pdb_path: &Path, objects: &[PathBuf]) -> Result<FixupReport, Error>
             ));
             continue;
         };
-        if ids.is_none() {
-            ids = Some(view.ids()?);
-        }
-        let Some(ids) = ids.as_ref() else { continue };
+        jobs.push((module, obj, slots));
+    }
+    if jobs.is_empty() {
+        return Ok(report);
+    }
+    // Only the names being restored are indexed: the ID stream of a big program is mostly
+    // other functions' IDs and build strings.
+    let wanted: HashSet<Vec<u8>> = jobs
+        .iter()
+        .flat_map(|(_, obj, _)| obj.hotpatch.iter().filter_map(|h| obj.func_id(h.func_id)))
+        .map(|f| f.name.to_vec())
+        .collect();
+    let ids = view.ids(&wanted)?;
+    for (module, obj, slots) in jobs {
         let procs = module.procs();
         for (h, r) in obj.hotpatch.iter().zip(slots) {
             if !module.is_blank_skip(r) {
@@ -481,8 +512,8 @@ pub fn fixup(pdb_path: &Path, objects: &[PathBuf]) -> Result<FixupReport, Error>
             }
         }
     }
-    drop(view);
     if !patches.is_empty() {
+        drop(view); // the read-only handle closes before the file is opened for writing
         write_patches(pdb_path, &patches)?;
         report.written = true;
     }
@@ -560,7 +591,7 @@ pub fn dump(pdb_path: &Path) -> Result<PdbDump, Error> {
                 continue;
             };
             if ids.is_none() {
-                ids = Some(view.ids()?);
+                ids = Some(view.ids(&HashSet::new())?);
             }
             entries.push(HotpatchEntry {
                 func_id,
@@ -607,7 +638,8 @@ mod tests {
             recs.iter()
                 .map(|r| (r.kind, r.range.clone()))
                 .collect::<Vec<_>>(),
-            vec![(0x1101, 4..16), (records::S_SKIP, 16..32)]
+            vec![(records::S_SKIP, 16..32)],
+            "the S_OBJNAME is walked over, not kept"
         );
         assert!(module_records(&s, s.len() as u32 + 4).is_err());
         assert_eq!(module_records(&s, 30).unwrap_err().offset, 16);
@@ -633,7 +665,7 @@ mod tests {
 
     #[test]
     fn id_stream_describes_scoped_function_ids() {
-        let ids = IdStream::parse(id_stream()).unwrap();
+        let ids = IdStream::parse(id_stream(), None).unwrap();
         assert_eq!(ids.describe(0x1001).as_deref(), Some("ns::f"));
         assert_eq!(
             ids.describe(0x1000),
@@ -643,7 +675,7 @@ mod tests {
         assert_eq!(ids.describe(0x0fff), None);
         let mut short = id_stream();
         short.truncate(70);
-        assert!(IdStream::parse(short).is_err());
+        assert!(IdStream::parse(short, None).is_err());
     }
 
     proptest! {
@@ -663,7 +695,7 @@ mod tests {
             }
             data.truncate(cut.index(data.len() + 1));
             let _ = module_records(&data, data.len() as u32).map(|recs| recs.iter().map(|r| r.payload(&data).len()).sum::<usize>());
-            if let Ok(ids) = IdStream::parse(data.clone()) {
+            if let Ok(ids) = IdStream::parse(data.clone(), None) {
                 for i in 0x0ff0..0x1010 { let _ = ids.describe(i); }
             }
             let _ = objects::ObjectDebug::parse(&data);

@@ -80,15 +80,12 @@ impl ObjectDebug {
             }
             for sub in records::symbol_subsections(data).map_err(at)? {
                 let body = data.get(sub.clone()).unwrap_or(&[]);
-                let recs = records::walk_records(body, 0, false).map_err(|m| {
+                records::for_each_record(body, 0, false, |r| out.note(body, &r)).map_err(|m| {
                     at(Malformed {
                         offset: m.offset + sub.start,
                         what: m.what,
                     })
                 })?;
-                for r in &recs {
-                    out.note(body, r);
-                }
             }
         }
         Ok(out)

@@ -86,6 +86,18 @@ impl Record {
 /// records in a PDB module stream are aligned; type records are padded to 4 too).
 pub fn walk_records(data: &[u8], start: usize, align4: bool) -> Result<Vec<Record>, Malformed> {
     let mut out = Vec::new();
+    for_each_record(data, start, align4, |r| out.push(r))?;
+    Ok(out)
+}
+
+/// [`walk_records`] without collecting: `visit` sees each record once its bounds are checked
+/// (records before a malformed one are visited; the error still reports it).
+pub fn for_each_record(
+    data: &[u8],
+    start: usize,
+    align4: bool,
+    mut visit: impl FnMut(Record),
+) -> Result<(), Malformed> {
     let mut at = start;
     while at < data.len() {
         let Some(len) = u16_at(data, at) else {
@@ -120,13 +132,13 @@ pub fn walk_records(data: &[u8], start: usize, align4: bool) -> Result<Vec<Recor
                 what: "record size is not a multiple of 4",
             });
         }
-        out.push(Record {
+        visit(Record {
             kind,
             range: at..end,
         });
         at = end;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The `DEBUG_S_SYMBOLS` subsections of one `.debug$S` section: the ranges of their contents.
