@@ -11,11 +11,16 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Mark functions and redirect their global accesses in LLVM IR text.
+    Rewrite(hotpatch_cl::driver::tools::rewrite::Args),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result: anyhow::Result<ExitCode> = match cli.command {};
+    let result: anyhow::Result<ExitCode> = match cli.command {
+        Command::Rewrite(args) => hotpatch_cl::driver::tools::rewrite::run(args),
+    };
     match result {
         Ok(code) => code,
         Err(e) => {
