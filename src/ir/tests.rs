@@ -310,3 +310,49 @@ fn malformed_ir_reports_line_and_column() {
         assert!(err.to_string().starts_with(want), "{src:?}: {err}");
     }
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn list() -> HotList {
+        ["f", "?f@S@@QEAAXXZ", "g"].into_iter().collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, max_shrink_iters: 200, ..ProptestConfig::default() })]
+
+        #[test]
+        fn on_random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = rewrite(&bytes, &list(), &Options::default());
+            let _ = rewrite(&bytes, &list(), &Options { mark_only: true });
+        }
+
+        #[test]
+        fn on_mutated_valid_ir(
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..6, any::<u8>()), 1..6),
+        ) {
+            let mut v = RULES.as_bytes().to_vec();
+            let alphabet = b"@%!#\"(){}[]<>,=:*\\\n c0-;x";
+            for (at, op, b) in edits {
+                let i = at.index(v.len() + 1);
+                let c = alphabet[b as usize % alphabet.len()];
+                match op {
+                    0 => v.insert(i, c),
+                    1 if i < v.len() => { v.remove(i); }
+                    2 if i < v.len() => v[i] = c,
+                    3 => v.truncate(i),
+                    4 if i < v.len() => { let tail = v[i..].to_vec(); v.extend_from_slice(&tail[..tail.len().min(40)]); }
+                    _ => v.insert(i, b),
+                }
+            }
+            for mark_only in [false, true] {
+                if let Ok(r) = rewrite(&v, &list(), &Options { mark_only }) {
+                    // Whatever it accepts, it rewrites stably.
+                    let again = rewrite(&r.text, &list(), &Options { mark_only });
+                    prop_assert!(again.is_ok(), "output not re-readable: {:?}", again.err());
+                }
+            }
+        }
+    }
+}
