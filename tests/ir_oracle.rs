@@ -37,9 +37,14 @@ fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
 }
 
 fn read_obj(dir: &Path, obj: &str) -> Obj {
-    let text = support::run_ok(dir, "llvm-readobj-22", &["--sections", "--symbols", "--relocations", obj]);
+    let text = support::run_ok(
+        dir,
+        "llvm-readobj-22",
+        &["--sections", "--symbols", "--relocations", obj],
+    );
     let mut o = Obj::default();
-    let (mut cur_sec, mut cur_sym, mut in_relocs): (Option<u32>, Option<String>, Option<u32>) = (None, None, None);
+    let (mut cur_sec, mut cur_sym, mut in_relocs): (Option<u32>, Option<String>, Option<u32>) =
+        (None, None, None);
     let mut sec_name = String::new();
     for line in text.lines() {
         let t = line.trim();
@@ -68,13 +73,19 @@ fn read_obj(dir: &Path, obj: &str) -> Obj {
         }
         if let (Some(sym), Some(s)) = (cur_sym.as_ref(), field(line, "Section:")) {
             // `Section: .text$mn (5)`
-            if let Some(num) = s.rsplit_once('(').and_then(|(_, n)| n.trim_end_matches(')').parse().ok()) {
+            if let Some(num) = s
+                .rsplit_once('(')
+                .and_then(|(_, n)| n.trim_end_matches(')').parse().ok())
+            {
                 o.sym_section.entry(sym.clone()).or_insert(num);
             }
         }
         if t.starts_with("Section (") && t.ends_with('{') {
             cur_sym = None;
-            in_relocs = t["Section (".len()..].split(')').next().and_then(|n| n.parse().ok());
+            in_relocs = t["Section (".len()..]
+                .split(')')
+                .next()
+                .and_then(|n| n.parse().ok());
         } else if let Some(sec) = in_relocs {
             if t == "}" {
                 in_relocs = None;
@@ -102,7 +113,13 @@ fn check(source: &str, clang: u32, target: &str) {
     let d = dir.path();
     let cl = format!("clang-cl-{clang}");
     let mut args = vec![
-        "/c", "/O2", "/Z7", "/Gy", "/EHsc", "/clang:-S", "/clang:-emit-llvm",
+        "/c",
+        "/O2",
+        "/Z7",
+        "/Gy",
+        "/EHsc",
+        "/clang:-S",
+        "/clang:-emit-llvm",
     ];
     let tflag = format!("--target={target}");
     args.push(&tflag);
@@ -131,13 +148,26 @@ fn check(source: &str, clang: u32, target: &str) {
         .map(|g| String::from_utf8_lossy(&g.name.bytes).into_owned())
         .collect();
 
-    let out = ir::rewrite(&input, &list, &ir::Options::default()).unwrap_or_else(|e| panic!("{source}: {e}"));
-    assert!(!out.report.redirected.is_empty(), "{source}: nothing redirected");
+    let out = ir::rewrite(&input, &list, &ir::Options::default())
+        .unwrap_or_else(|e| panic!("{source}: {e}"));
+    assert!(
+        !out.report.redirected.is_empty(),
+        "{source}: nothing redirected"
+    );
     std::fs::write(d.join("ours.ll"), &out.text).unwrap();
 
     // 3. The producing clang accepts our output.
     let cc = format!("clang-{clang}");
-    let base = [tflag.as_str(), "-c", "-O2", "-ffunction-sections", "-Xclang", "-disable-llvm-optzns", "-x", "ir"];
+    let base = [
+        tflag.as_str(),
+        "-c",
+        "-O2",
+        "-ffunction-sections",
+        "-Xclang",
+        "-disable-llvm-optzns",
+        "-x",
+        "ir",
+    ];
     let mut a: Vec<&str> = base.to_vec();
     a.extend(["ours.ll", "-o", "ours-same.obj"]);
     support::run_ok(d, &cc, &a);
@@ -148,13 +178,23 @@ fn check(source: &str, clang: u32, target: &str) {
     support::run_ok(d, "clang-22", &a);
     let mut a: Vec<&str> = base.to_vec();
     let ll_s = ll.to_str().unwrap();
-    a.extend(["-mllvm", "-ms-secure-hotpatch-functions-file=fns.txt", ll_s, "-o", "native.obj"]);
+    a.extend([
+        "-mllvm",
+        "-ms-secure-hotpatch-functions-file=fns.txt",
+        ll_s,
+        "-o",
+        "native.obj",
+    ]);
     support::run_ok(d, "clang-22", &a);
     let ours = read_obj(d, "ours.obj");
     let native = read_obj(d, "native.obj");
 
     // The TLS names that native rewrites through `llvm.threadlocal.address` and we keep.
-    let tls_ref = |s: &str| thread_locals.iter().any(|t| s.ends_with(&format!("__ref_{t}")));
+    let tls_ref = |s: &str| {
+        thread_locals
+            .iter()
+            .any(|t| s.ends_with(&format!("__ref_{t}")))
+    };
     let tls_related = |s: &str| {
         tls_ref(s)
             || thread_locals.iter().any(|t| s == t || s == format!("_{t}"))
@@ -183,16 +223,35 @@ fn check(source: &str, clang: u32, target: &str) {
             failures.push(format!("{name}:\n  ours:   {a:?}\n  native: {b:?}"));
         }
     }
-    assert!(compared >= 5, "{source}: only {compared} functions found in both objects");
+    assert!(
+        compared >= 5,
+        "{source}: only {compared} functions found in both objects"
+    );
 
     let refs = |o: &Obj| -> BTreeSet<String> {
-        o.symbols.iter().filter(|s| is_ref(s) && !tls_ref(s)).cloned().collect()
+        o.symbols
+            .iter()
+            .filter(|s| is_ref(s) && !tls_ref(s))
+            .cloned()
+            .collect()
     };
     if refs(&ours) != refs(&native) {
-        failures.push(format!("__ref_ symbols:\n  ours:   {:?}\n  native: {:?}", refs(&ours), refs(&native)));
+        failures.push(format!(
+            "__ref_ symbols:\n  ours:   {:?}\n  native: {:?}",
+            refs(&ours),
+            refs(&native)
+        ));
     }
-    if thread_locals.iter().any(|t| out.text.windows(t.len() + 40).any(|w| w.starts_with(b"@llvm.threadlocal.address") && w.windows(t.len()).any(|x| x == t.as_bytes()))) {
-        assert!(native.symbols.iter().any(|s| tls_ref(s)), "clang 22 no longer redirects thread-locals: revisit the TLS rule");
+    if thread_locals.iter().any(|t| {
+        out.text.windows(t.len() + 40).any(|w| {
+            w.starts_with(b"@llvm.threadlocal.address")
+                && w.windows(t.len()).any(|x| x == t.as_bytes())
+        })
+    }) {
+        assert!(
+            native.symbols.iter().any(|s| tls_ref(s)),
+            "clang 22 no longer redirects thread-locals: revisit the TLS rule"
+        );
     }
     // Every `__ref_` pointer (its weak default) sits in a read-only `.rdata`.
     let mut defaults = 0;
@@ -207,7 +266,11 @@ fn check(source: &str, clang: u32, target: &str) {
     }
     let all_refs = ours.symbols.iter().filter(|s| is_ref(s)).count();
     assert_eq!(defaults, all_refs, "one weak default per __ref_");
-    assert!(failures.is_empty(), "{source} clang {clang} {target}:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{source} clang {clang} {target}:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -237,7 +237,11 @@ impl<'a> Lexer<'a> {
                     while self.byte(i).is_some_and(|b| is_ident(b) || b == b'\\') {
                         i += 1;
                     }
-                    let kind = if i > start + 1 { Tok::Meta } else { Tok::Punct(b'!') };
+                    let kind = if i > start + 1 {
+                        Tok::Meta
+                    } else {
+                        Tok::Punct(b'!')
+                    };
                     return Ok(self.tok(kind, start, i));
                 }
                 b'#' => {
@@ -249,7 +253,11 @@ impl<'a> Lexer<'a> {
                     if i == start + 1 {
                         return Err(self.err(start, "expected a number or a name after '#'"));
                     }
-                    let kind = if digits { Tok::AttrRef } else { Tok::DebugRecord };
+                    let kind = if digits {
+                        Tok::AttrRef
+                    } else {
+                        Tok::DebugRecord
+                    };
                     return Ok(self.tok(kind, start, i));
                 }
                 b'"' => {
@@ -264,15 +272,15 @@ impl<'a> Lexer<'a> {
                 | b'|' | b'^' => return Ok(self.tok(Tok::Punct(c), start, start + 1)),
                 b'*' => return Err(self.err(start, TYPED_POINTERS)),
                 b'0'..=b'9' | b'-' | b'+' => {
-                    if !c.is_ascii_digit() && !self.byte(start + 1).is_some_and(|b| b.is_ascii_digit())
+                    if !c.is_ascii_digit()
+                        && !self.byte(start + 1).is_some_and(|b| b.is_ascii_digit())
                     {
                         return Err(self.err(start, "unexpected character"));
                     }
                     let mut i = start + 1;
-                    while self
-                        .byte(i)
-                        .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'-' | b'_'))
-                    {
+                    while self.byte(i).is_some_and(|b| {
+                        b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'-' | b'_')
+                    }) {
                         i += 1;
                     }
                     return Ok(self.tok(Tok::Num, start, i));
@@ -351,18 +359,39 @@ mod tests {
         let mut v = Vec::new();
         lex_all(s.as_bytes(), 0, s.len(), true, &mut v).unwrap();
         v.iter()
-            .map(|t| (t.kind, String::from_utf8_lossy(t.text(s.as_bytes())).into_owned()))
+            .map(|t| {
+                (
+                    t.kind,
+                    String::from_utf8_lossy(t.text(s.as_bytes())).into_owned(),
+                )
+            })
             .collect()
     }
 
     #[test]
     fn sigils_strings_comments_and_numbers() {
-        let k = kinds("@\"a\\22b\" = global i32 -1, align 4 ; c\n#0 #dbg_value !12 c\"x\\00\" 0x1p3");
+        let k =
+            kinds("@\"a\\22b\" = global i32 -1, align 4 ; c\n#0 #dbg_value !12 c\"x\\00\" 0x1p3");
         let got: Vec<_> = k.iter().map(|(k, _)| *k).collect();
         use Tok::*;
         assert_eq!(
             got,
-            [Global, Punct(b'='), Word, Word, Num, Punct(b','), Word, Num, Newline, AttrRef, DebugRecord, Meta, CStr, Num]
+            [
+                Global,
+                Punct(b'='),
+                Word,
+                Word,
+                Num,
+                Punct(b','),
+                Word,
+                Num,
+                Newline,
+                AttrRef,
+                DebugRecord,
+                Meta,
+                CStr,
+                Num
+            ]
         );
     }
 

@@ -67,7 +67,11 @@ pub struct Rewritten {
 pub enum Error {
     /// Malformed or unsupported IR at a position (1-based line and byte column).
     #[error("{line}:{col}: {message}")]
-    Syntax { line: usize, col: usize, message: String },
+    Syntax {
+        line: usize,
+        col: usize,
+        message: String,
+    },
 }
 
 impl Error {
@@ -75,7 +79,12 @@ impl Error {
     pub fn at(src: &[u8], offset: usize, message: &str) -> Error {
         let before = src.get(..offset).unwrap_or(src);
         let line = memchr::memchr_iter(b'\n', before).count() + 1;
-        let col = offset - before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+        let col = offset
+            - before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
         Error::Syntax {
             line,
             col,
@@ -117,7 +126,8 @@ impl Plan {
 pub fn rewrite(input: &[u8], functions: &HotList, options: &Options) -> Result<Rewritten, Error> {
     let plan = plan(input, functions, options)?;
     let mut text = Vec::with_capacity(plan.output_len(input));
-    plan.write_to(input, &mut text).expect("writing to a Vec cannot fail");
+    plan.write_to(input, &mut text)
+        .expect("writing to a Vec cannot fail");
     Ok(Rewritten {
         text,
         report: plan.report,
@@ -165,7 +175,11 @@ pub fn plan(input: &[u8], functions: &HotList, options: &Options) -> Result<Plan
         plan.report.warnings.extend(fe.warnings);
         // The mark must not reach an LLVM 21+ code generator with the rewrite done.
         if let Some((s, e)) = f.inline_mark {
-            let s = if input.get(s.wrapping_sub(1)) == Some(&b' ') { s - 1 } else { s };
+            let s = if input.get(s.wrapping_sub(1)) == Some(&b' ') {
+                s - 1
+            } else {
+                s
+            };
             plan.edits.push((s, e, Vec::new()));
         }
         for &(n, s, e) in &f.attr_refs {
@@ -194,7 +208,11 @@ pub fn plan(input: &[u8], functions: &HotList, options: &Options) -> Result<Plan
             match copy {
                 Some(num) => plan.edits.push((s, e, format!("#{num}").into_bytes())),
                 None => {
-                    let s = if input.get(s.wrapping_sub(1)) == Some(&b' ') { s - 1 } else { s };
+                    let s = if input.get(s.wrapping_sub(1)) == Some(&b' ') {
+                        s - 1
+                    } else {
+                        s
+                    };
                     plan.edits.push((s, e, Vec::new()));
                 }
             }
@@ -203,7 +221,10 @@ pub fn plan(input: &[u8], functions: &HotList, options: &Options) -> Result<Plan
     }
 
     if !table.new_globals.is_empty() {
-        let at = m.after_last_global.or(m.first_function).unwrap_or(input.len());
+        let at = m
+            .after_last_global
+            .or(m.first_function)
+            .unwrap_or(input.len());
         let mut text = table.new_globals;
         if at == input.len() && !input.is_empty() && !input.ends_with(b"\n") {
             text.insert(0, b'\n');

@@ -90,7 +90,9 @@ pub struct Module<'a> {
 impl<'a> Module<'a> {
     /// The global variable called `name`, if the module has one.
     pub fn global(&self, name: &Name) -> Option<&GlobalVar<'a>> {
-        self.global_by_name.get(name).and_then(|&i| self.globals.get(i))
+        self.global_by_name
+            .get(name)
+            .and_then(|&i| self.globals.get(i))
     }
 
     /// Indexes `src`.
@@ -138,11 +140,14 @@ impl<'a> Module<'a> {
                     m.after_last_group = Some((end + 1).min(src.len()));
                     end
                 }
-                Some(b'd') if line.starts_with(b"define") && line.get(6).is_some_and(|b| !is_word_byte(*b)) => {
+                Some(b'd')
+                    if line.starts_with(b"define")
+                        && line.get(6).is_some_and(|b| !is_word_byte(*b)) =>
+                {
                     m.first_function.get_or_insert(pos);
                     let f = parse_define(src, pos)?;
-                    let close_end =
-                        memchr::memchr(b'\n', &src[f.body_end..]).map_or(src.len(), |i| f.body_end + i);
+                    let close_end = memchr::memchr(b'\n', &src[f.body_end..])
+                        .map_or(src.len(), |i| f.body_end + i);
                     m.functions.push(f);
                     close_end
                 }
@@ -186,7 +191,11 @@ fn entity(src: &[u8], start: usize, toks: &mut Vec<Token>) -> Result<usize, Erro
     }
 }
 
-fn parse_global<'a>(src: &'a [u8], toks: &[Token], end: usize) -> Result<Option<GlobalVar<'a>>, Error> {
+fn parse_global<'a>(
+    src: &'a [u8],
+    toks: &[Token],
+    end: usize,
+) -> Result<Option<GlobalVar<'a>>, Error> {
     let mut c = Cursor::new(toks, src, end);
     let Some(name_tok) = c.bump() else {
         return Err(c.error("expected a global name"));
@@ -236,16 +245,23 @@ fn parse_global<'a>(src: &'a [u8], toks: &[Token], end: usize) -> Result<Option<
                     .ok_or_else(|| c.error("expected an address space number"))?;
                 c.expect(b')')?;
             }
-            w @ (b"private" | b"internal" | b"available_externally" | b"linkonce" | b"weak" | b"common"
-            | b"appending" | b"extern_weak" | b"linkonce_odr" | b"weak_odr" | b"external") => {
-                g.linkage = Some(w)
-            }
+            w @ (b"private"
+            | b"internal"
+            | b"available_externally"
+            | b"linkonce"
+            | b"weak"
+            | b"common"
+            | b"appending"
+            | b"extern_weak"
+            | b"linkonce_odr"
+            | b"weak_odr"
+            | b"external") => g.linkage = Some(w),
             _ => {}
         }
     }
     g.ty = parse_type(&mut c)?;
     if let (Some(t), next) = (c.peek(), c.peek_at(1)) {
-        if t.kind == Tok::Global && next.is_none_or(|n| n.is(b',') || n.kind == Tok::AttrRef) {
+        if t.kind == Tok::Global && next.map_or(true, |n| n.is(b',') || n.kind == Tok::AttrRef) {
             g.init_global = Some(name_of(src, &t));
         }
     }
@@ -263,8 +279,13 @@ fn parse_global<'a>(src: &'a [u8], toks: &[Token], end: usize) -> Result<Option<
                 let after_word = prev.is_some_and(|p| p.kind == Tok::Word);
                 if prev.is_some_and(|p| p.is_word(src, b"section")) {
                     let s = t.text(src);
-                    g.section = Some(super::lex::unescape(s.get(1..s.len() - 1).unwrap_or_default()));
-                } else if !after_word && !prev.is_some_and(|p| p.is(b'=')) && t.text(src).get(1..t.end - t.start - 1) == Some(ALLOW_DIRECT) {
+                    g.section = Some(super::lex::unescape(
+                        s.get(1..s.len() - 1).unwrap_or_default(),
+                    ));
+                } else if !after_word
+                    && !prev.is_some_and(|p| p.is(b'='))
+                    && t.text(src).get(1..t.end - t.start - 1) == Some(ALLOW_DIRECT)
+                {
                     g.inline_allow_direct = true;
                 }
             }
@@ -347,7 +368,13 @@ fn parse_define(src: &[u8], start: usize) -> Result<Function<'_>, Error> {
     let open = loop {
         let t = lx.next_token()?;
         match t.kind {
-            Tok::Eof => return Err(Error::at(src, start, "expected '{' to open the function body")),
+            Tok::Eof => {
+                return Err(Error::at(
+                    src,
+                    start,
+                    "expected '{' to open the function body",
+                ))
+            }
             Tok::Punct(b'{') if depth == 0 && rest_of_line_is_blank(src, t.end) => break t,
             Tok::Punct(b'(' | b'[' | b'{' | b'<') => depth += 1,
             Tok::Punct(b')' | b']' | b'}' | b'>') => depth = depth.saturating_sub(1),
@@ -359,7 +386,9 @@ fn parse_define(src: &[u8], start: usize) -> Result<Function<'_>, Error> {
         .iter()
         .position(|t| t.kind == Tok::Global)
         .ok_or_else(|| Error::at(src, start, "expected the function name"))?;
-    let available_externally = toks[..name_at].iter().any(|t| t.is_word(src, b"available_externally"));
+    let available_externally = toks[..name_at]
+        .iter()
+        .any(|t| t.is_word(src, b"available_externally"));
     let mut c = Cursor::new(&toks, src, open.start);
     c.pos = name_at + 1;
     if !c.peek().is_some_and(|t| t.is(b'(')) {
@@ -380,7 +409,9 @@ fn parse_define(src: &[u8], start: usize) -> Result<Function<'_>, Error> {
     loop {
         if c.eat_word(b"unnamed_addr") || c.eat_word(b"local_unnamed_addr") {
             f.attr_insert = toks[c.pos - 1].end;
-        } else if c.peek().is_some_and(|t| t.is_word(src, b"addrspace")) && c.peek_at(1).is_some_and(|t| t.is(b'(')) {
+        } else if c.peek().is_some_and(|t| t.is_word(src, b"addrspace"))
+            && c.peek_at(1).is_some_and(|t| t.is(b'('))
+        {
             c.bump();
             c.skip_group()?;
             f.attr_insert = toks[c.pos - 1].end;
@@ -397,16 +428,17 @@ fn parse_define(src: &[u8], start: usize) -> Result<Function<'_>, Error> {
                 continue;
             }
             Tok::AttrRef => f.attr_refs.push((attr_number(src, &t)?, t.start, t.end)),
-            Tok::Str if !prev.is_some_and(|p| p.is(b'=') || p.kind == Tok::Word) => {
-                if t.text(src).get(1..t.end - t.start - 1) == Some(MARK) {
-                    let mut end = t.end;
-                    if c.peek_at(1).is_some_and(|n| n.is(b'=')) {
-                        if let Some(v) = c.peek_at(2).filter(|v| v.kind == Tok::Str) {
-                            end = v.end;
-                        }
+            Tok::Str
+                if !prev.is_some_and(|p| p.is(b'=') || p.kind == Tok::Word)
+                    && t.text(src).get(1..t.end - t.start - 1) == Some(MARK) =>
+            {
+                let mut end = t.end;
+                if c.peek_at(1).is_some_and(|n| n.is(b'=')) {
+                    if let Some(v) = c.peek_at(2).filter(|v| v.kind == Tok::Str) {
+                        end = v.end;
                     }
-                    f.inline_mark = Some((t.start, end));
                 }
+                f.inline_mark = Some((t.start, end));
             }
             _ => {}
         }
@@ -473,7 +505,11 @@ attributes #2 = { "allow_direct_access_in_hot_patch_function" }
     #[test]
     fn indexes_globals_types_functions_and_groups() {
         let m = Module::index(SRC.as_bytes()).unwrap();
-        let names: Vec<_> = m.globals.iter().map(|g| String::from_utf8_lossy(&g.name.bytes).into_owned()).collect();
+        let names: Vec<_> = m
+            .globals
+            .iter()
+            .map(|g| String::from_utf8_lossy(&g.name.bytes).into_owned())
+            .collect();
         assert_eq!(names, ["g", "?x@@3HA", "s", "__ref_g", "e"]);
         let x = &m.globals[1];
         assert!(x.thread_local && !x.constant && x.linkage == Some(&b"linkonce_odr"[..]));
@@ -488,7 +524,10 @@ attributes #2 = { "allow_direct_access_in_hot_patch_function" }
         assert_eq!(m.functions.len(), 2);
         let f = &m.functions[0];
         assert_eq!(f.attr_refs.iter().map(|r| r.0).collect::<Vec<_>>(), [0]);
-        assert_eq!(&SRC.as_bytes()[f.attr_insert - 18..f.attr_insert], b"local_unnamed_addr");
+        assert_eq!(
+            &SRC.as_bytes()[f.attr_insert - 18..f.attr_insert],
+            b"local_unnamed_addr"
+        );
         assert!(SRC[f.body_start..].starts_with("entry:"));
         assert!(SRC[f.body_end..].starts_with("}\n\ndefine available"));
         let h = &m.functions[1];
@@ -503,9 +542,16 @@ attributes #2 = { "allow_direct_access_in_hot_patch_function" }
     #[test]
     fn errors_carry_line_and_column() {
         let err = Module::index(b"@g = global i32 0\n@h = global\n").unwrap_err();
-        assert!(err.to_string().starts_with("2:12: expected a type"), "{err}");
+        assert!(
+            err.to_string().starts_with("2:12: expected a type"),
+            "{err}"
+        );
         let err = Module::index(b"define void @f() {\n  ret void\n").unwrap_err();
-        assert!(err.to_string().starts_with("1:18: function body is not closed"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("1:18: function body is not closed"),
+            "{err}"
+        );
         let err = Module::index(b"%T = type { i32* }\n").unwrap_err();
         assert!(err.to_string().contains("LLVM/clang 15 to 22"), "{err}");
     }

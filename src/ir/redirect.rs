@@ -31,7 +31,9 @@ use std::collections::HashMap;
 /// clang 22 does (a later change keeps them direct).
 pub fn needs_redirect(g: &GlobalVar, m: &Module) -> bool {
     let allow_direct = g.inline_allow_direct
-        || g.attr_groups.iter().any(|n| m.groups.get(n).is_some_and(|grp| grp.allow_direct));
+        || g.attr_groups
+            .iter()
+            .any(|n| m.groups.get(n).is_some_and(|grp| grp.allow_direct));
     if allow_direct || is_ref_pointer(g) {
         return false;
     }
@@ -56,7 +58,9 @@ pub fn ref_name(name: &Name) -> Vec<u8> {
 pub fn is_ref_pointer(g: &GlobalVar) -> bool {
     g.section.as_deref() == Some(b".rdata")
         && matches!(g.ty, super::types::Ty::Ptr(_))
-        && g.init_global.as_ref().is_some_and(|x| ref_name(x) == *g.name.bytes && !g.name.numbered)
+        && g.init_global
+            .as_ref()
+            .is_some_and(|x| ref_name(x) == *g.name.bytes && !g.name.numbered)
 }
 
 /// Whether `name` is the `llvm.threadlocal.address` intrinsic (any overload).
@@ -85,7 +89,10 @@ fn is_constexpr_keyword(w: &[u8]) -> bool {
             | b"sitofp"
             | b"fneg"
     ) || is_binary_keyword(w)
-        || matches!(w, b"select" | b"extractelement" | b"insertelement" | b"shufflevector")
+        || matches!(
+            w,
+            b"select" | b"extractelement" | b"insertelement" | b"shufflevector"
+        )
 }
 
 /// Constant expressions whose instruction form writes the operand type once.
@@ -190,7 +197,9 @@ fn at_constexpr(c: &Cursor) -> bool {
     loop {
         match c.peek_at(k) {
             Some(t) if t.is(b'(') => return true,
-            Some(t) if t.is_word(c.src, b"inrange") && c.peek_at(k + 1).is_some_and(|n| n.is(b'(')) => {
+            Some(t)
+                if t.is_word(c.src, b"inrange") && c.peek_at(k + 1).is_some_and(|n| n.is(b'(')) =>
+            {
                 // Skip `inrange(a, b)`.
                 let mut j = k + 2;
                 while c.peek_at(j).is_some_and(|n| !n.is(b')')) {
@@ -205,11 +214,16 @@ fn at_constexpr(c: &Cursor) -> bool {
 }
 
 fn last_end(c: &Cursor) -> usize {
-    c.pos.checked_sub(1).and_then(|i| c.toks.get(i)).map_or(c.end, |t| t.end)
+    c.pos
+        .checked_sub(1)
+        .and_then(|i| c.toks.get(i))
+        .map_or(c.end, |t| t.end)
 }
 
 fn parse_cexpr(c: &mut Cursor) -> Result<CExpr, Error> {
-    let kw_tok = c.bump().ok_or_else(|| c.error("expected a constant expression"))?;
+    let kw_tok = c
+        .bump()
+        .ok_or_else(|| c.error("expected a constant expression"))?;
     let mut e = CExpr {
         kw: (kw_tok.start, kw_tok.end),
         flags: Vec::new(),
@@ -217,8 +231,7 @@ fn parse_cexpr(c: &mut Cursor) -> Result<CExpr, Error> {
         to_ty: None,
         span: (kw_tok.start, kw_tok.end),
     };
-    loop {
-        let Some(t) = c.peek() else { break };
+    while let Some(t) = c.peek() {
         if t.is_word(c.src, b"inrange") && c.peek_at(1).is_some_and(|n| n.is(b'(')) {
             c.bump();
             c.skip_group()?;
@@ -350,10 +363,19 @@ impl Ctx<'_, '_, '_> {
 }
 
 /// Rewrites the body of `f`. `table` holds the redirect pointers of the whole module.
-pub fn rewrite_function(src: &[u8], m: &Module, f: &Function, table: &mut RefTable) -> Result<FunctionEdits, Error> {
+pub fn rewrite_function(
+    src: &[u8],
+    m: &Module,
+    f: &Function,
+    table: &mut RefTable,
+) -> Result<FunctionEdits, Error> {
     let mut toks = Vec::new();
     lex_body(src, f.body_start, f.body_end, &mut toks)?;
-    let cx = Ctx { src, m, toks: &toks };
+    let cx = Ctx {
+        src,
+        m,
+        toks: &toks,
+    };
     let uses = collect_uses(&cx, f)?;
 
     // Globals to load, in first-use order.
@@ -420,13 +442,21 @@ pub fn rewrite_function(src: &[u8], m: &Module, f: &Function, table: &mut RefTab
                 }
             }
             Use::Expr(e) => {
-                if let Some(name) = emit_expr(&cx, e, &loads, &prefix, &mut counter, &mut prologue) {
+                if let Some(name) = emit_expr(&cx, e, &loads, &prefix, &mut counter, &mut prologue)
+                {
                     out.edits.push((e.span.0, e.span.1, name));
                 }
             }
         }
     }
-    out.edits.insert(0, (entry_insertion(src, f, &toks), entry_insertion(src, f, &toks), prologue));
+    out.edits.insert(
+        0,
+        (
+            entry_insertion(src, f, &toks),
+            entry_insertion(src, f, &toks),
+            prologue,
+        ),
+    );
     Ok(out)
 }
 
@@ -446,7 +476,13 @@ fn ptr_type(space: u32) -> Vec<u8> {
 
 /// The redirect pointer of global `gi`, created on first use (or reused when the module
 /// already has it).
-fn ensure_ref(src: &[u8], m: &Module, gi: usize, g: &GlobalVar, table: &mut RefTable) -> Result<Vec<u8>, Error> {
+fn ensure_ref(
+    src: &[u8],
+    m: &Module,
+    gi: usize,
+    g: &GlobalVar,
+    table: &mut RefTable,
+) -> Result<Vec<u8>, Error> {
     if let Some(r) = table.refs.get(&gi) {
         return Ok(r.clone());
     }
@@ -502,7 +538,9 @@ fn emit_expr(
         .items
         .iter()
         .map(|it| match &it.val {
-            Some((Val::Global(i), ..)) => cx.redirected_global(*i).and_then(|g| loads.get(&g).cloned()),
+            Some((Val::Global(i), ..)) => cx
+                .redirected_global(*i)
+                .and_then(|g| loads.get(&g).cloned()),
             Some((Val::Expr(sub), ..)) => emit_expr(cx, sub, loads, prefix, counter, prologue),
             _ => None,
         })
@@ -561,7 +599,11 @@ fn free_prefix(src: &[u8], f: &Function, body: &[Token]) -> Result<Vec<u8>, Erro
         .filter(|n| !n.numbered)
         .collect();
     for k in 0u32.. {
-        let p = if k == 0 { b"hp".to_vec() } else { format!("hp{k}").into_bytes() };
+        let p = if k == 0 {
+            b"hp".to_vec()
+        } else {
+            format!("hp{k}").into_bytes()
+        };
         let mut dotted = p.clone();
         dotted.push(b'.');
         if !locals.iter().any(|n| n.bytes.starts_with(&dotted)) {
@@ -581,8 +623,13 @@ fn entry_insertion(src: &[u8], f: &Function, toks: &[Token]) -> usize {
     let is_label = first.is_some_and(|t| matches!(t.kind, Tok::Word | Tok::Num | Tok::Str))
         && toks.get(i + 1).is_some_and(|t| t.is(b':'));
     match first {
-        Some(t) if is_label => memchr::memchr(b'\n', &src[t.start..f.body_end]).map_or(f.body_end, |k| t.start + k + 1),
-        Some(t) => src[..t.start].iter().rposition(|&b| b == b'\n').map_or(t.start, |k| k + 1),
+        Some(t) if is_label => {
+            memchr::memchr(b'\n', &src[t.start..f.body_end]).map_or(f.body_end, |k| t.start + k + 1)
+        }
+        Some(t) => src[..t.start]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(t.start, |k| k + 1),
         None => f.body_start,
     }
 }
@@ -615,12 +662,17 @@ fn collect_uses(cx: &Ctx, f: &Function) -> Result<Vec<Use>, Error> {
                 }
                 continue;
             }
-            if matches!(t.kind, Tok::Word | Tok::Num | Tok::Str) && next.is_some_and(|n| n.is(b':')) {
+            if matches!(t.kind, Tok::Word | Tok::Num | Tok::Str) && next.is_some_and(|n| n.is(b':'))
+            {
                 c.bump();
                 c.bump();
                 continue;
             }
-            let at = if t.kind == Tok::Local && next.is_some_and(|n| n.is(b'=')) { c.pos + 2 } else { c.pos };
+            let at = if t.kind == Tok::Local && next.is_some_and(|n| n.is(b'=')) {
+                c.pos + 2
+            } else {
+                c.pos
+            };
             let opcode = c.toks.get(at).copied();
             is_phi = opcode.is_some_and(|o| o.is_word(src, b"phi"));
             prev = None;
@@ -663,7 +715,10 @@ fn collect_uses(cx: &Ctx, f: &Function) -> Result<Vec<Use>, Error> {
                 c.bump();
                 c.skip_group()?;
             }
-            Tok::Global if is_tls_address_intrinsic(&name_of(src, &t)) && c.peek_at(1).is_some_and(|n| n.is(b'(')) => {
+            Tok::Global
+                if is_tls_address_intrinsic(&name_of(src, &t))
+                    && c.peek_at(1).is_some_and(|n| n.is(b'(')) =>
+            {
                 // `llvm.threadlocal.address` requires the thread-local global itself as its
                 // argument: clang 22 replaces it with the loaded pointer and produces IR
                 // that its own verifier rejects (and wrong code when unverified). Keep it.
@@ -683,7 +738,10 @@ fn collect_uses(cx: &Ctx, f: &Function) -> Result<Vec<Use>, Error> {
             }
             Tok::Punct(b'[') => {
                 let after_type = prev.is_some_and(|p| {
-                    p.is(b']') || p.is(b'}') || p.is(b'>') || (p.kind == Tok::Word && is_scalar_type_word(p.text(src)))
+                    p.is(b']')
+                        || p.is(b'}')
+                        || p.is(b'>')
+                        || (p.kind == Tok::Word && is_scalar_type_word(p.text(src)))
                 });
                 if after_type && !(is_phi && stack.is_empty()) {
                     // An array constant: an aggregate, never rewritten.
@@ -710,7 +768,11 @@ fn collect_uses(cx: &Ctx, f: &Function) -> Result<Vec<Use>, Error> {
         prev = c.pos.checked_sub(1).and_then(|i| c.toks.get(i)).copied();
     }
     if !stack.is_empty() {
-        return Err(Error::at(src, f.body_end, "unclosed bracket in the function body"));
+        return Err(Error::at(
+            src,
+            f.body_end,
+            "unclosed bracket in the function body",
+        ));
     }
     Ok(uses)
 }

@@ -12,7 +12,11 @@ fn lines_added(before: &str, after: &str) -> Vec<String> {
     // The output must be the input plus/minus whole lines or in-line operand edits:
     // check that every input line not in the output was edited, and return new lines.
     let old: std::collections::HashSet<&str> = before.lines().collect();
-    after.lines().filter(|l| !old.contains(l)).map(str::to_string).collect()
+    after
+        .lines()
+        .filter(|l| !old.contains(l))
+        .map(str::to_string)
+        .collect()
 }
 
 const RULES: &str = r#"target triple = "x86_64-pc-windows-msvc"
@@ -63,16 +67,35 @@ attributes #1 = { "allow_direct_access_in_hot_patch_function" }
 #[test]
 fn which_globals_are_redirected_follows_clang_22() {
     let (out, rep) = run(RULES, "f", false);
-    let got: Vec<_> = rep.redirected.iter().map(|(_, g)| String::from_utf8_lossy(g).into_owned()).collect();
+    let got: Vec<_> = rep
+        .redirected
+        .iter()
+        .map(|(_, g)| String::from_utf8_lossy(g).into_owned())
+        .collect();
     // Mutable, constant with a pointer (named struct, array of literal struct), extern;
     // not: string, struct without pointers, vector of pointers, RTTI, opted out, alias.
     assert_eq!(got, ["mut", "cp", "carr", "ext"]);
     assert_eq!(rep.marked, [b"f".to_vec()]);
     let added = lines_added(RULES, &out);
-    assert!(added.contains(&"@__ref_mut = linkonce global ptr @mut, section \".rdata\"".to_string()), "{out}");
-    assert!(added.contains(&"  %a = load i32, ptr %hp.ref.mut, align 4".to_string()), "{out}");
-    assert!(added.contains(&"  %hp.ce.0 = getelementptr inbounds %struct.P, ptr %hp.ref.cp, i32 0, i32 1".to_string()), "{out}");
-    assert!(added.contains(&"  %d = load ptr, ptr %hp.ce.0, align 8".to_string()), "{out}");
+    assert!(
+        added.contains(&"@__ref_mut = linkonce global ptr @mut, section \".rdata\"".to_string()),
+        "{out}"
+    );
+    assert!(
+        added.contains(&"  %a = load i32, ptr %hp.ref.mut, align 4".to_string()),
+        "{out}"
+    );
+    assert!(
+        added.contains(
+            &"  %hp.ce.0 = getelementptr inbounds %struct.P, ptr %hp.ref.cp, i32 0, i32 1"
+                .to_string()
+        ),
+        "{out}"
+    );
+    assert!(
+        added.contains(&"  %d = load ptr, ptr %hp.ce.0, align 8".to_string()),
+        "{out}"
+    );
     // Metadata operands, debug records and aggregates are untouched.
     for keep in [
         "  call void @llvm.dbg.value(metadata ptr @mut, metadata !1, metadata !DIExpression())",
@@ -113,7 +136,10 @@ b:
   %0 = load i32, ptr %hp.ref.g
 "#;
     assert!(out.contains(want), "{out}");
-    assert!(out.contains("  %p = phi ptr [ %hp.ref.g, %entry ], [ %hp.ce.1, %a ]\n"), "{out}");
+    assert!(
+        out.contains("  %p = phi ptr [ %hp.ref.g, %entry ], [ %hp.ce.1, %a ]\n"),
+        "{out}"
+    );
     assert!(out.contains("  store i32 %1, ptr %hp.ce.0\n"), "{out}");
     assert_eq!(out.matches("@__ref_g = linkonce").count(), 1);
     assert_eq!(rep.redirected.len(), 2);
@@ -194,11 +220,22 @@ declare void @d() #0
 attributes #0 = { nounwind }
 "#;
     let (out, rep) = run(src, "f,d", true);
-    assert!(out.contains("define void @f() local_unnamed_addr \"marked_for_windows_hot_patching\" #0 {\n"), "{out}");
+    assert!(
+        out.contains(
+            "define void @f() local_unnamed_addr \"marked_for_windows_hot_patching\" #0 {\n"
+        ),
+        "{out}"
+    );
     assert!(out.contains("define void @h() #0 {\n"));
-    assert!(out.contains("declare void @d() #0\n"), "declarations are never marked");
+    assert!(
+        out.contains("declare void @d() #0\n"),
+        "declarations are never marked"
+    );
     assert!(out.contains("attributes #0 = { nounwind }\n"));
-    assert!(out.contains("store i32 1, ptr @g\n"), "mark-only does not redirect");
+    assert!(
+        out.contains("store i32 1, ptr @g\n"),
+        "mark-only does not redirect"
+    );
     assert_eq!(rep.marked, [b"f".to_vec()]);
 }
 
@@ -232,15 +269,25 @@ attributes #2 = { nounwind "marked_for_windows_hot_patching" }
 attributes #3 = { "marked_for_windows_hot_patching" }
 "#;
     let (out, rep) = run(src, "", false);
-    let names: Vec<_> = rep.marked.iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect();
+    let names: Vec<_> = rep
+        .marked
+        .iter()
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .collect();
     assert_eq!(names, ["f", "k", "u", "only"]);
     assert!(out.contains("define void @f() #4 {\n"), "{out}");
     assert!(out.contains("define void @k() #1 {\n"), "{out}");
     assert!(out.contains("define void @u() #5 {\n"), "{out}");
     assert!(out.contains("define void @only() {\n"), "{out}");
-    assert!(out.contains("declare void @d() #0\n"), "a declaration keeps its group");
+    assert!(
+        out.contains("declare void @d() #0\n"),
+        "a declaration keeps its group"
+    );
     assert!(out.contains("attributes #0 = { nounwind \"marked_for_windows_hot_patching\" \"target-cpu\"=\"x86-64\" }\n"));
-    assert!(out.contains("attributes #4 = { nounwind \"target-cpu\"=\"x86-64\" }\n"), "{out}");
+    assert!(
+        out.contains("attributes #4 = { nounwind \"target-cpu\"=\"x86-64\" }\n"),
+        "{out}"
+    );
     assert!(out.contains("attributes #5 = { nounwind }\n"), "{out}");
     assert_eq!(out.matches("@__ref_g = ").count(), 1);
 }
@@ -265,14 +312,25 @@ define void @f(ptr %hp.x) {
 }
 "#;
     let (out, _) = run(src, "f", false);
-    assert!(out.contains("  %hp2.ref.g = load ptr, ptr @__ref_g\n"), "{out}");
+    assert!(
+        out.contains("  %hp2.ref.g = load ptr, ptr @__ref_g\n"),
+        "{out}"
+    );
 }
 
 #[test]
 fn a_clashing_ref_name_is_an_error() {
     let src = "@g = global i32 0\n@__ref_g = global i32 0\ndefine void @f() {\n  store i32 1, ptr @g\n  ret void\n}\n";
-    let err = rewrite(src.as_bytes(), &["f"].into_iter().collect(), &Options::default()).unwrap_err();
-    assert!(err.to_string().starts_with("2:1: cannot redirect @g"), "{err}");
+    let err = rewrite(
+        src.as_bytes(),
+        &["f"].into_iter().collect(),
+        &Options::default(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().starts_with("2:1: cannot redirect @g"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -286,7 +344,10 @@ define ptr @f() {
 }
 "#;
     let (out, rep) = run(src, "f", false);
-    assert!(out.contains("  %a = call ptr @llvm.threadlocal.address.p0(ptr @t)\n"), "{out}");
+    assert!(
+        out.contains("  %a = call ptr @llvm.threadlocal.address.p0(ptr @t)\n"),
+        "{out}"
+    );
     assert!(out.contains("  store ptr %hp.ref.t, ptr %a\n"), "{out}");
     assert_eq!(rep.warnings.len(), 1);
 }

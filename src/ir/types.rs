@@ -37,7 +37,12 @@ pub struct Cursor<'t, 's> {
 
 impl<'t, 's> Cursor<'t, 's> {
     pub fn new(toks: &'t [Token], src: &'s [u8], end: usize) -> Self {
-        Cursor { toks, pos: 0, src, end }
+        Cursor {
+            toks,
+            pos: 0,
+            src,
+            end,
+        }
     }
 
     pub fn peek(&self) -> Option<Token> {
@@ -207,7 +212,7 @@ pub fn parse_type(c: &mut Cursor) -> Result<Ty, Error> {
 }
 
 fn expect_count_x(c: &mut Cursor) -> Result<(), Error> {
-    if c.bump().is_none_or(|t| t.kind != Tok::Num) {
+    if c.bump().map_or(true, |t| t.kind != Tok::Num) {
         c.pos = c.pos.saturating_sub(1);
         return Err(c.error("expected an element count"));
     }
@@ -234,7 +239,11 @@ fn parse_members(c: &mut Cursor, close: u8) -> Result<Vec<Ty>, Error> {
 /// Whether `ty` can hold a pointer, with named structs looked up in `named`.
 /// An unknown or cyclic named type counts as no pointer (LLVM would reject the module).
 pub fn contains_pointer(ty: &Ty, named: &HashMap<Name<'static>, Ty>) -> bool {
-    fn go<'a>(ty: &'a Ty, named: &'a HashMap<Name<'static>, Ty>, stack: &mut Vec<&'a Name<'static>>) -> bool {
+    fn go<'a>(
+        ty: &'a Ty,
+        named: &'a HashMap<Name<'static>, Ty>,
+        stack: &mut Vec<&'a Name<'static>>,
+    ) -> bool {
         match ty {
             Ty::Ptr(_) => true,
             Ty::Leaf => false,
@@ -244,7 +253,9 @@ pub fn contains_pointer(ty: &Ty, named: &HashMap<Name<'static>, Ty>) -> bool {
                 if stack.contains(&n) || stack.len() > 256 {
                     return false;
                 }
-                let Some(def) = named.get(n) else { return false };
+                let Some(def) = named.get(n) else {
+                    return false;
+                };
                 stack.push(n);
                 let r = go(def, named, stack);
                 stack.pop();
@@ -272,8 +283,20 @@ mod tests {
     #[test]
     fn pointer_query_follows_arrays_structs_and_names_not_vectors() {
         let mut named = HashMap::new();
-        named.insert(Name { numbered: false, bytes: b"struct.P".to_vec().into() }, parse("{ i32, [2 x ptr] }"));
-        named.insert(Name { numbered: false, bytes: b"struct.N".to_vec().into() }, parse("{ i32, <4 x ptr> }"));
+        named.insert(
+            Name {
+                numbered: false,
+                bytes: b"struct.P".to_vec().into(),
+            },
+            parse("{ i32, [2 x ptr] }"),
+        );
+        named.insert(
+            Name {
+                numbered: false,
+                bytes: b"struct.N".to_vec().into(),
+            },
+            parse("{ i32, <4 x ptr> }"),
+        );
         for (s, want) in [
             ("ptr", true),
             ("ptr addrspace(1)", true),
@@ -298,8 +321,20 @@ mod tests {
     #[test]
     fn cyclic_named_types_terminate() {
         let mut named = HashMap::new();
-        named.insert(Name { numbered: false, bytes: b"A".to_vec().into() }, parse("{ %B }"));
-        named.insert(Name { numbered: false, bytes: b"B".to_vec().into() }, parse("{ %A }"));
+        named.insert(
+            Name {
+                numbered: false,
+                bytes: b"A".to_vec().into(),
+            },
+            parse("{ %B }"),
+        );
+        named.insert(
+            Name {
+                numbered: false,
+                bytes: b"B".to_vec().into(),
+            },
+            parse("{ %A }"),
+        );
         assert!(!contains_pointer(&parse("%A"), &named));
     }
 }

@@ -62,7 +62,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let name = args.input.display().to_string();
     let input = if is_dash(&args.input) {
         let mut v = Vec::new();
-        std::io::stdin().read_to_end(&mut v).context("cannot read stdin")?;
+        std::io::stdin()
+            .read_to_end(&mut v)
+            .context("cannot read stdin")?;
         v
     } else {
         std::fs::read(&args.input).with_context(|| format!("cannot read {name}"))?
