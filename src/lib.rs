@@ -8,6 +8,7 @@
 //! | [`ir`] | LLVM IR text: mark functions, redirect globals through `__ref_*` |
 //! | [`coff`] | COFF objects: read sections and symbols, grow one `.debug$S` in place |
 //! | [`codeview`] | CodeView records: `.debug$S` framing, `S_HOTPATCHFUNC` encoding |
+//! | [`names`] | hints for list entries that name nothing (demangled and near matches) |
 //! | [`pdb`] | PDB fix-up after `lld-link` |
 //! | [`driver`] | command lines, the compile pipeline, and the only place that spawns processes |
 //! | [`fsutil`] | atomic writes, so a failure never leaves a half-written output |
@@ -21,4 +22,5 @@ pub mod driver;
 pub mod fsutil;
 pub mod hotlist;
 pub mod ir;
+pub mod names;
 pub mod pdb;

@@ -27,12 +27,13 @@
 
 pub mod lex;
 pub mod module;
+pub mod optout;
 pub mod redirect;
 pub mod types;
 
 use crate::hotlist::HotList;
 use module::{Module, MARK};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 /// How to rewrite.
@@ -41,6 +42,11 @@ pub struct Options {
     /// Only add the `"marked_for_windows_hot_patching"` attribute (what `-emit-llvm`
     /// output gets); no `__ref_` redirect.
     pub mark_only: bool,
+    /// Global variables (IR names, exact bytes) that keep direct access in hot-patched
+    /// functions, as if they carried `"allow_direct_access_in_hot_patch_function"` (the
+    /// `-fms-hotpatch-allow-direct-file=` / `-list=` wrapper flags). Names the module
+    /// lacks are ignored: one list serves every translation unit.
+    pub allow_direct: BTreeSet<Vec<u8>>,
 }
 
 /// What a rewrite did, for `-v` output and for the driver.
@@ -137,6 +143,7 @@ pub fn rewrite(input: &[u8], functions: &HotList, options: &Options) -> Result<R
 /// Computes the edits of [`rewrite`] without producing the text (to stream it).
 pub fn plan(input: &[u8], functions: &HotList, options: &Options) -> Result<Plan, Error> {
     let m = Module::index(input)?;
+    let opt_out = optout::OptOut::build(input, &m, &options.allow_direct)?;
     let mut plan = Plan::default();
     let mut table = redirect::RefTable::default();
     // Attribute groups holding the mark, and their unmarked copies made so far.
@@ -168,7 +175,7 @@ pub fn plan(input: &[u8], functions: &HotList, options: &Options) -> Result<Plan
             }
             continue;
         }
-        let fe = redirect::rewrite_function(input, &m, f, &mut table)?;
+        let fe = redirect::rewrite_function(input, &m, f, &opt_out, &mut table)?;
         for g in fe.redirected {
             plan.report.redirected.push((f.name.bytes.to_vec(), g));
         }
@@ -220,6 +227,22 @@ pub fn plan(input: &[u8], functions: &HotList, options: &Options) -> Result<Plan
         plan.edits.extend(fe.edits);
     }
 
+    plan.report
+        .warnings
+        .extend(unmangled_entries(&m, functions));
+    if options.mark_only && !plan.report.marked.is_empty() {
+        // An LLVM 21+ code generator does the rewrite: hand it our opt-outs (thread-locals,
+        // annotations, name lists) as the attribute it understands.
+        for (i, g) in m.globals.iter().enumerate() {
+            if (g.thread_local || opt_out.contains(i)) && !redirect::has_allow_direct_attr(g, &m) {
+                let mut s = b" \"".to_vec();
+                s.extend_from_slice(module::ALLOW_DIRECT);
+                s.push(b'"');
+                plan.edits.push((g.attr_insert, g.attr_insert, s));
+            }
+        }
+    }
+
     if !table.new_globals.is_empty() {
         let at = m
             .after_last_global
@@ -241,6 +264,50 @@ pub fn plan(input: &[u8], functions: &HotList, options: &Options) -> Result<Plan
     // Stable: insertions at one offset keep the order they were made in.
     plan.edits.sort_by_key(|(s, e, _)| (*s, *e));
     Ok(plan)
+}
+
+/// Warnings for list entries that name no function of `m` while a function defined here
+/// has that qualified name (`S::f` for `?f@S@@QEAAHH@Z`): clang 22 silently marks nothing.
+/// An entry that matches nothing at all is normal (it is defined in another file).
+fn unmangled_entries(m: &Module, functions: &HotList) -> Vec<String> {
+    let defined: Vec<&[u8]> = m
+        .functions
+        .iter()
+        .filter(|f| !f.available_externally && !f.name.numbered)
+        .map(|f| &*f.name.bytes)
+        .collect();
+    let unmatched: Vec<&[u8]> = functions
+        .iter()
+        .filter(|e| !defined.contains(e) && !e.starts_with(b"?"))
+        .collect();
+    if unmatched.is_empty() {
+        return Vec::new();
+    }
+    let mut by_qualified: BTreeMap<String, Vec<&[u8]>> = BTreeMap::new();
+    for name in &defined {
+        if let Some(q) = crate::names::qualified_name(name) {
+            by_qualified.entry(q).or_default().push(name);
+        }
+    }
+    let mut out = Vec::new();
+    for e in unmatched {
+        let Some(found) = std::str::from_utf8(e)
+            .ok()
+            .and_then(|e| by_qualified.get(e))
+        else {
+            continue;
+        };
+        let names: Vec<String> = found
+            .iter()
+            .map(|n| format!("'{}'", String::from_utf8_lossy(n)))
+            .collect();
+        out.push(format!(
+            "hot-patch list entry '{}' is not a mangled name and marks nothing; this file defines {} (lists take mangled names)",
+            String::from_utf8_lossy(e),
+            names.join(", ")
+        ));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -39,6 +39,8 @@ pub struct GlobalVar<'a> {
     pub section: Option<Cow<'a, [u8]>>,
     /// The initializer when it is a lone global (`ptr @X`).
     pub init_global: Option<Name<'a>>,
+    /// End of its last token: where an inline attribute can be appended.
+    pub attr_insert: usize,
 }
 
 /// A function definition: where its header and body are, and how it is marked.
@@ -214,6 +216,7 @@ fn parse_global<'a>(
         inline_allow_direct: false,
         section: None,
         init_global: None,
+        attr_insert: toks.last().map_or(end, |t| t.end),
     };
     loop {
         let Some(t) = c.peek() else {

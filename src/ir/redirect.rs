@@ -19,22 +19,30 @@
 
 use super::lex::{name_of, print_name, Name, Tok, Token};
 use super::module::{lex_body, Function, GlobalVar, Module};
+use super::optout::OptOut;
 use super::types::{contains_pointer, is_scalar_type_word, parse_type, Cursor};
 use super::Error;
 use std::collections::HashMap;
 
-/// Whether accesses to `g` from a marked function go through `__ref_g`.
+/// Whether accesses to global `index` of `m` from a marked function go through `__ref_`.
 ///
-/// clang 22's decision, plus one rule of ours: a global that is itself the redirect
-/// pointer of another (`@__ref_X = … ptr @X, section ".rdata"`) is never redirected, so
-/// rewriting already-rewritten IR changes nothing. Thread-locals are redirected like
-/// clang 22 does (a later change keeps them direct).
-pub fn needs_redirect(g: &GlobalVar, m: &Module) -> bool {
-    let allow_direct = g.inline_allow_direct
-        || g.attr_groups
-            .iter()
-            .any(|n| m.groups.get(n).is_some_and(|grp| grp.allow_direct));
-    if allow_direct || is_ref_pointer(g) {
+/// clang 22's decision, with these rules of ours on top:
+/// - a global that is itself the redirect pointer of another (`@__ref_X = … ptr @X,
+///   section ".rdata"`) is never redirected, so rewriting already-rewritten IR changes nothing;
+/// - a thread-local is never redirected. Its `__ref_` could only hold the address of the
+///   TLS *template* (what clang 22 does), so the patched code would read and write the
+///   template instead of the current thread's copy; and `llvm.threadlocal.address` must
+///   get the global itself. Kept direct, the patch uses its own image's thread-local
+///   storage: a fresh copy per thread, which is reported as a warning;
+/// - globals opted out in source (`hotpatch_allow_direct` annotation) or by the wrapper's
+///   name lists ([`OptOut`]) are treated like the `allow_direct_access_in_hot_patch_function`
+///   attribute.
+pub fn needs_redirect(index: usize, m: &Module, opt_out: &OptOut) -> bool {
+    let Some(g) = m.globals.get(index) else {
+        return false;
+    };
+    if has_allow_direct_attr(g, m) || g.thread_local || opt_out.contains(index) || is_ref_pointer(g)
+    {
         return false;
     }
     if !g.constant {
@@ -42,6 +50,14 @@ pub fn needs_redirect(g: &GlobalVar, m: &Module) -> bool {
         return g.name.numbered || !g.name.bytes.starts_with(b"??_R");
     }
     contains_pointer(&g.ty, &m.types)
+}
+
+/// Whether `g` carries `"allow_direct_access_in_hot_patch_function"` (inline or in a group).
+pub fn has_allow_direct_attr(g: &GlobalVar, m: &Module) -> bool {
+    g.inline_allow_direct
+        || g.attr_groups
+            .iter()
+            .any(|n| m.groups.get(n).is_some_and(|grp| grp.allow_direct))
 }
 
 /// The name (unescaped bytes) of the redirect pointer of the global called `name`.
@@ -313,6 +329,12 @@ enum Use {
     /// A lone `@g` (token index).
     Direct(usize),
     Expr(CExpr),
+    /// A global that must stay as it is whatever it is (the argument of
+    /// `llvm.threadlocal.address`); listed for the thread-local warning.
+    Keep(usize),
+    /// Token range `start..end` of a constant aggregate (`{…}`, `<…>`, `[…]`,
+    /// `splat(…)`): never rewritten, as clang 22; listed for the warning.
+    Aggregate(usize, usize),
 }
 
 /// The module-wide state of the rewrite: redirect pointers created so far.
@@ -337,14 +359,31 @@ struct Ctx<'s, 'm, 'a> {
     src: &'s [u8],
     m: &'m Module<'a>,
     toks: &'s [Token],
+    opt_out: &'m OptOut,
 }
 
 impl Ctx<'_, '_, '_> {
     /// The global at token `i` when it needs a redirect.
     fn redirected_global(&self, i: usize) -> Option<usize> {
+        let idx = self.global_at(i)?;
+        needs_redirect(idx, self.m, self.opt_out).then_some(idx)
+    }
+
+    /// The global variable (index in `Module::globals`) named by token `i`.
+    fn global_at(&self, i: usize) -> Option<usize> {
         let t = self.toks.get(i)?;
-        let idx = *self.m.global_by_name.get(&name_of(self.src, t))?;
-        needs_redirect(self.m.globals.get(idx)?, self.m).then_some(idx)
+        self.m.global_by_name.get(&name_of(self.src, t)).copied()
+    }
+
+    /// Every global variable named anywhere in `e`.
+    fn expr_all_globals(&self, e: &CExpr, out: &mut Vec<usize>) {
+        for it in &e.items {
+            match &it.val {
+                Some((Val::Global(i), ..)) => out.extend(self.global_at(*i)),
+                Some((Val::Expr(sub), ..)) => self.expr_all_globals(sub, out),
+                _ => {}
+            }
+        }
     }
 
     fn expr_globals(&self, e: &CExpr, out: &mut Vec<usize>) {
@@ -367,6 +406,7 @@ pub fn rewrite_function(
     src: &[u8],
     m: &Module,
     f: &Function,
+    opt_out: &OptOut,
     table: &mut RefTable,
 ) -> Result<FunctionEdits, Error> {
     let mut toks = Vec::new();
@@ -375,6 +415,7 @@ pub fn rewrite_function(
         src,
         m,
         toks: &toks,
+        opt_out,
     };
     let uses = collect_uses(&cx, f)?;
 
@@ -386,6 +427,7 @@ pub fn rewrite_function(
         match u {
             Use::Direct(i) => found.extend(cx.redirected_global(*i)),
             Use::Expr(e) => cx.expr_globals(e, &mut found),
+            Use::Keep(_) | Use::Aggregate(..) => {}
         }
         for g in &found {
             if !order.contains(g) {
@@ -396,7 +438,7 @@ pub fn rewrite_function(
     let mut out = FunctionEdits {
         edits: Vec::new(),
         redirected: Vec::new(),
-        warnings: Vec::new(),
+        warnings: warnings(&cx, f, &uses),
     };
     if order.is_empty() {
         return Ok(out);
@@ -422,13 +464,6 @@ pub fn rewrite_function(
         prologue.push(b'\n');
         loads.insert(gi, lname);
         out.redirected.push(g.name.bytes.to_vec());
-        if g.thread_local {
-            out.warnings.push(format!(
-                "thread-local {} is redirected through {} as clang 22 does: the patched code reads the TLS template, not the thread's copy",
-                display(b'@', &g.name.bytes),
-                display(b'@', &rn)
-            ));
-        }
     }
 
     let mut counter = 0usize;
@@ -447,6 +482,7 @@ pub fn rewrite_function(
                     out.edits.push((e.span.0, e.span.1, name));
                 }
             }
+            Use::Keep(_) | Use::Aggregate(..) => {}
         }
     }
     out.edits.insert(
@@ -458,6 +494,59 @@ pub fn rewrite_function(
         ),
     );
     Ok(out)
+}
+
+/// The warnings of one function, one per (function, global) and kind, in first-use order:
+/// thread-locals kept direct (clang 22 redirects them, wrongly) and globals that need a
+/// redirect but sit inside a constant aggregate (clang 22 leaves them direct, silently).
+fn warnings(cx: &Ctx, f: &Function, uses: &[Use]) -> Vec<String> {
+    let mut tls: Vec<usize> = Vec::new();
+    let mut in_aggregate: Vec<usize> = Vec::new();
+    let mut found = Vec::new();
+    for u in uses {
+        found.clear();
+        match u {
+            Use::Direct(i) | Use::Keep(i) => found.extend(cx.global_at(*i)),
+            Use::Expr(e) => cx.expr_all_globals(e, &mut found),
+            Use::Aggregate(s, e) => {
+                for i in *s..*e {
+                    if cx.toks.get(i).is_some_and(|t| t.kind == Tok::Global) {
+                        if let Some(g) = cx.redirected_global(i) {
+                            if !in_aggregate.contains(&g) {
+                                in_aggregate.push(g);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for &g in &found {
+            let is_tls = cx.m.globals.get(g).is_some_and(|v| v.thread_local);
+            if is_tls && !cx.opt_out.contains(g) && !tls.contains(&g) {
+                tls.push(g);
+            }
+        }
+    }
+    let fname = display(b'@', &f.name.bytes);
+    let gname = |g: usize| {
+        cx.m.globals
+            .get(g)
+            .map_or_else(String::new, |v| display(b'@', &v.name.bytes))
+    };
+    let mut out = Vec::new();
+    for g in tls {
+        out.push(format!(
+            "{fname}: thread-local {} keeps its direct TLS access (clang 22 would redirect it to the TLS template); the patch will use its own image's thread-local storage, not the base image's",
+            gname(g)
+        ));
+    }
+    for g in in_aggregate {
+        out.push(format!(
+            "{fname}: {} is used inside a constant aggregate, which is never redirected (clang 22 neither): the patch will reach its own copy of it",
+            gname(g)
+        ));
+    }
+    out
 }
 
 fn display(sigil: u8, name: &[u8]) -> String {
@@ -507,7 +596,7 @@ fn ensure_ref(
         None => {
             let t = &mut table.new_globals;
             print_name(t, b'@', &rn);
-            t.extend_from_slice(b" = linkonce global ");
+            t.extend_from_slice(ref_definition(g));
             t.extend_from_slice(&ptr_type(g.addrspace));
             t.push(b' ');
             if g.name.numbered {
@@ -522,6 +611,31 @@ fn ensure_ref(
     }
     table.refs.insert(gi, rn.clone());
     Ok(rn)
+}
+
+/// How the redirect pointer of `g` is defined, up to its type.
+///
+/// clang 22 makes every `__ref_` `linkonce`: a COFF weak external whose name is the same
+/// in every object. That is right for a global with one definition program-wide (all
+/// objects then agree on what `__ref_G` points at), and wrong for a global of *internal*
+/// linkage: two translation units with their own `static int s_counter` both define
+/// `__ref_s_counter`, and lld-link stops with a duplicate symbol (link.exe would pick one
+/// and point both files' patches at the same variable).
+///
+/// The `__ref_` of an internal (or private) global is therefore internal too: a static
+/// COFF symbol of exactly the same name `__ref_G`, in the same object as the static `G`
+/// it points at, so patch tools still pair them by name, per object, and nothing can
+/// clash across objects. A renamed external symbol (a hash suffix) would link too, but it
+/// would break that pairing by name. `externally_initialized` stops the optimizer (which
+/// may see every use of an internal global, e.g. under LTO) from folding the load into a
+/// direct access: the initializer is only a default, the hot-patch loader rewrites it.
+/// The explicit `.rdata` section keeps it read-only on every target: LLVM files it in the
+/// existing read-only `.rdata` (checked on x64, x86 and ARM64 by `tests/better.rs`).
+fn ref_definition(g: &GlobalVar) -> &'static [u8] {
+    match g.linkage {
+        Some(b"internal" | b"private") => b" = internal externally_initialized global ",
+        _ => b" = linkonce global ",
+    }
 }
 
 /// Turns `e` into instructions appended to `prologue` when it contains a redirected
@@ -713,7 +827,9 @@ fn collect_uses(cx: &Ctx, f: &Function) -> Result<Vec<Use>, Error> {
             }
             Tok::Word if t.text(src) == b"splat" && c.peek_at(1).is_some_and(|n| n.is(b'(')) => {
                 c.bump();
+                let open = c.pos;
                 c.skip_group()?;
+                uses.push(Use::Aggregate(open, c.pos));
             }
             Tok::Global
                 if is_tls_address_intrinsic(&name_of(src, &t))
@@ -723,13 +839,23 @@ fn collect_uses(cx: &Ctx, f: &Function) -> Result<Vec<Use>, Error> {
                 // argument: clang 22 replaces it with the loaded pointer and produces IR
                 // that its own verifier rejects (and wrong code when unverified). Keep it.
                 c.bump();
+                let open = c.pos;
                 c.skip_group()?;
+                for i in open..c.pos {
+                    if c.toks.get(i).is_some_and(|t| t.kind == Tok::Global) {
+                        uses.push(Use::Keep(i));
+                    }
+                }
             }
             Tok::Global => {
                 uses.push(Use::Direct(c.pos));
                 c.bump();
             }
-            Tok::Punct(b'{' | b'<') => c.skip_group()?,
+            Tok::Punct(b'{' | b'<') => {
+                let open = c.pos;
+                c.skip_group()?;
+                uses.push(Use::Aggregate(open, c.pos));
+            }
             Tok::Punct(b'!') | Tok::Meta => {
                 c.bump();
                 if c.peek().is_some_and(|n| n.is(b'{') || n.is(b'(')) {
@@ -745,7 +871,9 @@ fn collect_uses(cx: &Ctx, f: &Function) -> Result<Vec<Use>, Error> {
                 });
                 if after_type && !(is_phi && stack.is_empty()) {
                     // An array constant: an aggregate, never rewritten.
+                    let open = c.pos;
                     c.skip_group()?;
+                    uses.push(Use::Aggregate(open, c.pos));
                 } else {
                     stack.push(b']');
                     c.bump();

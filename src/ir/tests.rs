@@ -4,7 +4,15 @@ use super::*;
 
 fn run(src: &str, list: &str, mark_only: bool) -> (String, Report) {
     let l: HotList = list.split(',').filter(|s| !s.is_empty()).collect();
-    let r = rewrite(src.as_bytes(), &l, &Options { mark_only }).unwrap_or_else(|e| panic!("{e}"));
+    let r = rewrite(
+        src.as_bytes(),
+        &l,
+        &Options {
+            mark_only,
+            ..Default::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     (String::from_utf8(r.text).unwrap(), r.report)
 }
 
@@ -334,22 +342,187 @@ fn a_clashing_ref_name_is_an_error() {
 }
 
 #[test]
-fn thread_locals_are_redirected_except_the_tls_intrinsic_operand() {
+fn thread_locals_stay_direct_with_one_warning_per_function_and_variable() {
     let src = r#"@t = thread_local global i32 0
+@_Init_thread_epoch = external thread_local global i32, align 4
+@g = global i32 0
 
 define ptr @f() {
   %a = call ptr @llvm.threadlocal.address.p0(ptr @t)
+  %b = call ptr @llvm.threadlocal.address.p0(ptr @t)
+  %e = call ptr @llvm.threadlocal.address.p0(ptr @_Init_thread_epoch)
   store ptr @t, ptr %a
+  store i32 1, ptr @g
+  ret ptr %a
+}
+
+define ptr @h() {
+  %a = call ptr @llvm.threadlocal.address.p0(ptr @t)
   ret ptr %a
 }
 "#;
-    let (out, rep) = run(src, "f", false);
+    let (out, rep) = run(src, "f,h", false);
+    for keep in [
+        "  %a = call ptr @llvm.threadlocal.address.p0(ptr @t)\n",
+        "  %e = call ptr @llvm.threadlocal.address.p0(ptr @_Init_thread_epoch)\n",
+        "  store ptr @t, ptr %a\n",
+    ] {
+        assert!(out.contains(keep), "{keep} changed:\n{out}");
+    }
     assert!(
-        out.contains("  %a = call ptr @llvm.threadlocal.address.p0(ptr @t)\n"),
+        !out.contains("__ref_t") && !out.contains("__ref__Init"),
         "{out}"
     );
-    assert!(out.contains("  store ptr %hp.ref.t, ptr %a\n"), "{out}");
-    assert_eq!(rep.warnings.len(), 1);
+    assert!(out.contains("  store i32 1, ptr %hp.ref.g\n"), "{out}");
+    let got: Vec<(String, String)> = rep
+        .warnings
+        .iter()
+        .map(|w| {
+            let f = w.split(':').next().unwrap().to_string();
+            let v = w.split_whitespace().nth(2).unwrap().to_string();
+            (f, v)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("@f".into(), "@t".into()),
+            ("@f".into(), "@_Init_thread_epoch".into()),
+            ("@h".into(), "@t".into())
+        ],
+        "{:?}",
+        rep.warnings
+    );
+    assert!(rep.warnings[0].contains("its own image's thread-local storage"));
+}
+
+#[test]
+fn mark_only_hands_the_opt_outs_to_the_code_generator() {
+    let src = r#"@t = thread_local global i32 0, align 4
+@e = external thread_local global i32
+@g = global i32 0
+@d = global i32 0 #1
+
+define i32 @f() {
+  ret i32 0
+}
+
+attributes #1 = { "allow_direct_access_in_hot_patch_function" }
+"#;
+    let (out, _) = run(src, "f", true);
+    assert!(out.contains(
+        "@t = thread_local global i32 0, align 4 \"allow_direct_access_in_hot_patch_function\"\n"
+    ));
+    assert!(out.contains(
+        "@e = external thread_local global i32 \"allow_direct_access_in_hot_patch_function\"\n"
+    ));
+    assert!(
+        out.contains("@g = global i32 0\n@d = global i32 0 #1\n"),
+        "{out}"
+    );
+    // Nothing marked, nothing touched.
+    let (out, _) = run(src, "", true);
+    assert_eq!(out, src);
+}
+
+#[test]
+fn internal_globals_get_an_internal_ref_of_the_same_name() {
+    let src = r#"@s_counter = internal global i32 0
+@".compoundliteral" = private global i32 0
+@ext = dso_local global i32 0
+
+define void @f() {
+  store i32 1, ptr @s_counter
+  store i32 1, ptr @".compoundliteral"
+  store i32 1, ptr @ext
+  ret void
+}
+"#;
+    let (out, _) = run(src, "f", false);
+    for line in [
+        "@__ref_s_counter = internal externally_initialized global ptr @s_counter, section \".rdata\"\n",
+        "@__ref_.compoundliteral = internal externally_initialized global ptr @.compoundliteral, section \".rdata\"\n",
+        "@__ref_ext = linkonce global ptr @ext, section \".rdata\"\n",
+    ] {
+        assert!(out.contains(line), "{line} missing:\n{out}");
+    }
+    let (twice, rep) = run(&out, "f", false);
+    assert_eq!(out, twice);
+    assert!(rep.redirected.is_empty());
+}
+
+#[test]
+fn annotated_and_listed_globals_stay_direct() {
+    let src = r#"@keep = dso_local global i32 0, align 4
+@listed = dso_local global i32 0, align 4
+@other = dso_local global i32 0, align 4
+@.str = private unnamed_addr constant [22 x i8] c"hotpatch_allow_direct\00", section "llvm.metadata"
+@llvm.global.annotations = appending global [1 x { ptr, ptr, ptr, i32, ptr }] [{ ptr, ptr, ptr, i32, ptr } { ptr @keep, ptr @.str, ptr null, i32 1, ptr null }], section "llvm.metadata"
+
+define void @f() {
+  store i32 1, ptr @keep
+  store i32 1, ptr @listed
+  store i32 1, ptr @other
+  ret void
+}
+"#;
+    let l: HotList = ["f"].into_iter().collect();
+    let opts = Options {
+        allow_direct: [b"listed".to_vec()].into(),
+        ..Default::default()
+    };
+    let r = rewrite(src.as_bytes(), &l, &opts).unwrap();
+    let got: Vec<_> = r.report.redirected.iter().map(|(_, g)| g.clone()).collect();
+    assert_eq!(got, [b"other".to_vec()]);
+    let (_, rep) = run(src, "f", false);
+    assert_eq!(
+        rep.redirected.len(),
+        2,
+        "without the list, @listed is redirected"
+    );
+}
+
+#[test]
+fn globals_inside_constant_aggregates_are_reported() {
+    let src = r#"@g = global i32 0
+@h = global i32 0
+@c = constant i32 0
+
+define void @f(ptr %p) {
+  store <2 x ptr> <ptr @g, ptr @c>, ptr %p
+  store { ptr, i32 } { ptr @g, i32 1 }, ptr %p
+  store [1 x ptr] [ptr @h], ptr %p
+  ret void
+}
+"#;
+    let (out, rep) = run(src, "f", false);
+    assert!(!out.contains("__ref_"), "{out}");
+    assert_eq!(rep.warnings.len(), 2, "{:?}", rep.warnings);
+    assert!(rep.warnings[0].starts_with("@f: @g is used inside a constant aggregate"));
+    assert!(rep.warnings[1].starts_with("@f: @h is used"));
+}
+
+#[test]
+fn unmangled_list_entries_name_the_mangled_function() {
+    let src = r#"define i32 @"?measure@@YAHHH@Z"(i32 %a, i32 %b) {
+  ret i32 %a
+}
+
+define i32 @"?f@S@@QEAAHH@Z"(ptr %this, i32 %a) {
+  ret i32 %a
+}
+"#;
+    let (_, rep) = run(src, "measure,S::f,elsewhere", false);
+    assert!(rep.marked.is_empty());
+    assert_eq!(rep.warnings.len(), 2, "{:?}", rep.warnings);
+    assert!(
+        rep.warnings[0].contains("'S::f'") && rep.warnings[0].contains("'?f@S@@QEAAHH@Z'"),
+        "{:?}",
+        rep.warnings
+    );
+    assert!(
+        rep.warnings[1].contains("'measure'") && rep.warnings[1].contains("'?measure@@YAHHH@Z'")
+    );
 }
 
 #[test]
@@ -386,7 +559,7 @@ mod never_panics {
         #[test]
         fn on_random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
             let _ = rewrite(&bytes, &list(), &Options::default());
-            let _ = rewrite(&bytes, &list(), &Options { mark_only: true });
+            let _ = rewrite(&bytes, &list(), &Options { mark_only: true, ..Default::default() });
         }
 
         #[test]
@@ -408,9 +581,9 @@ mod never_panics {
                 }
             }
             for mark_only in [false, true] {
-                if let Ok(r) = rewrite(&v, &list(), &Options { mark_only }) {
+                if let Ok(r) = rewrite(&v, &list(), &Options { mark_only, ..Default::default() }) {
                     // Whatever it accepts, it rewrites stably.
-                    let again = rewrite(&r.text, &list(), &Options { mark_only });
+                    let again = rewrite(&r.text, &list(), &Options { mark_only, ..Default::default() });
                     prop_assert!(again.is_ok(), "output not re-readable: {:?}", again.err());
                 }
             }

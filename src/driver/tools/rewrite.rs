@@ -41,6 +41,12 @@ pub struct Args {
         value_name = "LIST"
     )]
     pub functions_list: Vec<String>,
+    /// Comma-separated global variables (IR names) that keep direct access (repeatable).
+    #[arg(long = "allow-direct-list", value_name = "LIST")]
+    pub allow_direct_list: Vec<String>,
+    /// File with one global variable (IR name) per line that keeps direct access (repeatable).
+    #[arg(long = "allow-direct-file", value_name = "FILE")]
+    pub allow_direct_file: Vec<PathBuf>,
 }
 
 fn is_dash(p: &std::path::Path) -> bool {
@@ -69,8 +75,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         std::fs::read(&args.input).with_context(|| format!("cannot read {name}"))?
     };
+    let mut allow_direct = std::collections::BTreeSet::new();
+    for l in &args.allow_direct_list {
+        ir::optout::add_list(&mut allow_direct, l);
+    }
+    for f in &args.allow_direct_file {
+        let bytes = std::fs::read(f)
+            .with_context(|| format!("cannot read allow-direct file {}", f.display()))?;
+        ir::optout::add_file_contents(&mut allow_direct, &bytes);
+    }
     let options = ir::Options {
         mark_only: args.mark_only,
+        allow_direct,
     };
     let plan = ir::plan(&input, &list, &options).map_err(|e| anyhow::anyhow!("{name}:{e}"))?;
     for w in &plan.report.warnings {
