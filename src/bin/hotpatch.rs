@@ -4,18 +4,30 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "hotpatch", version, about = "Windows Secure Hot-Patching toolbox for clang")]
+#[command(
+    name = "hotpatch",
+    version,
+    about = "Windows Secure Hot-Patching toolbox for clang"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Add S_HOTPATCHFUNC records to a COFF object.
+    Inject(hotpatch_cl::driver::tools::inject::Args),
+    /// Show the hot-patch information of COFF objects.
+    Dump(hotpatch_cl::driver::tools::dump::Args),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result: anyhow::Result<ExitCode> = match cli.command {};
+    let result: anyhow::Result<ExitCode> = match cli.command {
+        Command::Inject(a) => hotpatch_cl::driver::tools::inject::run(a),
+        Command::Dump(a) => hotpatch_cl::driver::tools::dump::run(a),
+    };
     match result {
         Ok(code) => code,
         Err(e) => {

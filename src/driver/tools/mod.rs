@@ -2,3 +2,6 @@
 //!
 //! Each subcommand parses its own arguments, calls the library and prints; the binary in
 //! `src/bin/hotpatch.rs` only dispatches.
+
+pub mod dump;
+pub mod inject;

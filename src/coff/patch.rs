@@ -1,0 +1,266 @@
+//! Grow one section of a COFF object in place: a byte-range splice inside its raw data.
+//!
+//! The object is edited, not rebuilt: every byte outside the splice is copied unchanged, and
+//! every file structure that lies after the grown section's data (other sections' data,
+//! relocations, line numbers, the symbol and string tables) moves by the same delta, so the
+//! file keeps its layout order. The fields that change are exactly: the grown section's
+//! `SizeOfRawData`, the file pointers of moved structures, the `VirtualAddress` of the grown
+//! section's relocations that sit after the splice, and the section symbol's aux `Length`
+//! (and its `CheckSum`, when the original was the JamCRC of the data, as LLVM writes it).
+//!
+//! Written in two phases after the style of `object::write::coff`: [`plan`] computes every
+//! size, offset and field update; [`apply`] copies and writes; the output length is checked
+//! against the planned one.
+//!
+//! Does not interpret the section's contents; the caller hands over ready bytes.
+
+use super::{CoffObject, Error};
+
+/// A splice in the raw data of section `section` (1-based): the `remove` bytes at `at`
+/// (section-relative) are replaced by `insert`, which must not be shorter.
+#[derive(Debug, Clone)]
+pub struct Splice {
+    pub section: u32,
+    pub at: u32,
+    pub remove: u32,
+    pub insert: Vec<u8>,
+}
+
+/// Everything [`apply`] writes, computed up front.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// File offset where the replaced bytes start, and where they end in the input.
+    pub cut_start: usize,
+    pub cut_end: usize,
+    /// Bytes added to the file.
+    pub delta: u32,
+    /// `u32` fields to overwrite in the output: (output file offset, new value).
+    pub writes: Vec<(usize, u32)>,
+    /// Length the output must have.
+    pub out_len: usize,
+}
+
+/// Section header field offsets (`IMAGE_SECTION_HEADER`).
+const SIZE_OF_RAW_DATA: u64 = 16;
+const POINTER_TO_RAW_DATA: u64 = 20;
+const POINTER_TO_RELOCATIONS: u64 = 24;
+const POINTER_TO_LINENUMBERS: u64 = 28;
+/// Size of one `IMAGE_RELOCATION`.
+const RELOC_SIZE: u64 = 10;
+/// Offsets inside `IMAGE_AUX_SYMBOL` section definition (same in the `/bigobj` form).
+const AUX_LENGTH: u64 = 0;
+const AUX_CHECKSUM: u64 = 12;
+
+fn too_big() -> Error {
+    Error::Patch("the object would exceed 4 GiB".into())
+}
+
+fn to_usize(v: u64) -> Result<usize, Error> {
+    usize::try_from(v).map_err(|_| too_big())
+}
+
+/// Computes the edit of `data` (whose parse is `obj`) described by `splice`.
+pub fn plan(data: &[u8], obj: &CoffObject, splice: &Splice) -> Result<Plan, Error> {
+    let section = obj
+        .section(splice.section)
+        .ok_or_else(|| Error::Patch(format!("no section {}", splice.section)))?;
+    let (s0, e0) = section
+        .data_range
+        .ok_or_else(|| Error::Patch("the section to grow has no data in the file".into()))?;
+    let cut_start = s0 + u64::from(splice.at);
+    let cut_end = cut_start + u64::from(splice.remove);
+    if cut_end > e0 {
+        return Err(Error::Patch("splice outside the section data".into()));
+    }
+    let insert_len = u32::try_from(splice.insert.len()).map_err(|_| too_big())?;
+    let delta = insert_len
+        .checked_sub(splice.remove)
+        .ok_or_else(|| Error::Patch("a splice may not shrink the section".into()))?;
+    let d = u64::from(delta);
+    let shift = |p: u64| -> Result<u32, Error> {
+        let moved = if p >= e0 { p + d } else { p };
+        u32::try_from(moved).map_err(|_| too_big())
+    };
+
+    // Every other structure must lie wholly before or wholly after the grown data.
+    let check = |range: Option<(u64, u64)>, what: &'static str| -> Result<(), Error> {
+        match range {
+            Some((a, b)) if a < e0 && b > s0 => Err(Error::Malformed { what, offset: a }),
+            _ => Ok(()),
+        }
+    };
+    for s in &obj.sections {
+        if s.header_offset + 40 > s0 {
+            return Err(Error::Malformed {
+                what: "section table after section data",
+                offset: s.header_offset,
+            });
+        }
+        if s.number != splice.section {
+            check(s.data_range, "section data overlaps the grown section")?;
+        }
+        check(s.reloc_range, "relocations overlap the grown section")?;
+        check(s.lines_range, "line numbers overlap the grown section")?;
+    }
+    check(obj.symtab_range, "symbol table overlaps the grown section")?;
+
+    let mut writes = Vec::new();
+    for s in &obj.sections {
+        let h = s.header_offset;
+        if let Some((p, _)) = s.data_range {
+            writes.push((to_usize(h + POINTER_TO_RAW_DATA)?, shift(p)?));
+        }
+        if let Some((p, _)) = s.reloc_range {
+            writes.push((to_usize(h + POINTER_TO_RELOCATIONS)?, shift(p)?));
+        }
+        if let Some((p, _)) = s.lines_range {
+            writes.push((to_usize(h + POINTER_TO_LINENUMBERS)?, shift(p)?));
+        }
+    }
+    let new_size = u32::try_from(e0 - s0 + d).map_err(|_| too_big())?;
+    writes.push((
+        to_usize(section.header_offset + SIZE_OF_RAW_DATA)?,
+        new_size,
+    ));
+    if obj.symtab_offset != 0 {
+        writes.push((
+            to_usize(obj.symtab_pointer_field)?,
+            shift(obj.symtab_offset)?,
+        ));
+    }
+
+    // Relocations of the grown section after the splice move with their bytes.
+    if let Some((p, _)) = section.reloc_range {
+        let first = p + if section.reloc_overflow {
+            RELOC_SIZE
+        } else {
+            0
+        };
+        let new_first = u64::from(shift(first)?);
+        let splice_end = splice.at + splice.remove;
+        for (i, r) in section.relocations.iter().enumerate() {
+            if r.offset >= splice.at && r.offset < splice_end {
+                return Err(Error::Patch(format!(
+                    "a relocation at offset {:#x} sits inside the replaced bytes",
+                    r.offset
+                )));
+            }
+            if r.offset >= splice_end {
+                let at = new_first + i as u64 * RELOC_SIZE;
+                writes.push((
+                    to_usize(at)?,
+                    r.offset.checked_add(delta).ok_or_else(too_big)?,
+                ));
+            }
+        }
+    }
+
+    // The section symbol's aux record repeats the length (and maybe a checksum).
+    if let Some(sym) = obj.section_symbol(splice.section) {
+        let aux = u64::from(shift(
+            obj.symtab_offset + (u64::from(sym.index) + 1) * obj.symbol_size,
+        )?);
+        writes.push((to_usize(aux + AUX_LENGTH)?, new_size));
+        let old_aux = to_usize(obj.symtab_offset + (u64::from(sym.index) + 1) * obj.symbol_size)?;
+        let old_sum =
+            super::read_u32(data, old_aux + AUX_CHECKSUM as usize).ok_or(Error::Malformed {
+                what: "section symbol aux record",
+                offset: old_aux as u64,
+            })?;
+        let old_data = section.data(data)?;
+        if old_sum != 0 && old_sum == jamcrc(&[old_data]) {
+            let (a, b) = (
+                to_usize(splice.at.into())?,
+                to_usize((splice.at + splice.remove).into())?,
+            );
+            let before = old_data.get(..a).unwrap_or_default();
+            let after = old_data.get(b..).unwrap_or_default();
+            let sum = jamcrc(&[before, &splice.insert, after]);
+            writes.push((to_usize(aux + AUX_CHECKSUM)?, sum));
+        }
+    }
+
+    let out_len = data.len().checked_add(delta as usize).ok_or_else(too_big)?;
+    Ok(Plan {
+        cut_start: to_usize(cut_start)?,
+        cut_end: to_usize(cut_end)?,
+        delta,
+        writes,
+        out_len,
+    })
+}
+
+/// Writes the output of `plan` for `data`.
+pub fn apply(data: &[u8], plan: &Plan, insert: &[u8]) -> Result<Vec<u8>, Error> {
+    let head = data
+        .get(..plan.cut_start)
+        .ok_or(Error::Patch("plan does not fit the input".into()))?;
+    let tail = data
+        .get(plan.cut_end..)
+        .ok_or(Error::Patch("plan does not fit the input".into()))?;
+    let mut out = Vec::with_capacity(plan.out_len);
+    out.extend_from_slice(head);
+    out.extend_from_slice(insert);
+    out.extend_from_slice(tail);
+    for &(at, value) in &plan.writes {
+        let field = out.get_mut(at..at + 4).ok_or(Error::Patch(format!(
+            "planned write at {at:#x} outside the output"
+        )))?;
+        field.copy_from_slice(&value.to_le_bytes());
+    }
+    if out.len() != plan.out_len {
+        return Err(Error::Patch(format!(
+            "internal error: wrote {} bytes, planned {}",
+            out.len(),
+            plan.out_len
+        )));
+    }
+    Ok(out)
+}
+
+/// Plans and applies `splice` on `data`.
+pub fn splice(data: &[u8], obj: &CoffObject, splice: &Splice) -> Result<Vec<u8>, Error> {
+    let p = plan(data, obj, splice)?;
+    apply(data, &p, &splice.insert)
+}
+
+/// The CRC LLVM stores in COFF section aux records: CRC-32 (IEEE, reflected) starting at
+/// `0xFFFFFFFF` without the final inversion ("JamCRC"), over the concatenation of `parts`.
+pub fn jamcrc(parts: &[&[u8]]) -> u32 {
+    static TABLE: std::sync::OnceLock<[u32; 256]> = std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut t = [0u32; 256];
+        for (i, slot) in t.iter_mut().enumerate() {
+            let mut c = i as u32;
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+            *slot = c;
+        }
+        t
+    });
+    let mut crc = 0xFFFF_FFFFu32;
+    for part in parts {
+        for &b in *part {
+            crc = table[((crc ^ u32::from(b)) & 0xFF) as usize] ^ (crc >> 8);
+        }
+    }
+    crc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jamcrc_is_crc32_without_final_inversion() {
+        // CRC-32 of "123456789" is 0xCBF43926; JamCRC is its complement.
+        assert_eq!(jamcrc(&[b"123456789"]), !0xCBF4_3926);
+        assert_eq!(jamcrc(&[b"1234", b"56789"]), !0xCBF4_3926);
+        assert_eq!(jamcrc(&[]), 0xFFFF_FFFF);
+    }
+}
