@@ -85,9 +85,9 @@ pub fn dump(data: &[u8]) -> Result<ObjectDump, Error> {
             name: &t.name,
         };
         let bytes = t.data(data)?;
-        for (i, (kind, (a, b))) in type_records(bytes, w)?.into_iter().enumerate() {
-            let payload = bytes.get(a..b).unwrap_or_default();
-            let name = match kind {
+        for (i, rec) in type_records(bytes, w)?.into_iter().enumerate() {
+            let payload = bytes.get(rec.data.0..rec.data.1).unwrap_or_default();
+            let name = match rec.kind {
                 LF_FUNC_ID => Parser::new(payload)
                     .parse::<FuncId>()
                     .ok()

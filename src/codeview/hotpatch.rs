@@ -121,34 +121,40 @@ fn where_of(s: &Section) -> Where<'_> {
     }
 }
 
-/// The IR name of a COFF symbol name: on x86 the C underscore and the `__stdcall` (`_f@4`),
-/// `__fastcall` (`@f@4`) decorations go; `__vectorcall` (`f@@8`) is decorated on every machine.
-/// C++ names (`?…`) are the same in IR and COFF.
-pub fn ir_name(machine: u16, coff_name: &[u8]) -> &[u8] {
+/// The IR name of a COFF symbol name, as clang names functions in IR (and in
+/// `S_HOTPATCHFUNC`).
+///
+/// - C++ names (`?…`) are the same in IR and COFF.
+/// - Names with calling-convention decoration are spelled in IR as the decorated name behind
+///   LLVM's "do not mangle" byte 0x01: x86 `__stdcall` `_f@8` and `__fastcall` `@f@8`, and
+///   `__vectorcall` `f@@8` on every machine (measured: clang-cl 19 and 22 name them
+///   `"\01_std_add@8"` in IR and clang 22 writes that byte into the record's name).
+/// - Other x86 names lose the C underscore (`_bump` → `bump`).
+pub fn ir_name(machine: u16, coff_name: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    use std::borrow::Cow;
     if coff_name.first() == Some(&b'?') {
-        return coff_name;
+        return Cow::Borrowed(coff_name);
     }
-    let strip_suffix = |n: &'_ [u8], sep: &[u8]| -> Option<usize> {
-        let at = n.windows(sep.len()).rposition(|w| w == sep)?;
-        let digits = n.get(at + sep.len()..)?;
-        (!digits.is_empty() && digits.iter().all(u8::is_ascii_digit)).then_some(at)
+    // Whether `n` ends in `sep` followed by one or more decimal digits.
+    let ends_with_count = |n: &[u8], sep: &[u8]| -> bool {
+        n.windows(sep.len())
+            .rposition(|w| w == sep)
+            .is_some_and(|at| {
+                let digits = n.get(at + sep.len()..).unwrap_or_default();
+                !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
+            })
     };
-    if let Some(at) = strip_suffix(coff_name, b"@@") {
-        return coff_name.get(..at).unwrap_or(coff_name);
+    let unmangled = |n: &[u8]| Cow::Owned([&[1u8][..], n].concat());
+    if ends_with_count(coff_name, b"@@") {
+        return unmangled(coff_name);
     }
     if machine != pe::IMAGE_FILE_MACHINE_I386.0 {
-        return coff_name;
+        return Cow::Borrowed(coff_name);
     }
-    match coff_name.first() {
-        Some(b'_') | Some(b'@') => {
-            let rest = coff_name.get(1..).unwrap_or_default();
-            match strip_suffix(rest, b"@") {
-                Some(at) => rest.get(..at).unwrap_or(rest),
-                None if coff_name.first() == Some(&b'_') => rest,
-                None => coff_name,
-            }
-        }
-        _ => coff_name,
+    match coff_name.split_first() {
+        Some((b'_' | b'@', rest)) if ends_with_count(rest, b"@") => unmangled(coff_name),
+        Some((b'_', rest)) => Cow::Borrowed(rest),
+        _ => Cow::Borrowed(coff_name),
     }
 }
 
@@ -198,7 +204,7 @@ pub fn scan(data: &[u8]) -> Result<Scan, Error> {
                             ));
                         };
                         procedures.push(Procedure {
-                            ir_name: ir_name(obj.machine, &target.name).to_vec(),
+                            ir_name: ir_name(obj.machine, &target.name).into_owned(),
                             symbol_name: target.name.clone(),
                             func_id: proc.fixed.proc_type.get().0,
                             section: code_section,
@@ -287,14 +293,14 @@ pub fn inject(object: &[u8], functions: &HotList) -> Result<Injected, Error> {
             new_records.push((pos, encode_record(p.func_id, &p.ir_name)));
         }
     }
-    let code_symbols: HashSet<&[u8]> = obj
+    let code_symbols: HashSet<Vec<u8>> = obj
         .iter_symbols()
         .filter(|s| {
             s.defined_in()
                 .and_then(|n| obj.section(n))
                 .is_some_and(|sec| sec.flags & pe::IMAGE_SCN_CNT_CODE.0 != 0)
         })
-        .map(|s| ir_name(obj.machine, &s.name))
+        .map(|s| ir_name(obj.machine, &s.name).into_owned())
         .collect();
     for name in functions.iter() {
         if seen.contains(name) {
@@ -435,23 +441,25 @@ mod tests {
     #[test]
     fn subsection_header_counts_records() {
         let s = encode_subsection(&[encode_record(1, b"a"), encode_record(2, b"bcdefgh")]);
-        assert_eq!(&s[..8], &[0xF1, 0, 0, 0, 24, 0, 0, 0]);
-        assert_eq!(s.len(), 32);
+        assert_eq!(&s[..8], &[0xF1, 0, 0, 0, 28, 0, 0, 0]);
+        assert_eq!(s.len(), 36);
     }
 
     #[test]
     fn ir_names_from_coff_names() {
         let x86 = pe::IMAGE_FILE_MACHINE_I386.0;
         let x64 = pe::IMAGE_FILE_MACHINE_AMD64.0;
-        assert_eq!(ir_name(x86, b"_bump"), b"bump");
-        assert_eq!(ir_name(x86, b"_f@4"), b"f");
-        assert_eq!(ir_name(x86, b"@f@8"), b"f");
-        assert_eq!(ir_name(x86, b"f@@16"), b"f");
-        assert_eq!(ir_name(x86, b"?f@@YAHH@Z"), b"?f@@YAHH@Z");
-        assert_eq!(ir_name(x86, b"__ref_x"), b"_ref_x");
-        assert_eq!(ir_name(x64, b"bump"), b"bump");
-        assert_eq!(ir_name(x64, b"_bump"), b"_bump");
-        assert_eq!(ir_name(x64, b"f@@16"), b"f");
-        assert_eq!(ir_name(x64, b"?g@@YAXXZ"), b"?g@@YAXXZ");
+        let ir = |m, n: &[u8]| ir_name(m, n).into_owned();
+        assert_eq!(ir(x86, b"_bump"), b"bump");
+        assert_eq!(ir(x86, b"_std_add@8"), b"\x01_std_add@8");
+        assert_eq!(ir(x86, b"@fast_add@8"), b"\x01@fast_add@8");
+        assert_eq!(ir(x86, b"vec_add@@8"), b"\x01vec_add@@8");
+        assert_eq!(ir(x86, b"?f@@YAHH@Z"), b"?f@@YAHH@Z");
+        assert_eq!(ir(x86, b"___ref_table"), b"__ref_table");
+        assert_eq!(ir(x86, b"_f@x"), b"f@x");
+        assert_eq!(ir(x64, b"bump"), b"bump");
+        assert_eq!(ir(x64, b"_bump"), b"_bump");
+        assert_eq!(ir(x64, b"vec_add@@16"), b"\x01vec_add@@16");
+        assert_eq!(ir(x64, b"?g@@YAXXZ"), b"?g@@YAXXZ");
     }
 }

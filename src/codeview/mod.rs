@@ -189,9 +189,15 @@ pub(crate) fn symbol_records(
     Ok(out)
 }
 
-/// Walks the type records of `.debug$T` data and returns each record's (leaf kind, payload),
-/// indexed from type index 0x1000.
-pub(crate) fn type_records(data: &[u8], w: Where) -> Result<Vec<(u16, (usize, usize))>, Error> {
+/// One type record of `.debug$T`: its leaf kind and payload range in the section data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TypeRecord {
+    pub kind: u16,
+    pub data: (usize, usize),
+}
+
+/// Walks the type records of `.debug$T` data; the first one has type index 0x1000.
+pub(crate) fn type_records(data: &[u8], w: Where) -> Result<Vec<TypeRecord>, Error> {
     if data.is_empty() {
         return Ok(Vec::new());
     }
@@ -208,7 +214,10 @@ pub(crate) fn type_records(data: &[u8], w: Where) -> Result<Vec<(u16, (usize, us
             return Err(w.err(at, format!("type record length {len:#x} is invalid")));
         }
         let kind = u16_at(data, at + 2).ok_or_else(|| w.err(at, "truncated type record"))?;
-        out.push((kind, (at + 4, end)));
+        out.push(TypeRecord {
+            kind,
+            data: (at + 4, end),
+        });
         at = end;
     }
     Ok(out)

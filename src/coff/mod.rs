@@ -139,9 +139,11 @@ pub struct CoffObject {
     pub symtab_range: Option<(u64, u64)>,
 }
 
-/// File offset of `PointerToSymbolTable` in each header format.
-const REGULAR_SYMTAB_FIELD: u64 = 8;
-const BIGOBJ_SYMTAB_FIELD: u64 = 44;
+/// File offset of `PointerToSymbolTable` in each header format (both headers start the file).
+const REGULAR_SYMTAB_FIELD: u64 =
+    std::mem::offset_of!(pe::ImageFileHeader, pointer_to_symbol_table) as u64;
+const BIGOBJ_SYMTAB_FIELD: u64 =
+    std::mem::offset_of!(pe::AnonObjectHeaderBigobj, pointer_to_symbol_table) as u64;
 
 impl CoffObject {
     /// Parses `data`, a whole object file, in either header format.
@@ -365,6 +367,12 @@ fn parse_generic<H: CoffHeader>(data: &[u8], bigobj: bool) -> Result<CoffObject,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn symbol_table_pointer_fields() {
+        assert_eq!(REGULAR_SYMTAB_FIELD, 8);
+        assert_eq!(BIGOBJ_SYMTAB_FIELD, 48);
+    }
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {

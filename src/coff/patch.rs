@@ -48,8 +48,8 @@ const POINTER_TO_LINENUMBERS: u64 = 28;
 /// Size of one `IMAGE_RELOCATION`.
 const RELOC_SIZE: u64 = 10;
 /// Offsets inside `IMAGE_AUX_SYMBOL` section definition (same in the `/bigobj` form).
-const AUX_LENGTH: u64 = 0;
-const AUX_CHECKSUM: u64 = 12;
+const AUX_LENGTH: u64 = std::mem::offset_of!(object::pe::ImageAuxSymbolSection, length) as u64;
+const AUX_CHECKSUM: u64 = std::mem::offset_of!(object::pe::ImageAuxSymbolSection, check_sum) as u64;
 
 fn too_big() -> Error {
     Error::Patch("the object would exceed 4 GiB".into())
@@ -224,8 +224,10 @@ pub fn splice(data: &[u8], obj: &CoffObject, splice: &Splice) -> Result<Vec<u8>,
     apply(data, &p, &splice.insert)
 }
 
-/// The CRC LLVM stores in COFF section aux records: CRC-32 (IEEE, reflected) starting at
-/// `0xFFFFFFFF` without the final inversion ("JamCRC"), over the concatenation of `parts`.
+/// The checksum LLVM's COFF writer stores in section aux records: `JamCRC` with an initial
+/// value of 0, i.e. the reflected CRC-32 (IEEE polynomial) register started at 0 and not
+/// inverted at the end, over the concatenation of `parts`. (Checked against clang's objects in
+/// `tests/coff_inject.rs`.)
 pub fn jamcrc(parts: &[&[u8]]) -> u32 {
     static TABLE: std::sync::OnceLock<[u32; 256]> = std::sync::OnceLock::new();
     let table = TABLE.get_or_init(|| {
@@ -243,7 +245,7 @@ pub fn jamcrc(parts: &[&[u8]]) -> u32 {
         }
         t
     });
-    let mut crc = 0xFFFF_FFFFu32;
+    let mut crc = 0u32;
     for part in parts {
         for &b in *part {
             crc = table[((crc ^ u32::from(b)) & 0xFF) as usize] ^ (crc >> 8);
@@ -257,10 +259,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn jamcrc_is_crc32_without_final_inversion() {
-        // CRC-32 of "123456789" is 0xCBF43926; JamCRC is its complement.
-        assert_eq!(jamcrc(&[b"123456789"]), !0xCBF4_3926);
-        assert_eq!(jamcrc(&[b"1234", b"56789"]), !0xCBF4_3926);
-        assert_eq!(jamcrc(&[]), 0xFFFF_FFFF);
+    fn jamcrc_starts_at_zero_without_final_inversion() {
+        // Python: ~zlib.crc32(b"123456789", 0xFFFFFFFF) & 0xFFFFFFFF
+        assert_eq!(jamcrc(&[b"123456789"]), 0x2DFD_2D88);
+        assert_eq!(jamcrc(&[b"1234", b"56789"]), 0x2DFD_2D88);
+        assert_eq!(jamcrc(&[]), 0);
     }
 }

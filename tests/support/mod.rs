@@ -13,7 +13,7 @@ fn package_of(tool: &str) -> &'static str {
         t if t.starts_with("clang") && t.ends_with("19") => "clang-19",
         t if t.starts_with("clang") => "clang-22",
         t if t.starts_with("lld") => "lld-22",
-        t if t == "wine" => "wine",
+        "wine" => "wine",
         _ => "llvm-22",
     }
 }
@@ -43,7 +43,11 @@ pub fn run_ok(dir: &Path, program: &str, args: &[&str]) -> String {
 
 /// Runs `program args…` in `dir` and returns its whole output, whatever the exit status.
 pub fn run(dir: &Path, program: &str, args: &[&str]) -> Output {
-    let exe = if program.contains('/') { PathBuf::from(program) } else { tool(program) };
+    let exe = if program.contains('/') {
+        PathBuf::from(program)
+    } else {
+        tool(program)
+    };
     Command::new(exe)
         .args(args)
         .current_dir(dir)
