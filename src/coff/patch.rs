@@ -82,27 +82,16 @@ pub fn plan(data: &[u8], obj: &CoffObject, splice: &Splice) -> Result<Plan, Erro
         u32::try_from(moved).map_err(|_| too_big())
     };
 
-    // Every other structure must lie wholly before or wholly after the grown data.
-    let check = |range: Option<(u64, u64)>, what: &'static str| -> Result<(), Error> {
-        match range {
-            Some((a, b)) if a < e0 && b > s0 => Err(Error::Malformed { what, offset: a }),
-            _ => Ok(()),
-        }
-    };
-    for s in &obj.sections {
-        if s.header_offset + 40 > s0 {
-            return Err(Error::Malformed {
-                what: "section table after section data",
-                offset: s.header_offset,
-            });
-        }
-        if s.number != splice.section {
-            check(s.data_range, "section data overlaps the grown section")?;
-        }
-        check(s.reloc_range, "relocations overlap the grown section")?;
-        check(s.lines_range, "line numbers overlap the grown section")?;
+    // The edit moves structures and rewrites fields inside some of them, which is only sound
+    // when no two structures share bytes (true of every compiler's output; a corrupt object
+    // may claim otherwise, and then a field write would land in another section's data).
+    check_disjoint(obj)?;
+    if obj.sections.iter().any(|s| s.header_offset + 40 > s0) {
+        return Err(Error::Malformed {
+            what: "section table after section data",
+            offset: s0,
+        });
     }
-    check(obj.symtab_range, "symbol table overlaps the grown section")?;
 
     let mut writes = Vec::new();
     for s in &obj.sections {
@@ -190,22 +179,56 @@ pub fn plan(data: &[u8], obj: &CoffObject, splice: &Splice) -> Result<Plan, Erro
     })
 }
 
+/// Checks that the headers, section data, relocation and line-number tables and the symbol and
+/// string tables occupy pairwise disjoint file ranges.
+fn check_disjoint(obj: &CoffObject) -> Result<(), Error> {
+    let table_end = obj.sections.last().map_or(0, |s| s.header_offset + 40);
+    let mut ranges: Vec<(u64, u64, &'static str)> = vec![(0, table_end, "headers")];
+    for s in &obj.sections {
+        ranges.extend(s.data_range.map(|(a, b)| (a, b, "section data")));
+        ranges.extend(s.reloc_range.map(|(a, b)| (a, b, "relocations")));
+        ranges.extend(s.lines_range.map(|(a, b)| (a, b, "line numbers")));
+    }
+    ranges.extend(obj.symtab_range.map(|(a, b)| (a, b, "symbol table")));
+    ranges.sort_unstable();
+    for pair in ranges.windows(2) {
+        if let [(_, end, _), (start, _, what)] = pair {
+            if start < end {
+                return Err(Error::Malformed {
+                    what: overlap_message(what),
+                    offset: *start,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn overlap_message(what: &str) -> &'static str {
+    match what {
+        "section data" => "section data overlaps another structure",
+        "relocations" => "relocations overlap another structure",
+        "line numbers" => "line numbers overlap another structure",
+        _ => "symbol table overlaps another structure",
+    }
+}
+
 /// Writes the output of `plan` for `data`.
 pub fn apply(data: &[u8], plan: &Plan, insert: &[u8]) -> Result<Vec<u8>, Error> {
     let head = data
         .get(..plan.cut_start)
-        .ok_or(Error::Patch("plan does not fit the input".into()))?;
+        .ok_or_else(|| Error::Patch("plan does not fit the input".into()))?;
     let tail = data
         .get(plan.cut_end..)
-        .ok_or(Error::Patch("plan does not fit the input".into()))?;
+        .ok_or_else(|| Error::Patch("plan does not fit the input".into()))?;
     let mut out = Vec::with_capacity(plan.out_len);
     out.extend_from_slice(head);
     out.extend_from_slice(insert);
     out.extend_from_slice(tail);
     for &(at, value) in &plan.writes {
-        let field = out.get_mut(at..at + 4).ok_or(Error::Patch(format!(
-            "planned write at {at:#x} outside the output"
-        )))?;
+        let field = out
+            .get_mut(at..at + 4)
+            .ok_or_else(|| Error::Patch(format!("planned write at {at:#x} outside the output")))?;
         field.copy_from_slice(&value.to_le_bytes());
     }
     if out.len() != plan.out_len {
@@ -229,29 +252,13 @@ pub fn splice(data: &[u8], obj: &CoffObject, splice: &Splice) -> Result<Vec<u8>,
 /// inverted at the end, over the concatenation of `parts`. (Checked against clang's objects in
 /// `tests/coff_inject.rs`.)
 pub fn jamcrc(parts: &[&[u8]]) -> u32 {
-    static TABLE: std::sync::OnceLock<[u32; 256]> = std::sync::OnceLock::new();
-    let table = TABLE.get_or_init(|| {
-        let mut t = [0u32; 256];
-        for (i, slot) in t.iter_mut().enumerate() {
-            let mut c = i as u32;
-            for _ in 0..8 {
-                c = if c & 1 != 0 {
-                    0xEDB8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-            }
-            *slot = c;
-        }
-        t
-    });
-    let mut crc = 0u32;
+    // crc32fast keeps the register inverted: an "initial CRC" of !0 starts the register at 0,
+    // and inverting its final CRC gives the register back without the final inversion.
+    let mut h = crc32fast::Hasher::new_with_initial(0xFFFF_FFFF);
     for part in parts {
-        for &b in *part {
-            crc = table[((crc ^ u32::from(b)) & 0xFF) as usize] ^ (crc >> 8);
-        }
+        h.update(part);
     }
-    crc
+    !h.finalize()
 }
 
 #[cfg(test)]
