@@ -22,6 +22,26 @@ fn objects() -> &'static Vec<Vec<u8>> {
     })
 }
 
+/// A `/bigobj` object (more than 65279 sections make LLVM switch headers), built once.
+fn bigobj() -> &'static Vec<u8> {
+    static OBJ: OnceLock<Vec<u8>> = OnceLock::new();
+    OBJ.get_or_init(|| {
+        let w = Work::new("hot.c");
+        let mut src: String = (0..65300).map(|i| format!("int g{i} = {i};\n")).collect();
+        src.push_str("int bump(int a) { return a + g7++; }\n");
+        std::fs::write(w.path("big.c"), src).unwrap();
+        let t = "--target=x86_64-pc-windows-msvc";
+        support::run_ok(
+            w.dir.path(),
+            "clang-cl-19",
+            &[t, "/c", "/Z7", "/O2", "/Gw", "/Fobig.obj", "--", "big.c"],
+        );
+        let data = std::fs::read(w.path("big.obj")).unwrap();
+        assert_eq!(&data[..4], &[0, 0, 0xff, 0xff], "not a bigobj");
+        data
+    })
+}
+
 fn list() -> HotList {
     [
         "?get@S@@QEAAHH@Z",
@@ -60,6 +80,33 @@ fn every_truncation_is_an_error_or_ok_never_a_panic() {
         for len in (0..o.len()).step_by(step) {
             exercise(&o[..len]);
         }
+    }
+}
+
+#[test]
+fn bigobj_truncations_never_panic() {
+    let o = bigobj();
+    // The header and section table (65k × 40 bytes), then a stride over the rest.
+    for len in (0..64).chain((64..o.len()).step_by(o.len() / 12)) {
+        exercise(&o[..len]);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Mutations in the bigobj header and section table, and in its symbol table.
+    #[test]
+    fn mutated_bigobj_never_panics(
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), any::<bool>()), 1..6),
+    ) {
+        let mut data = bigobj().clone();
+        let symtab = u32::from_le_bytes(data[48..52].try_into().unwrap()) as usize;
+        for (at, byte, head) in edits {
+            let i = if head { at.index(56 + 40 * 16) } else { symtab + at.index(data.len() - symtab) };
+            data[i] = byte;
+        }
+        exercise(&data);
     }
 }
 
