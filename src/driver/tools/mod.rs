@@ -4,4 +4,6 @@
 //! `src/bin/hotpatch.rs` only dispatches.
 
 pub mod dump;
+pub mod fixup_pdb;
 pub mod inject;
+pub mod rewrite;
