@@ -448,6 +448,80 @@ mod tests {
         assert_eq!(s.len(), 36);
     }
 
+    fn section(number: u32, comdat: bool) -> Section {
+        Section {
+            number,
+            name: b".text".to_vec(),
+            flags: pe::IMAGE_SCN_CNT_CODE.0
+                | if comdat {
+                    pe::IMAGE_SCN_LNK_COMDAT.0
+                } else {
+                    0
+                },
+            header_offset: 0,
+            data_range: None,
+            reloc_range: None,
+            reloc_overflow: false,
+            lines_range: None,
+            relocations: Vec::new(),
+        }
+    }
+
+    fn proc(name: &str, section: u32, offset: u32, func_id: u32) -> Procedure {
+        Procedure {
+            ir_name: name.into(),
+            symbol_name: name.into(),
+            func_id,
+            section,
+            offset,
+            code_len: 1,
+            local: false,
+        }
+    }
+
+    /// The layout clang gives a C++ file without /Gy (measured on a sample): `first` and `later`
+    /// in .text, then the inline `inl` and a template (COMDAT sections 5, 6), then `st` and
+    /// `mid` in .text, then another template (section 7). `later` got its ID before `first`.
+    #[test]
+    fn module_order_merges_text_and_comdat_chains_by_function_id() {
+        let obj = CoffObject {
+            bigobj: false,
+            machine: pe::IMAGE_FILE_MACHINE_AMD64.0,
+            sections: vec![
+                section(1, false),
+                section(2, false),
+                section(3, false),
+                section(4, false),
+                section(5, true),
+                section(6, true),
+                section(7, true),
+            ],
+            symbols: Vec::new(),
+            symtab_pointer_field: 8,
+            symtab_offset: 0,
+            symbol_size: 18,
+            symtab_range: None,
+        };
+        let mut procs = vec![
+            proc("tmplJ", 7, 0, 0x100B),
+            proc("st", 1, 0x60, 0x1006),
+            proc("inl", 5, 0, 0x1004),
+            proc("later", 1, 0x30, 0x1002),
+            proc("mid", 1, 0x70, 0x1009),
+            proc("first", 1, 0, 0x1003),
+            proc("tmplH", 6, 0, 0x1005),
+        ];
+        module_order(&mut procs, &obj);
+        let names: Vec<_> = procs
+            .iter()
+            .map(|p| String::from_utf8_lossy(&p.ir_name).into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            ["first", "later", "inl", "tmplH", "st", "mid", "tmplJ"]
+        );
+    }
+
     #[test]
     fn ir_names_from_coff_names() {
         let x86 = pe::IMAGE_FILE_MACHINE_I386.0;
