@@ -344,7 +344,7 @@ fn annotated_and_listed_globals_keep_direct_access() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         let target = "x86_64-pc-windows-msvc";
-        let input = to_ir(d, "od.c", OPT_OUT_C, clang, target);
+        to_ir(d, "od.c", OPT_OUT_C, clang, target);
         // Native: the annotation means nothing to clang 22's pass.
         compile_ir(
             d,
