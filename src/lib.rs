@@ -9,6 +9,7 @@
 //! | [`coff`] | COFF objects: read sections and symbols, grow one `.debug$S` in place |
 //! | [`codeview`] | CodeView records: `.debug$S` framing, `S_HOTPATCHFUNC` encoding |
 //! | [`names`] | hints for list entries that name nothing (demangled and near matches) |
+//! | [`verify`] | checks a whole build's objects against the function list (`hotpatch verify`) |
 //! | [`pdb`] | PDB fix-up after `lld-link` |
 //! | [`driver`] | command lines, the compile pipeline, and the only place that spawns processes |
 //! | [`fsutil`] | atomic writes, so a failure never leaves a half-written output |
@@ -24,3 +25,4 @@ pub mod hotlist;
 pub mod ir;
 pub mod names;
 pub mod pdb;
+pub mod verify;

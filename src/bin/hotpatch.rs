@@ -24,6 +24,8 @@ enum Command {
     Inject(hotpatch_cl::driver::tools::inject::Args),
     /// Show the hot-patch information of COFF objects.
     Dump(hotpatch_cl::driver::tools::dump::Args),
+    /// Check a build's objects and libraries against the hot-patch function list.
+    Verify(hotpatch_cl::driver::tools::verify::Args),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
         Command::Rewrite(args) => hotpatch_cl::driver::tools::rewrite::run(args),
         Command::Inject(a) => hotpatch_cl::driver::tools::inject::run(a),
         Command::Dump(a) => hotpatch_cl::driver::tools::dump::run(a),
+        Command::Verify(a) => hotpatch_cl::driver::tools::verify::run(a),
     };
     match result {
         Ok(code) => code,

@@ -7,3 +7,4 @@ pub mod dump;
 pub mod fixup_pdb;
 pub mod inject;
 pub mod rewrite;
+pub mod verify;

@@ -1,0 +1,275 @@
+//! `hotpatch verify`: checks a whole build's objects against the hot-patch function list.
+//!
+//! For objects from hotpatch-cl and from native clang 21+ alike, it reports:
+//! - a listed name that no object defines (with near matches: demangled names such as
+//!   `S::f` for `?f@S@@QEAAHH@Z`, case and small typos) — clang 22 marks nothing, silently;
+//! - a listed function defined in an object without an `S_HOTPATCHFUNC` record there (every
+//!   copy counts: the linker may keep any COMDAT copy);
+//! - a direct access from a hot-patched function's code to a symbol in a writable section
+//!   (the access the `__ref_` redirect should have removed); undefined targets are looked
+//!   up among the other objects' external definitions. Thread-locals (`.tls*` sections)
+//!   are not reported: their direct access is the right one (a `__ref_` could only reach
+//!   the TLS template, see docs/differences-from-clang22.md), as hotpatch-cl keeps them;
+//! - a `__ref_` pointer defined outside a read-only section;
+//! - a `__ref_` pointer to a thread-local (defined in a `.tls*` section by one of the
+//!   objects, or MSVC's `_Init_thread_epoch`): clang 22's thread-local redirect.
+//!
+//! Objects come from files or `.lib` archive members; archive members that are not COFF
+//! objects (short import records, LLVM bitcode) are skipped and counted. Reading the CodeView
+//! is `codeview::hotpatch::scan`'s job; printing is the CLI's.
+
+use crate::codeview::hotpatch::{ir_name, scan};
+use crate::hotlist::HotList;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Thread-local variables that objects reference but the CRT defines.
+const KNOWN_THREAD_LOCALS: &[&[u8]] = &[b"_Init_thread_epoch"];
+
+/// One object to check: a display name (`a.obj`, `lib.lib(a.obj)`) and its bytes.
+#[derive(Debug, Clone)]
+pub struct Object<'a> {
+    pub name: String,
+    pub data: &'a [u8],
+}
+
+/// Something wrong with the build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// A listed name that no object defines; `hints` are defined names it may mean.
+    NotDefined { name: String, hints: Vec<String> },
+    /// A listed function defined in `object` without an `S_HOTPATCHFUNC` record.
+    NoRecord { object: String, function: String },
+    /// Hot-patched `function` references `target` (in writable `section`) directly.
+    DirectAccess {
+        object: String,
+        function: String,
+        target: String,
+        section: String,
+    },
+    /// `symbol` (a `__ref_`) lives in `section`, which is writable or not readable.
+    RefNotReadOnly {
+        object: String,
+        symbol: String,
+        section: String,
+    },
+    /// `symbol` (a `__ref_`) points at the thread-local `target`.
+    ThreadLocalRef {
+        object: String,
+        symbol: String,
+        target: String,
+    },
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::NotDefined { name, hints } if hints.is_empty() => {
+                write!(f, "'{name}' is listed but no object defines it")
+            }
+            Problem::NotDefined { name, hints } => write!(
+                f,
+                "'{name}' is listed but no object defines it; did you mean {}?",
+                hints
+                    .iter()
+                    .map(|h| format!("'{h}'"))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+            Problem::NoRecord { object, function } => write!(
+                f,
+                "{object}: '{function}' is listed but has no S_HOTPATCHFUNC record (built without the hot-patch flags or without CodeView /Z7, /Zi, -gcodeview?)"
+            ),
+            Problem::DirectAccess {
+                object,
+                function,
+                target,
+                section,
+            } => write!(
+                f,
+                "{object}: hot-patched '{function}' accesses '{target}' (writable section {section}) directly, not through a __ref_ pointer"
+            ),
+            Problem::RefNotReadOnly {
+                object,
+                symbol,
+                section,
+            } => write!(
+                f,
+                "{object}: '{symbol}' is in section {section}, which is not read-only"
+            ),
+            Problem::ThreadLocalRef {
+                object,
+                symbol,
+                target,
+            } => write!(
+                f,
+                "{object}: '{symbol}' redirects the thread-local '{target}': the patch would use the TLS template, not the thread's copy"
+            ),
+        }
+    }
+}
+
+/// Errors: an object that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{object}: {source}")]
+pub struct Error {
+    pub object: String,
+    #[source]
+    pub source: crate::codeview::Error,
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn is_tls_section(name: &[u8]) -> bool {
+    name.starts_with(b".tls")
+}
+
+/// Checks `objects` against `list`; problems in a stable order (by kind, then input order).
+pub fn verify(objects: &[Object], list: &HotList) -> Result<Vec<Problem>, Error> {
+    let mut scans = Vec::with_capacity(objects.len());
+    for o in objects {
+        let s = scan(o.data).map_err(|source| Error {
+            object: o.name.clone(),
+            source,
+        })?;
+        scans.push(s);
+    }
+
+    // Program-wide external definitions: IR name → (section name, writable).
+    let mut externals: BTreeMap<Vec<u8>, (Vec<u8>, bool)> = BTreeMap::new();
+    // Every defined function (IR names), for "defined?" and hints.
+    let mut functions: BTreeSet<Vec<u8>> = BTreeSet::new();
+    let mut thread_locals: BTreeSet<Vec<u8>> =
+        KNOWN_THREAD_LOCALS.iter().map(|n| n.to_vec()).collect();
+    for s in &scans {
+        let obj = &s.obj;
+        for sym in obj.iter_symbols() {
+            let Some(sec) = sym.defined_in().and_then(|n| obj.section(n)) else {
+                continue;
+            };
+            let name = ir_name(obj.machine, &sym.name).into_owned();
+            if is_tls_section(&sec.name) && sym.aux_count == 0 {
+                thread_locals.insert(name.clone());
+            }
+            if sym.typ == 0x20 {
+                functions.insert(name.clone());
+            }
+            if sym.storage_class == object::pe::IMAGE_SYM_CLASS_EXTERNAL.0 {
+                externals
+                    .entry(name)
+                    .or_insert((sec.name.clone(), sec.is_writable()));
+            }
+        }
+        for p in &s.procedures {
+            functions.insert(p.ir_name.clone());
+        }
+    }
+
+    let mut problems = Vec::new();
+    for name in list.iter() {
+        if !functions.contains(name) {
+            problems.push(Problem::NotDefined {
+                name: text(name),
+                hints: crate::names::hints(name, functions.iter().map(Vec::as_slice))
+                    .into_iter()
+                    .map(text)
+                    .collect(),
+            });
+        }
+    }
+
+    for (o, s) in objects.iter().zip(&scans) {
+        let obj = &s.obj;
+        let recorded: BTreeSet<&[u8]> = s.hotpatch.iter().map(|r| r.name.as_slice()).collect();
+        let mut defined_here: BTreeSet<Vec<u8>> = obj
+            .iter_symbols()
+            .filter(|sym| sym.typ == 0x20 && sym.defined_in().is_some())
+            .map(|sym| ir_name(obj.machine, &sym.name).into_owned())
+            .collect();
+        defined_here.extend(s.procedures.iter().map(|p| p.ir_name.clone()));
+        for f in &defined_here {
+            if list.contains(f) && !recorded.contains(f.as_slice()) {
+                problems.push(Problem::NoRecord {
+                    object: o.name.clone(),
+                    function: text(f),
+                });
+            }
+        }
+
+        for r in &s.hotpatch {
+            let Some(p) = s.procedures.iter().find(|p| p.ir_name == r.name) else {
+                continue;
+            };
+            let Some(code) = obj.section(p.section) else {
+                continue;
+            };
+            let end = p.offset.saturating_add(p.code_len);
+            let mut seen = BTreeSet::new();
+            for reloc in code
+                .relocations
+                .iter()
+                .filter(|x| x.offset >= p.offset && x.offset < end)
+            {
+                let Some(target) = obj.symbol(reloc.symbol) else {
+                    continue;
+                };
+                let home = match target.defined_in().and_then(|n| obj.section(n)) {
+                    Some(sec) => Some((sec.name.clone(), sec.is_writable())),
+                    None => externals
+                        .get(ir_name(obj.machine, &target.name).as_ref())
+                        .cloned(),
+                };
+                let Some((section, writable)) = home else {
+                    continue;
+                };
+                if writable && !is_tls_section(&section) && seen.insert(target.name.clone()) {
+                    problems.push(Problem::DirectAccess {
+                        object: o.name.clone(),
+                        function: text(&p.ir_name),
+                        target: text(&target.name),
+                        section: text(&section),
+                    });
+                }
+            }
+        }
+
+        for sym in obj.iter_symbols() {
+            let name = ir_name(obj.machine, &sym.name);
+            let Some(pointee) = name.strip_prefix(b"__ref_") else {
+                continue;
+            };
+            let home = match sym.weak_default {
+                Some(d) => obj.symbol(d),
+                None => Some(sym),
+            };
+            if let Some(sec) = home
+                .and_then(|h| h.defined_in())
+                .and_then(|n| obj.section(n))
+            {
+                if sec.is_writable() || !sec.is_readable() {
+                    problems.push(Problem::RefNotReadOnly {
+                        object: o.name.clone(),
+                        symbol: text(&sym.name),
+                        section: text(&sec.name),
+                    });
+                }
+                if thread_locals.contains(pointee) {
+                    problems.push(Problem::ThreadLocalRef {
+                        object: o.name.clone(),
+                        symbol: text(&sym.name),
+                        target: text(pointee),
+                    });
+                }
+            }
+        }
+    }
+    problems.sort_by_key(|p| match p {
+        Problem::NotDefined { .. } => 0,
+        Problem::NoRecord { .. } => 1,
+        Problem::DirectAccess { .. } => 2,
+        Problem::RefNotReadOnly { .. } => 3,
+        Problem::ThreadLocalRef { .. } => 4,
+    });
+    Ok(problems)
+}

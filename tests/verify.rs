@@ -1,0 +1,213 @@
+//! `hotpatch verify` on real objects: native clang-cl-22 builds (it must flag clang 22's
+//! thread-local redirect), hotpatch-cl builds (clean), and deliberately broken ones.
+#![allow(clippy::disallowed_methods)]
+
+mod support;
+
+use std::path::Path;
+
+use hotpatch_cl::hotlist::HotList;
+use hotpatch_cl::ir;
+
+const SRC: &str = r#"
+int next_serial();
+int &instance_counter() { static int c = next_serial(); return c; }
+thread_local int per_thread;
+int bump_tls() { return ++per_thread; }
+int counter;
+struct S { int f(int); };
+int S::f(int x) { return x + counter; }
+int other() { return ++counter; }
+"#;
+
+const FNS: &str = "?instance_counter@@YAAEAHXZ\n?bump_tls@@YAHXZ\n?f@S@@QEAAHH@Z\n";
+
+fn verify(dir: &Path, args: &[&str]) -> (bool, String) {
+    let hp = support::our_bin("hotpatch");
+    let mut a = vec!["verify"];
+    a.extend_from_slice(args);
+    let out = support::run(dir, hp.to_str().unwrap(), &a);
+    let code = out.status.code();
+    assert!(matches!(code, Some(0 | 1)), "exit {code:?}: {out:?}");
+    (
+        code == Some(0),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn setup() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("v.cpp"), SRC).unwrap();
+    std::fs::write(dir.path().join("fns.txt"), FNS).unwrap();
+    dir
+}
+
+#[test]
+fn flags_clang_22s_thread_local_redirect_and_unmangled_entries() {
+    let dir = setup();
+    let d = dir.path();
+    support::run_ok(
+        d,
+        "clang-cl-22",
+        &[
+            "/c",
+            "/O2",
+            "/Z7",
+            "-fms-secure-hotpatch-functions-file=fns.txt",
+            "--",
+            "v.cpp",
+        ],
+    );
+    let (ok, out) = verify(
+        d,
+        &["--functions-file", "fns.txt", "--functions=S::g", "v.obj"],
+    );
+    assert!(!ok, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "'S::g' is listed but no object defines it; did you mean '?f@S@@QEAAHH@Z'?",
+            "v.obj: '__ref__Init_thread_epoch' redirects the thread-local '_Init_thread_epoch': the patch would use the TLS template, not the thread's copy",
+            "v.obj: '__ref_?per_thread@@3HA' redirects the thread-local '?per_thread@@3HA': the patch would use the TLS template, not the thread's copy",
+        ],
+        "{out}"
+    );
+}
+
+/// Our pipeline by hand: clang-cl 19 IR, the rewrite, clang 19 code generation, injection.
+fn ours(d: &Path, target: &str) {
+    let t = format!("--target={target}");
+    support::run_ok(
+        d,
+        "clang-cl-19",
+        &[
+            "/c",
+            "/O2",
+            "/Z7",
+            &t,
+            "/clang:-S",
+            "/clang:-emit-llvm",
+            "--",
+            "v.cpp",
+        ],
+    );
+    let input = std::fs::read(d.join("v.ll")).unwrap();
+    let mut list = HotList::new();
+    list.add_file_contents(FNS.as_bytes(), "fns.txt");
+    let r = ir::rewrite(&input, &list, &ir::Options::default()).unwrap();
+    std::fs::write(d.join("ours.ll"), &r.text).unwrap();
+    support::run_ok(
+        d,
+        "clang-19",
+        &[
+            &t,
+            "-c",
+            "-O2",
+            "-Xclang",
+            "-disable-llvm-optzns",
+            "-Wno-override-module",
+            "-x",
+            "ir",
+            "ours.ll",
+            "-o",
+            "v.obj",
+        ],
+    );
+    let hp = support::our_bin("hotpatch");
+    support::run_ok(
+        d,
+        hp.to_str().unwrap(),
+        &["inject", "--functions-file", "fns.txt", "v.obj"],
+    );
+}
+
+#[test]
+fn passes_on_our_objects_and_on_a_library_of_them() {
+    // (x86 mangles methods differently: `?f@S@@QAEHH@Z`; the list is for 64-bit targets.)
+    for target in ["x86_64-pc-windows-msvc", "aarch64-pc-windows-msvc"] {
+        let dir = setup();
+        let d = dir.path();
+        ours(d, target);
+        let (ok, out) = verify(d, &["--functions-file", "fns.txt", "v.obj"]);
+        assert!(ok, "{target}: {out}");
+        assert_eq!(out, "", "{target}");
+        support::run_ok(d, "llvm-lib-22", &["/out:v.lib", "v.obj"]);
+        let (ok, out) = verify(d, &["--functions-file", "fns.txt", "v.lib"]);
+        assert!(ok, "{target} lib: {out}");
+    }
+}
+
+#[test]
+fn flags_missing_records_and_direct_accesses_across_objects() {
+    let dir = setup();
+    let d = dir.path();
+    // `counter` defined in another object of the build: found through it.
+    std::fs::write(
+        d.join("v.cpp"),
+        SRC.replace("int counter;", "extern int counter;"),
+    )
+    .unwrap();
+    std::fs::write(d.join("c.cpp"), "int counter;\n").unwrap();
+    // No hot-patch flags at all: no records, no redirect.
+    support::run_ok(
+        d,
+        "clang-cl-19",
+        &["/c", "/O2", "/Z7", "--", "v.cpp", "c.cpp"],
+    );
+    let (ok, out) = verify(d, &["--functions-file", "fns.txt", "v.obj", "c.obj"]);
+    assert!(!ok);
+    assert_eq!(
+        out.matches("has no S_HOTPATCHFUNC record").count(),
+        3,
+        "{out}"
+    );
+    // Records injected, but no redirect: the direct accesses (the static local and its
+    // guard, and `counter`, defined in c.obj) show.
+    let hp = support::our_bin("hotpatch");
+    support::run_ok(
+        d,
+        hp.to_str().unwrap(),
+        &["inject", "--functions-file", "fns.txt", "v.obj"],
+    );
+    let (ok, out) = verify(d, &["--functions-file", "fns.txt", "v.obj", "c.obj"]);
+    assert!(!ok);
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "v.obj: hot-patched '?instance_counter@@YAAEAHXZ' accesses '?$TSS0@?1??instance_counter@@YAAEAHXZ@4HA' (writable section .bss) directly, not through a __ref_ pointer",
+            "v.obj: hot-patched '?instance_counter@@YAAEAHXZ' accesses '?c@?1??instance_counter@@YAAEAHXZ@4HA' (writable section .bss) directly, not through a __ref_ pointer",
+            "v.obj: hot-patched '?f@S@@QEAAHH@Z' accesses '?counter@@3HA' (writable section .bss) directly, not through a __ref_ pointer",
+        ],
+        "{out}"
+    );
+}
+
+#[test]
+fn flags_a_writable_ref_pointer() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("w.ll"),
+        "@x = global i32 0\n@__ref_x = global ptr @x, section \".data\"\n\
+         define ptr @f() {\n  %p = load ptr, ptr @__ref_x\n  ret ptr %p\n}\n",
+    )
+    .unwrap();
+    support::run_ok(
+        d,
+        "clang-19",
+        &[
+            "--target=x86_64-pc-windows-msvc",
+            "-c",
+            "w.ll",
+            "-o",
+            "w.obj",
+        ],
+    );
+    let (ok, out) = verify(d, &["w.obj"]);
+    assert!(!ok);
+    assert_eq!(
+        out.trim_end(),
+        "w.obj: '__ref_x' is in section .data, which is not read-only"
+    );
+}
