@@ -18,12 +18,15 @@ struct Cli {
 enum Command {
     /// Restore the S_HOTPATCHFUNC records that lld-link blanked in a PDB.
     FixupPdb(hotpatch_cl::driver::tools::fixup_pdb::Args),
+    /// Mark functions and redirect their global accesses in LLVM IR text.
+    Rewrite(hotpatch_cl::driver::tools::rewrite::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: anyhow::Result<ExitCode> = match cli.command {
         Command::FixupPdb(args) => hotpatch_cl::driver::tools::fixup_pdb::run(&args),
+        Command::Rewrite(args) => hotpatch_cl::driver::tools::rewrite::run(args),
     };
     match result {
         Ok(code) => code,

@@ -4,3 +4,4 @@
 //! `src/bin/hotpatch.rs` only dispatches.
 
 pub mod fixup_pdb;
+pub mod rewrite;
