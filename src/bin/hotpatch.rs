@@ -20,6 +20,10 @@ enum Command {
     FixupPdb(hotpatch_cl::driver::tools::fixup_pdb::Args),
     /// Mark functions and redirect their global accesses in LLVM IR text.
     Rewrite(hotpatch_cl::driver::tools::rewrite::Args),
+    /// Add S_HOTPATCHFUNC records to a COFF object.
+    Inject(hotpatch_cl::driver::tools::inject::Args),
+    /// Show the hot-patch information of COFF objects.
+    Dump(hotpatch_cl::driver::tools::dump::Args),
 }
 
 fn main() -> ExitCode {
@@ -27,6 +31,8 @@ fn main() -> ExitCode {
     let result: anyhow::Result<ExitCode> = match cli.command {
         Command::FixupPdb(args) => hotpatch_cl::driver::tools::fixup_pdb::run(&args),
         Command::Rewrite(args) => hotpatch_cl::driver::tools::rewrite::run(args),
+        Command::Inject(a) => hotpatch_cl::driver::tools::inject::run(a),
+        Command::Dump(a) => hotpatch_cl::driver::tools::dump::run(a),
     };
     match result {
         Ok(code) => code,
