@@ -279,7 +279,10 @@ fn parse_global<'a>(
             }
             Tok::AttrRef => g.attr_groups.push(attr_number(src, &t)?),
             Tok::Str => {
-                let after_word = prev.is_some_and(|p| p.kind == Tok::Word);
+                // A string after `partition`/`code_model` is their value; after any other
+                // word (a type: `external global i32 "…"`) it is an attribute.
+                let after_word = prev
+                    .is_some_and(|p| p.is_word(src, b"partition") || p.is_word(src, b"code_model"));
                 if prev.is_some_and(|p| p.is_word(src, b"section")) {
                     let s = t.text(src);
                     g.section = Some(super::lex::unescape(
