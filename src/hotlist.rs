@@ -131,8 +131,14 @@ mod tests {
         l.add_list("f,g");
         l.add_list("g,h");
         l.add_file_contents(b"?f@S@@QEAAHH@Z\r\n\r\n\nbump\n# not a comment\n", "x.txt");
-        let names: Vec<_> = l.iter().map(|n| String::from_utf8_lossy(n).into_owned()).collect();
-        assert_eq!(names, ["# not a comment", "?f@S@@QEAAHH@Z", "bump", "f", "g", "h"]);
+        let names: Vec<_> = l
+            .iter()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            ["# not a comment", "?f@S@@QEAAHH@Z", "bump", "f", "g", "h"]
+        );
         assert!(l.warnings().is_empty());
     }
 
@@ -143,12 +149,18 @@ mod tests {
         l.add_file_contents(b"c \n", "fns.txt");
         assert!(l.contains(b"b") && l.contains(b"c"));
         assert_eq!(l.warnings().len(), 2);
-        assert!(l.warnings()[1].starts_with("fns.txt:1:"), "{:?}", l.warnings());
+        assert!(
+            l.warnings()[1].starts_with("fns.txt:1:"),
+            "{:?}",
+            l.warnings()
+        );
     }
 
     #[test]
     fn missing_file_names_the_file() {
-        let err = HotList::new().add_file(Path::new("nonexist.txt")).unwrap_err();
+        let err = HotList::new()
+            .add_file(Path::new("nonexist.txt"))
+            .unwrap_err();
         assert!(err.to_string().contains("nonexist.txt"), "{err}");
     }
 

@@ -4,7 +4,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "hotpatch", version, about = "Windows Secure Hot-Patching toolbox for clang")]
+#[command(
+    name = "hotpatch",
+    version,
+    about = "Windows Secure Hot-Patching toolbox for clang"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
