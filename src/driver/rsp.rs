@@ -137,13 +137,13 @@ pub fn split_windows(text: &str) -> Vec<String> {
                 }
                 in_word = true;
                 if chars.peek() == Some(&'"') {
-                    cur.extend("\\".repeat(n / 2).chars());
+                    cur.push_str(&"\\".repeat(n / 2));
                     if n % 2 == 1 {
                         chars.next();
                         cur.push('"');
                     }
                 } else {
-                    cur.extend("\\".repeat(n).chars());
+                    cur.push_str(&"\\".repeat(n));
                 }
             }
             '"' => {
@@ -246,14 +246,14 @@ pub fn quote(arg: &str, quoting: Quoting) -> String {
                     continue;
                 }
                 if c == '"' {
-                    s.extend("\\".repeat(2 * backslashes + 1).chars());
+                    s.push_str(&"\\".repeat(2 * backslashes + 1));
                 } else {
-                    s.extend("\\".repeat(backslashes).chars());
+                    s.push_str(&"\\".repeat(backslashes));
                 }
                 backslashes = 0;
                 s.push(c);
             }
-            s.extend("\\".repeat(2 * backslashes).chars());
+            s.push_str(&"\\".repeat(2 * backslashes));
             s.push('"');
             s
         }
