@@ -573,6 +573,13 @@ impl<'a> Pipeline<'a> {
             }
         }
         cmd.args(&flags);
+        if self.cl() {
+            // The executable is named after the first input, which is now our temporary
+            // object: name it as clang-cl would have.
+            if let Some(fe) = self.exe_name() {
+                cmd.arg(fe);
+            }
+        }
         cmd.arg("-Wno-unused-command-line-argument");
         if self.cl() {
             // Inputs before /link (which takes everything after it); they carry no
@@ -583,6 +590,36 @@ impl<'a> Pipeline<'a> {
         }
         let status = process::run(&cmd)?;
         Ok(exit_code(status))
+    }
+
+    /// `/FeNAME` when the user gave no executable name (or only a directory): clang-cl's
+    /// default, the first input's stem.
+    fn exe_name(&self) -> Option<OsString> {
+        let job = self.job;
+        let fe = job.args.iter().rev().find_map(|a| match a.effective() {
+            Some((Class::ExeOutput, v)) => Some(v.to_os_string()),
+            _ => None,
+        });
+        if job.output.is_some() || fe.as_ref().is_some_and(|v| !super::ends_with_separator(v)) {
+            return None;
+        }
+        let first = job
+            .args
+            .iter()
+            .find_map(|a| match (&a.kind, a.effective()) {
+                (Kind::Input, _) => a.raw.first().cloned(),
+                (_, Some((Class::LanguageInput, v))) => Some(v.to_os_string()),
+                _ => None,
+            })?;
+        let mut name = Path::new(&first).file_stem()?.to_os_string();
+        name.push(".exe");
+        let path = match &fe {
+            Some(dir) => Path::new(dir).join(name),
+            None => PathBuf::from(name),
+        };
+        let mut arg = OsString::from("/Fe");
+        arg.push(path);
+        Some(arg)
     }
 
     /// An object path as a file operand: clang-cl reads a leading '/' as an option, and

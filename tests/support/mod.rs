@@ -43,7 +43,11 @@ pub fn run_ok(dir: &Path, program: &str, args: &[&str]) -> String {
 
 /// Runs `program args…` in `dir` and returns its whole output, whatever the exit status.
 pub fn run(dir: &Path, program: &str, args: &[&str]) -> Output {
-    let exe = if program.contains('/') { PathBuf::from(program) } else { tool(program) };
+    let exe = if program.contains('/') {
+        PathBuf::from(program)
+    } else {
+        tool(program)
+    };
     Command::new(exe)
         .args(args)
         .current_dir(dir)
