@@ -15,11 +15,16 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Restore the S_HOTPATCHFUNC records that lld-link blanked in a PDB.
+    FixupPdb(hotpatch_cl::driver::tools::fixup_pdb::Args),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result: anyhow::Result<ExitCode> = match cli.command {};
+    let result: anyhow::Result<ExitCode> = match cli.command {
+        Command::FixupPdb(args) => hotpatch_cl::driver::tools::fixup_pdb::run(&args),
+    };
     match result {
         Ok(code) => code,
         Err(e) => {

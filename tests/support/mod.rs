@@ -13,7 +13,7 @@ fn package_of(tool: &str) -> &'static str {
         t if t.starts_with("clang") && t.ends_with("19") => "clang-19",
         t if t.starts_with("clang") => "clang-22",
         t if t.starts_with("lld") => "lld-22",
-        t if t == "wine" => "wine",
+        "wine" => "wine",
         _ => "llvm-22",
     }
 }

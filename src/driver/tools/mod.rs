@@ -2,3 +2,5 @@
 //!
 //! Each subcommand parses its own arguments, calls the library and prints; the binary in
 //! `src/bin/hotpatch.rs` only dispatches.
+
+pub mod fixup_pdb;

@@ -1,0 +1,442 @@
+#![allow(clippy::disallowed_methods)]
+//! `hotpatch fixup-pdb` on PDBs that `lld-link-22 /debug` writes from native clang-cl-22
+//! objects with S_HOTPATCHFUNC records: C and C++ (overloads, a member function), several
+//! modules, one object inside a `.lib`. Checked with llvm-pdbutil-22 and Microsoft's pdbtool.
+
+mod support;
+
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pdb")
+}
+
+/// Mangled name → (name of its LF_FUNC_ID / LF_MFUNC_ID, the signature pdbutil prints for
+/// the function's type, the source file of its module).
+fn expected() -> BTreeMap<&'static str, (&'static str, &'static str, &'static str)> {
+    BTreeMap::from([
+        ("bump", ("bump", "int (int)", "app")),
+        ("twice", ("twice", "int (int)", "app")),
+        ("plain", ("plain", "int (int)", "app")),
+        ("main", ("main", "int ()", "app")),
+        ("helper_b", ("helper_b", "int (int)", "helper")),
+        ("?get@S@ns@@QEAAHH@Z", ("get", "int ns::S::(int)", "shapes")),
+        ("?over@@YAHH@Z", ("over", "int (int)", "shapes")),
+        ("?over@@YAHN@Z", ("over", "int (double)", "shapes")),
+        ("?inl@@YAHH@Z", ("inl", "int (int)", "shapes")),
+        ("fn_lib", ("fn_lib", "int (int)", "lib")),
+    ])
+}
+
+/// Compiles the fixtures with native hot-patching (or without, `hotpatch = false`), puts
+/// `lib.obj` into `lib.lib` and links `app.exe` + `app.pdb` in `dir`.
+fn build(dir: &Path, hotpatch: bool) -> PathBuf {
+    let list: Vec<String> = std::fs::read_to_string(fixtures().join("hotpatch.txt"))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let flag = format!("-fms-secure-hotpatch-functions-list={}", list.join(","));
+    for src in ["app.c", "helper.c", "shapes.cpp", "lib.c"] {
+        let src = fixtures().join(src);
+        let mut args = vec!["/c", "/Z7", "-O2", "/GS-", "/Zl"];
+        if hotpatch {
+            args.push(&flag);
+        }
+        args.extend(["--", src.to_str().unwrap()]);
+        support::run_ok(dir, "clang-cl-22", &args);
+    }
+    support::run_ok(dir, "llvm-lib-22", &["/out:lib.lib", "lib.obj"]);
+    support::run_ok(
+        dir,
+        "lld-link-22",
+        &[
+            "/debug",
+            "/nodefaultlib",
+            "/entry:main",
+            "/subsystem:console",
+            "/out:app.exe",
+            "app.obj",
+            "helper.obj",
+            "shapes.obj",
+            "lib.lib",
+        ],
+    );
+    dir.join("app.pdb")
+}
+
+fn fixup(dir: &Path, args: &[&str]) -> std::process::Output {
+    let hotpatch = support::our_bin("hotpatch");
+    let mut all = vec!["fixup-pdb"];
+    all.extend(args);
+    support::run(dir, hotpatch.to_str().unwrap(), &all)
+}
+
+/// One module of `llvm-pdbutil dump --symbols`: its name, S_HOTPATCHFUNC (ID, name) pairs,
+/// S_SKIP sizes, and procedures (name → printed types).
+#[derive(Debug, Default)]
+struct ModSyms {
+    hotpatch: Vec<(u32, String)>,
+    skips: Vec<u32>,
+    procs: Vec<(String, String)>,
+}
+
+fn hex(s: &str) -> u32 {
+    u32::from_str_radix(s.trim_start_matches("0x"), 16).unwrap()
+}
+
+fn symbols(dir: &Path) -> BTreeMap<String, ModSyms> {
+    let text = support::run_ok(dir, "llvm-pdbutil-22", &["dump", "--symbols", "app.pdb"]);
+    let module = regex::Regex::new(r"^\s*Mod \d+ \| `([^`]*)`").unwrap();
+    let skip = regex::Regex::new(r"\| S_SKIP \[size = (\d+)\]").unwrap();
+    let hp = regex::Regex::new(r"^\s*function = (0x[0-9A-F]+) .*, name = (\S+)$").unwrap();
+    let proc_ = regex::Regex::new(r"\| S_[GL]PROC32 \[size = \d+\] `([^`]*)`").unwrap();
+    let ty = regex::Regex::new(r"type = `(0x[0-9A-F]+) \((.*)\)`").unwrap();
+    let mut out: BTreeMap<String, ModSyms> = BTreeMap::new();
+    let mut cur = String::new();
+    let mut pending_proc: Option<String> = None;
+    for line in text.lines() {
+        if let Some(c) = module.captures(line) {
+            cur = c[1].rsplit('/').next().unwrap().to_owned();
+            out.entry(cur.clone()).or_default();
+        } else if let Some(c) = skip.captures(line) {
+            out.get_mut(&cur).unwrap().skips.push(c[1].parse().unwrap());
+        } else if let Some(c) = hp.captures(line) {
+            out.get_mut(&cur)
+                .unwrap()
+                .hotpatch
+                .push((hex(&c[1]), c[2].to_owned()));
+        } else if let Some(c) = proc_.captures(line) {
+            pending_proc = Some(c[1].to_owned());
+        } else if let (Some(c), Some(name)) = (ty.captures(line), pending_proc.as_ref()) {
+            let m = out.get_mut(&cur).unwrap();
+            m.procs
+                .push((name.clone(), format!("{} ({})", &c[1], &c[2])));
+            pending_proc = None;
+        }
+    }
+    out
+}
+
+/// `llvm-pdbutil dump --ids`: ID index → (kind, name, type index).
+fn ids(dir: &Path) -> BTreeMap<u32, (String, String, u32)> {
+    let text = support::run_ok(dir, "llvm-pdbutil-22", &["dump", "--ids", "app.pdb"]);
+    let head = regex::Regex::new(r"^\s*(0x[0-9A-F]+) \| (LF_M?FUNC_ID) ").unwrap();
+    let body = regex::Regex::new(r"^\s*name = (\S+), type = (0x[0-9A-F]+),").unwrap();
+    let mut out = BTreeMap::new();
+    let mut pending: Option<(u32, String)> = None;
+    for line in text.lines() {
+        if let Some(c) = head.captures(line) {
+            pending = Some((hex(&c[1]), c[2].to_owned()));
+        } else if let (Some(c), Some((id, kind))) = (body.captures(line), pending.take()) {
+            out.insert(id, (kind, c[1].to_owned(), hex(&c[2])));
+        }
+    }
+    out
+}
+
+static PDBTOOL: OnceLock<PathBuf> = OnceLock::new();
+
+/// Microsoft's pdbtool: from PATH, or installed once into target/tools with cargo.
+fn pdbtool() -> &'static Path {
+    PDBTOOL.get_or_init(|| {
+        if let Ok(p) = which::which("pdbtool") {
+            return p;
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools");
+        let exe = root.join("bin/pdbtool");
+        if !exe.is_file() {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let st = Command::new(cargo)
+                .args([
+                    "install",
+                    "pdbtool",
+                    "--version",
+                    "0.1.22",
+                    "--locked",
+                    "--root",
+                ])
+                .arg(&root)
+                .status()
+                .expect("cannot run cargo install pdbtool");
+            assert!(
+                st.success(),
+                "cargo install pdbtool --version 0.1.22 failed"
+            );
+        }
+        exe
+    })
+}
+
+fn assert_readers_accept(dir: &Path) {
+    let all = support::run(dir, "llvm-pdbutil-22", &["dump", "--all", "app.pdb"]);
+    assert!(
+        all.status.success() && all.stderr.is_empty(),
+        "llvm-pdbutil dump --all: {}",
+        String::from_utf8_lossy(&all.stderr)
+    );
+    let tool = pdbtool().to_str().unwrap().to_owned();
+    let check = support::run(dir, &tool, &["check", "app.pdb"]);
+    let text = String::from_utf8_lossy(&check.stdout).into_owned()
+        + &String::from_utf8_lossy(&check.stderr);
+    assert!(check.status.success(), "pdbtool check: {text}");
+    assert!(
+        regex::Regex::new(r"PDBs with errors\s*:\s*0\b")
+            .unwrap()
+            .is_match(&text),
+        "pdbtool check found errors: {text}"
+    );
+}
+
+#[test]
+fn restores_every_record_with_ids_that_resolve_to_the_function() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), true);
+
+    // The problem exists: lld-link wrote S_SKIP and no S_HOTPATCHFUNC.
+    let before = symbols(dir.path());
+    let blank: usize = before.values().map(|m| m.skips.len()).sum();
+    assert_eq!(blank, expected().len(), "{before:#?}");
+    assert!(before.values().all(|m| m.hotpatch.is_empty()));
+
+    let out = fixup(dir.path(), &["app.pdb", "-v"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("restored 10 S_HOTPATCHFUNC"), "{stderr}");
+
+    let after = symbols(dir.path());
+    let ids = ids(dir.path());
+    let mut seen = Vec::new();
+    for (module, syms) in &after {
+        assert!(syms.skips.is_empty(), "{module} still has S_SKIP: {syms:?}");
+        for (id, mangled) in &syms.hotpatch {
+            let (name, signature, source) = expected()[mangled.as_str()];
+            // The module: `lib.obj` for the archive member, `<source>.obj` otherwise.
+            assert_eq!(module, &format!("{source}.obj"), "{mangled}");
+            let (kind, id_name, ty) = ids
+                .get(id)
+                .unwrap_or_else(|| panic!("{mangled}: ID {id:#x} not in --ids"));
+            assert_eq!(id_name, name, "{mangled}: ID {id:#x} is {kind} {id_name}");
+            let want_kind = if mangled.contains("@S@ns@") {
+                "LF_MFUNC_ID"
+            } else {
+                "LF_FUNC_ID"
+            };
+            assert_eq!(kind, want_kind, "{mangled}");
+            // The ID's type is the type of this function's own procedure record.
+            let proc_ty = format!("{ty:#06X} ({signature})").replace("0X", "0x");
+            assert!(
+                syms.procs
+                    .iter()
+                    .any(|(n, t)| n.ends_with(name) && *t == proc_ty),
+                "{mangled}: no procedure `{name}` of type {proc_ty} in {module}: {:?}",
+                syms.procs
+            );
+            seen.push(mangled.clone());
+        }
+    }
+    seen.sort();
+    let mut want: Vec<String> = expected().keys().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(seen, want);
+
+    assert_readers_accept(dir.path());
+    let tool = pdbtool().to_str().unwrap().to_owned();
+    let syms = support::run_ok(dir.path(), &tool, &["dump", "app.pdb", "module-symbols"]);
+    for mangled in expected().keys() {
+        assert!(
+            syms.contains(&format!(": {mangled}\n")) && syms.contains("S_HOTPATCHFUNC"),
+            "pdbtool: {mangled}"
+        );
+    }
+
+    // The library's dump resolves every ID to the same functions.
+    let dump = hotpatch_cl::pdb::dump(&dir.path().join("app.pdb")).unwrap();
+    let resolved: BTreeMap<String, Option<String>> = dump
+        .modules
+        .iter()
+        .flat_map(|m| {
+            m.records
+                .iter()
+                .map(|r| (r.name.clone(), r.function.clone()))
+        })
+        .collect();
+    for (mangled, (name, _, _)) in expected() {
+        assert_eq!(resolved[mangled].as_deref(), Some(name), "{mangled}");
+    }
+}
+
+#[test]
+fn second_run_and_explicit_objects_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let pdb = build(dir.path(), true);
+    let out = fixup(
+        dir.path(),
+        &["app.pdb", "app.obj", "helper.obj", "shapes.obj", "lib.lib"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let once = std::fs::read(&pdb).unwrap();
+    let again = fixup(dir.path(), &["app.pdb"]);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{stderr}");
+    assert!(stderr.contains("already in place"), "{stderr}");
+    assert_eq!(
+        std::fs::read(&pdb).unwrap(),
+        once,
+        "second fix-up changed the PDB"
+    );
+    assert_readers_accept(dir.path());
+}
+
+#[test]
+fn missing_object_fails_but_restores_the_other_modules() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path(), true);
+    let out = fixup(dir.path(), &["app.pdb", "app.obj"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("helper.obj is not among the given objects"),
+        "{stderr}"
+    );
+    let after = symbols(dir.path());
+    assert_eq!(after["app.obj"].hotpatch.len(), 4);
+    assert_eq!(after["helper.obj"].skips.len(), 1);
+    assert_readers_accept(dir.path());
+}
+
+#[test]
+fn pdb_without_hotpatch_records_stays_byte_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let pdb = build(dir.path(), false);
+    let before = std::fs::read(&pdb).unwrap();
+    let out = fixup(dir.path(), &["app.pdb"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("nothing to do"), "{stderr}");
+    assert_eq!(std::fs::read(&pdb).unwrap(), before);
+}
+
+#[test]
+fn corrupt_or_truncated_pdb_is_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let pdb = build(dir.path(), true);
+    let good = std::fs::read(&pdb).unwrap();
+    for len in [0, 100, 4096, good.len() / 2] {
+        std::fs::write(&pdb, &good[..len]).unwrap();
+        let out = fixup(dir.path(), &["app.pdb"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "length {len}: {stderr}");
+        assert!(
+            stderr.starts_with("hotpatch: error: app.pdb: "),
+            "length {len}: {stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+    std::fs::write(&pdb, b"not a pdb at all").unwrap();
+    let out = fixup(dir.path(), &["app.pdb"]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// The bytes after `edits` (offset as a fraction of the length, new byte) are applied.
+fn mutate(bytes: &[u8], edits: &[(f64, u8)]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    for &(at, b) in edits {
+        let i = ((out.len() as f64) * at) as usize;
+        if let Some(x) = out.get_mut(i) {
+            *x = b;
+        }
+    }
+    out
+}
+
+/// Edits aimed at what the fix-up parses: the 1 KiB after each place the PDB names a module
+/// object (DBI module records, `S_OBJNAME` at the start of module streams, then `S_SKIP`s).
+fn mutate_near_modules(bytes: &[u8], edits: &[(f64, u8)]) -> Vec<u8> {
+    let anchors: Vec<usize> = bytes
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| *w == b".obj")
+        .map(|(i, _)| i)
+        .collect();
+    let mut out = bytes.to_vec();
+    for (k, &(at, b)) in edits.iter().enumerate() {
+        let Some(&base) = anchors.get(k * 7 % anchors.len().max(1)) else {
+            continue;
+        };
+        if let Some(x) = out.get_mut(base + (at * 1024.0) as usize) {
+            *x = b;
+        }
+    }
+    out
+}
+
+struct Built {
+    _dir: tempfile::TempDir,
+    pdb: Vec<u8>,
+    objects: Vec<(String, Vec<u8>)>,
+}
+
+fn built() -> &'static Built {
+    static BUILT: OnceLock<Built> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let pdb = std::fs::read(build(dir.path(), true)).unwrap();
+        let objects = ["app.obj", "helper.obj", "shapes.obj", "lib.lib"]
+            .iter()
+            .map(|n| (n.to_string(), std::fs::read(dir.path().join(n)).unwrap()))
+            .collect();
+        Built {
+            _dir: dir,
+            pdb,
+            objects,
+        }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Corrupted PDBs and objects give a result or an error, never a panic, and a failed or
+    /// empty run leaves the PDB bytes alone.
+    #[test]
+    fn corrupted_inputs_never_panic(
+        pdb_edits in proptest::collection::vec((0.0f64..1.0, any::<u8>()), 0..6),
+        obj_edits in proptest::collection::vec((0.0f64..1.0, any::<u8>()), 0..6),
+        which in 0usize..4,
+        near_modules in any::<bool>(),
+    ) {
+        let b = built();
+        let dir = tempfile::tempdir().unwrap();
+        let pdb = dir.path().join("app.pdb");
+        let corrupt_pdb =
+            if near_modules { mutate_near_modules(&b.pdb, &pdb_edits) } else { mutate(&b.pdb, &pdb_edits) };
+        std::fs::write(&pdb, &corrupt_pdb).unwrap();
+        let mut objs = Vec::new();
+        for (i, (name, bytes)) in b.objects.iter().enumerate() {
+            let path = dir.path().join(name);
+            let data = if i == which { mutate(bytes, &obj_edits) } else { bytes.clone() };
+            std::fs::write(&path, data).unwrap();
+            objs.push(path);
+        }
+        match hotpatch_cl::pdb::fixup(&pdb, &objs) {
+            Ok(report) if !report.written => prop_assert_eq!(std::fs::read(&pdb).unwrap(), corrupt_pdb),
+            Ok(_) => {}
+            // A failed commit may leave new (unreferenced) pages behind: MSF copy-on-write.
+            Err(e @ hotpatch_cl::pdb::Error::Write { .. }) => prop_assert!(e.to_string().contains("app.pdb")),
+            Err(e) => {
+                prop_assert!(e.to_string().contains("app.pdb"), "{}", e);
+                prop_assert_eq!(std::fs::read(&pdb).unwrap(), corrupt_pdb);
+            }
+        }
+        let _ = hotpatch_cl::pdb::dump(&pdb);
+    }
+}
