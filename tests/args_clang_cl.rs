@@ -405,3 +405,114 @@ fn driver_mode_cl_makes_a_gnu_name_parse_as_clang_cl() {
         ],
     );
 }
+
+// The tests below reach the pipeline's later steps, so they need the IR engine (`ir::rewrite`).
+
+#[test]
+fn codegen_step_writes_the_users_object_and_listing() {
+    let f = Fake::new(&[CL]);
+    std::fs::create_dir_all(f.work.join("o")).unwrap();
+    let out = f.run(&[
+        CL,
+        "/c",
+        "/O2",
+        "/Z7",
+        "/Gy",
+        "/FAcs",
+        "/Fao/",
+        "-DX",
+        "/TC",
+        "-fms-hotpatch-functions-list=f",
+        "/Foo/",
+        "--",
+        "a.c",
+        "b.c",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let calls = f.compiles();
+    assert_eq!(calls.len(), 4, "{calls:?}");
+    for (i, src) in ["a", "b"].iter().enumerate() {
+        let cg = args(&calls[2 * i + 1]);
+        assert_in_order(
+            &cg,
+            &[
+                "/O2",
+                "/Z7",
+                "/Gy",
+                "/FAcs",
+                "-DX",
+                "-Wno-unused-command-line-argument",
+                "-gno-codeview-command-line",
+                "-Xclang",
+                "-disable-llvm-optzns",
+                "/c",
+            ],
+        );
+        assert!(cg.contains(&format!("/Foo/{src}.obj").as_str()), "{cg:?}");
+        assert!(cg.contains(&format!("/Fao/{src}.asm").as_str()), "{cg:?}");
+        assert!(
+            !cg.contains(&"/TC") && !cg.contains(&"/Fao/") && !cg.contains(&"/Foo/"),
+            "{cg:?}"
+        );
+        assert_eq!(cg[cg.len() - 2], "--");
+        assert!(f.work.join(format!("o/{src}.obj")).is_file());
+    }
+}
+
+#[test]
+fn compile_and_link_names_the_exe_after_the_first_source() {
+    let f = Fake::new(&[CL]);
+    let out = f.run(&[
+        CL,
+        "/Z7",
+        "-fms-hotpatch-functions-list=f",
+        "--",
+        "/abs/app.c",
+        "util.lib",
+        "/link",
+        "/nodefaultlib",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let calls = f.compiles();
+    let link = args(&calls[2]);
+    assert_eq!(
+        link[..3],
+        ["-Wno-unused-command-line-argument", "/Z7", "/Feapp.exe"],
+        "{link:?}"
+    );
+    assert!(
+        link[3].ends_with("0-app.obj") && !link[3].starts_with('/'),
+        "relative, not an option: {link:?}"
+    );
+    assert_eq!(link[4..], ["util.lib", "/link", "/nodefaultlib"]);
+    let f = Fake::new(&[CL]);
+    let _ = f.run(&[CL, "/Feout.exe", "-fms-hotpatch-functions-list=f", "a.c"]);
+    let link = args(&f.compiles()[2]).join(" ");
+    assert!(
+        !link.contains("/Fea.exe") && link.contains("/Feout.exe"),
+        "{link}"
+    );
+}
+
+#[test]
+fn an_injection_failure_removes_the_object() {
+    let mut f = Fake::new(&[CL]);
+    // IR that defines the listed function, and an object that is not COFF.
+    let ir = f.write(
+        "in.ll",
+        "target triple = \"x86_64-pc-windows-msvc\"\n\ndefine i32 @f() {\n  ret i32 0\n}\n",
+    );
+    f.set("FAKE_CLANG_IR", ir.to_str().unwrap());
+    let out = f.run(&[
+        CL,
+        "/c",
+        "/Z7",
+        "-fms-hotpatch-functions-list=f",
+        "/Fox.obj",
+        "a.c",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = stderr(&out);
+    assert!(e.starts_with("hotpatch-cl: error: x.obj"), "{e}");
+    assert!(!f.work.join("x.obj").exists(), "no partial object left");
+}

@@ -196,3 +196,106 @@ fn errors() {
     }
     assert!(f.compiles().is_empty());
 }
+
+// The tests below reach the pipeline's later steps, so they need the IR engine (`ir::rewrite`).
+
+#[test]
+fn codegen_step_and_link_keep_the_users_order() {
+    let f = Fake::new(&[CC]);
+    let out = f.run(&[
+        CC,
+        "--target=x86_64-w64-windows-gnu",
+        "-O2",
+        "-gcodeview",
+        "-MD",
+        "-fms-hotpatch-functions-list=f",
+        "a.c",
+        "-lfoo",
+        "b.o",
+        "-x",
+        "c",
+        "c.txt",
+        "-o",
+        "app.exe",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let calls = f.compiles();
+    assert_eq!(
+        calls.len(),
+        5,
+        "two sources x (IR, codegen) + link: {calls:?}"
+    );
+    let codegen = args(&calls[1]);
+    assert_in_order(
+        &codegen,
+        &[
+            "--target=x86_64-w64-windows-gnu",
+            "-O2",
+            "-gcodeview",
+            "-Wno-unused-command-line-argument",
+            "-gno-codeview-command-line",
+            "-Xclang",
+            "-disable-llvm-optzns",
+            "-c",
+            "-o",
+        ],
+    );
+    assert!(
+        !codegen.contains(&"-MD") && !codegen.contains(&"-x"),
+        "{codegen:?}"
+    );
+    assert!(codegen.last().unwrap().ends_with("0-a.ll"), "{codegen:?}");
+    let link = args(&calls[4]);
+    assert_eq!(link[0], "-Wno-unused-command-line-argument");
+    let a = link
+        .iter()
+        .position(|x| x.ends_with("0-a.o"))
+        .expect("object of a.c");
+    let c = link
+        .iter()
+        .position(|x| x.ends_with("1-c.o"))
+        .expect("object of c.txt");
+    let lib = link.iter().position(|x| *x == "-lfoo").unwrap();
+    let b = link.iter().position(|x| *x == "b.o").unwrap();
+    assert!(a < lib && lib < b && b < c, "{link:?}");
+    assert_in_order(&link, &["-o", "app.exe"]);
+    assert!(
+        !link
+            .iter()
+            .any(|x| x.contains("hotpatch-functions") || *x == "-x" || *x == "-MD"),
+        "{link:?}"
+    );
+}
+
+#[test]
+fn s_and_emit_llvm_outputs_get_the_users_names() {
+    let f = Fake::new(&[CC]);
+    let out = f.run(&[
+        CC,
+        "--target=x86_64-w64-windows-gnu",
+        "-S",
+        "-fms-hotpatch-functions-list=f",
+        "a.c",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let calls = f.compiles();
+    assert_in_order(&args(&calls[1]), &["-S", "-o", "a.s"]);
+    let f = Fake::new(&[CC]);
+    let out = f.run(&[
+        CC,
+        "--target=x86_64-w64-windows-gnu",
+        "-S",
+        "-emit-llvm",
+        "-fms-hotpatch-functions-list=f",
+        "a.c",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        f.compiles().len(),
+        1,
+        "IR text is written by the wrapper itself"
+    );
+    assert!(std::fs::read_to_string(f.work.join("a.ll"))
+        .unwrap()
+        .contains("define i32 @fake_function"));
+}

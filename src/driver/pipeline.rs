@@ -545,48 +545,50 @@ impl<'a> Pipeline<'a> {
     fn link(&self, objects: &[PathBuf]) -> anyhow::Result<i32> {
         let job = self.job;
         let mut cmd = Command::new(self.compiler);
-        let mut flags: Vec<OsString> = Vec::new();
+        // Our flag first: it must precede a user's `--`.
+        cmd.arg("-Wno-unused-command-line-argument");
         let mut inputs: Vec<OsString> = Vec::new();
         let mut link_tail: Vec<OsString> = Vec::new();
         for (i, a) in job.args.iter().enumerate() {
-            if let Some(pos) = job.sources.iter().position(|s| s.arg == i) {
-                if let Some(obj) = objects.get(pos) {
-                    inputs.push(self.operand(obj));
+            let object = job
+                .sources
+                .iter()
+                .position(|s| s.arg == i)
+                .and_then(|pos| objects.get(pos));
+            let is_input = object.is_some() || a.kind == Kind::Input;
+            let operands: Vec<OsString> = match object {
+                Some(obj) => vec![self.operand(obj)],
+                None => a.raw.clone(),
+            };
+            match a.effective().map(|(c, _)| c) {
+                _ if is_input && self.cl() => inputs.extend(operands),
+                _ if is_input => {
+                    cmd.args(operands);
                 }
-                continue;
-            }
-            match (&a.kind, a.effective().map(|(c, _)| c)) {
-                (Kind::Input, _) => inputs.extend(a.raw.iter().cloned()),
-                (
-                    _,
-                    Some(
-                        Class::HotpatchFile
-                        | Class::HotpatchList
-                        | Class::Parallel
-                        | Class::Language
-                        | Class::DepFile
-                        | Class::EndOfOptions,
-                    ),
+                Some(
+                    Class::HotpatchFile
+                    | Class::HotpatchList
+                    | Class::Parallel
+                    | Class::Language
+                    | Class::DepFile,
                 ) => {}
-                (_, Some(Class::Link)) => link_tail.extend(a.raw.iter().cloned()),
-                _ => flags.extend(a.raw.iter().cloned()),
+                Some(Class::EndOfOptions) if self.cl() => {}
+                Some(Class::Link) => link_tail.extend(operands),
+                _ => {
+                    cmd.args(operands);
+                }
             }
         }
-        cmd.args(&flags);
         if self.cl() {
             // The executable is named after the first input, which is now our temporary
             // object: name it as clang-cl would have.
             if let Some(fe) = self.exe_name() {
                 cmd.arg(fe);
             }
-        }
-        cmd.arg("-Wno-unused-command-line-argument");
-        if self.cl() {
-            // Inputs before /link (which takes everything after it); they carry no
-            // leading '/' (see `operand`), so no `--` is needed.
+            // Inputs go before /link (which takes everything after it); they carry no
+            // leading '/' (see `operand`), so no `--` is needed. GNU-mode inputs stay where
+            // they were: library order matters to the linker there.
             cmd.args(&inputs).args(&link_tail);
-        } else {
-            cmd.args(&link_tail).arg("--").args(&inputs);
         }
         let status = process::run(&cmd)?;
         Ok(exit_code(status))
