@@ -185,7 +185,7 @@ fn relocations_by_function(obj: &Path) -> BTreeMap<String, BTreeSet<String>> {
 fn assert_no_direct_access(obj: &Path) {
     let refs = ref_symbols(obj);
     let relocs = relocations_by_function(obj);
-    for (func, _) in hotpatch_records(obj) {
+    for (_, func) in hotpatch_records(obj) {
         let key = relocs
             .keys()
             .find(|k| k.trim_start_matches('_') == func.trim_start_matches('_'))
