@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Wrapper benchmarks (hyperfine): what hot-patching through hotpatch-cl costs.
-#   1. sqlite3.c, GNU mode (clang-19 --target=x86_64-w64-windows-gnu -O2 -gcodeview), 10
+#   1. sqlite3.c, GNU mode (clang-19 --target=x86_64-w64-windows-gnu -O2 -g -gcodeview), 10
 #      hot-patched functions: wrapper / plain compiler wall time (goal <= 1.08).
 #   2. passthrough (no hot-patch flag): time added per invocation (goal <= 3 ms).
 #   3. /MP over the Lua 5.4 sources with clang-cl-19: parallel vs serial (goal >= 1.7x on 2 cores).
@@ -21,7 +21,7 @@ unset HOTPATCH_VERBOSE
 
 sqlite() {
   local fns="sqlite3_open,sqlite3_exec,sqlite3_prepare_v2,sqlite3_step,sqlite3_finalize,sqlite3_close,sqlite3_column_int,sqlite3_bind_int,sqlite3_errmsg,sqlite3_reset"
-  local flags=(--target=x86_64-w64-windows-gnu -isystem /usr/share/mingw-w64/include -O2 -gcodeview -c "$SQLITE_DIR/sqlite3.c")
+  local flags=(--target=x86_64-w64-windows-gnu -isystem /usr/share/mingw-w64/include -O2 -g -gcodeview -c "$SQLITE_DIR/sqlite3.c")
   hyperfine -N --warmup 1 --runs "${RUNS:-5}" --export-markdown "$out/sqlite.md" \
     -n plain "clang-19 ${flags[*]} -o $work/plain.o" \
     -n hotpatch-cl "$W clang-19 ${flags[*]} -fms-hotpatch-functions-list=$fns -o $work/hot.o"
@@ -40,8 +40,9 @@ mp() {
   local srcs
   srcs=$(ls "$LUA_DIR"/*.c | grep -v -E '/(lua|luac|onelua)\.c$' | tr '\n' ' ')
   mkdir -p "$work/lua"
-  # No MSVC headers here: the MinGW headers with a MinGW target in clang-cl mode.
-  local flags="/c /O2 /Z7 --target=x86_64-w64-windows-gnu -imsvc /usr/share/mingw-w64/include -fms-hotpatch-functions-list=lua_pushinteger,luaH_get,luaV_execute,luaD_call,lua_settop /Fo$work/lua/"
+  # No MSVC headers here: clang-cl with a MinGW target finds the MinGW headers; there /O2
+  # is ignored and /Z7 gives DWARF, hence the GNU spellings through /clang:.
+  local flags="/c /Z7 /clang:-O2 /clang:-gcodeview --target=x86_64-w64-windows-gnu -fms-hotpatch-functions-list=lua_pushinteger,luaH_get,luaV_execute,luaD_call,lua_settop /Fo$work/lua/"
   hyperfine -N --warmup 1 --runs "${RUNS:-5}" --export-markdown "$out/mp.md" \
     -n serial "$W clang-cl-19 $flags /MP1 -- $srcs" \
     -n "/MP" "$W clang-cl-19 $flags /MP -- $srcs"
