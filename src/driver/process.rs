@@ -81,12 +81,46 @@ fn verbose() -> bool {
     std::env::var_os("HOTPATCH_VERBOSE").is_some_and(|v| v != "0" && !v.is_empty())
 }
 
-fn expression(cmd: &Command) -> duct::Expression {
+/// Windows limits a command line to 32767 UTF-16 units; longer argument lists go through a
+/// response file (clang reads it with Windows quoting there, whatever the driver mode).
+const MAX_COMMAND_LINE: usize = 30_000;
+
+/// The duct expression for `cmd`, and the response file it needs kept alive, if any.
+fn expression(cmd: &Command) -> Result<(duct::Expression, Option<tempfile::NamedTempFile>), Error> {
     if verbose() {
         eprintln!("hotpatch-cl: {}", cmd.display());
     }
+    let length: usize = cmd.args.iter().map(|a| a.len() + 3).sum();
+    if cfg!(windows) && length > MAX_COMMAND_LINE {
+        let rsp = response_file(&cmd.args).map_err(|source| Error::Spawn {
+            command: cmd.display(),
+            source,
+        })?;
+        let mut at = OsString::from("@");
+        at.push(rsp.path());
+        #[allow(clippy::disallowed_methods)]
+        let e = duct::cmd(cmd.program.as_os_str(), [at]);
+        return Ok((e, Some(rsp)));
+    }
     #[allow(clippy::disallowed_methods)]
-    duct::cmd(cmd.program.as_os_str(), &cmd.args)
+    let e = duct::cmd(cmd.program.as_os_str(), &cmd.args);
+    Ok((e, None))
+}
+
+/// Writes `args` to a temporary response file with Windows quoting (UTF-8).
+fn response_file(args: &[OsString]) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::io::Write;
+    let mut f = tempfile::Builder::new()
+        .prefix("hotpatch-cl")
+        .suffix(".rsp")
+        .tempfile()?;
+    let line: Vec<String> = args
+        .iter()
+        .map(|a| super::rsp::quote(&a.to_string_lossy(), super::rsp::Quoting::Windows))
+        .collect();
+    f.write_all(line.join(" ").as_bytes())?;
+    f.flush()?;
+    Ok(f)
 }
 
 fn spawn_error(cmd: &Command, source: std::io::Error) -> Error {
@@ -104,16 +138,15 @@ fn spawn_error(cmd: &Command, source: std::io::Error) -> Error {
 
 /// Runs `cmd` with our stdin, stdout and stderr, and returns its exit status whatever it is.
 pub fn run(cmd: &Command) -> Result<ExitStatus, Error> {
-    let out = expression(cmd)
-        .unchecked()
-        .run()
-        .map_err(|e| spawn_error(cmd, e))?;
+    let (e, _rsp) = expression(cmd)?;
+    let out = e.unchecked().run().map_err(|e| spawn_error(cmd, e))?;
     Ok(out.status)
 }
 
 /// Runs `cmd` in `dir` like [`run`].
 pub fn run_in(cmd: &Command, dir: &Path) -> Result<ExitStatus, Error> {
-    let out = expression(cmd)
+    let (e, _rsp) = expression(cmd)?;
+    let out = e
         .dir(dir)
         .unchecked()
         .run()
@@ -123,7 +156,8 @@ pub fn run_in(cmd: &Command, dir: &Path) -> Result<ExitStatus, Error> {
 
 /// Runs `cmd` capturing stdout and stderr; a non-zero exit is [`Error::ToolFailed`].
 pub fn capture(cmd: &Command) -> Result<(Vec<u8>, Vec<u8>), Error> {
-    let out = expression(cmd)
+    let (e, _rsp) = expression(cmd)?;
+    let out = e
         .stdout_capture()
         .stderr_capture()
         .stdin_null()
@@ -143,6 +177,20 @@ pub fn capture(cmd: &Command) -> Result<(Vec<u8>, Vec<u8>), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn response_files_round_trip_with_windows_quoting() {
+        let args: Vec<OsString> = ["/c", "a b.c", r#"-DX="q""#, r"C:\dir\"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        let f = response_file(&args).unwrap();
+        let text = std::fs::read_to_string(f.path()).unwrap();
+        assert_eq!(
+            super::super::rsp::split_windows(&text),
+            ["/c", "a b.c", r#"-DX="q""#, r"C:\dir\"]
+        );
+    }
 
     #[test]
     fn missing_program_is_not_found_not_failed() {
