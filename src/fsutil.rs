@@ -10,16 +10,41 @@ use std::path::Path;
 ///
 /// On error the destination is untouched (it keeps its old content, or stays absent).
 pub fn write_atomic(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(dest, |w| w.write_all(bytes))
+}
+
+/// Like [`write_atomic`], for output produced by a writer (so it need not sit in memory):
+/// `fill` writes the content; on any error the destination is untouched.
+///
+/// The file gets the permissions a compiler's output would get (`0666` less the umask), or
+/// keeps those of the file it replaces. There is no `fsync`: like the compilers it wraps,
+/// a build tool's outputs are reproducible, and a sync per object costs milliseconds.
+pub fn write_atomic_with(
+    dest: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = match dest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".hotpatch-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_data().ok();
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".hotpatch-").suffix(".tmp");
+    let existing = std::fs::metadata(dest).ok().map(|m| m.permissions());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // The mode passes through open(2), so the umask applies as for any new file.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(dir)?;
+    {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
+        fill(&mut w)?;
+        w.flush()?;
+    }
+    if let Some(perms) = existing {
+        tmp.as_file().set_permissions(perms)?;
+    }
     tmp.persist(dest).map_err(|e| e.error)?;
     Ok(())
 }
@@ -39,11 +64,41 @@ mod tests {
         assert_eq!(names.len(), 1, "only the destination remains");
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn new_files_get_ordinary_permissions_and_replaced_files_keep_theirs() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out.obj");
+        write_atomic(&dest, b"one").unwrap();
+        let plain = dir.path().join("plain.obj");
+        std::fs::write(&plain, b"x").unwrap();
+        let mode_of = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode_of(&dest), mode_of(&plain), "same mode as any new file");
+        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&dest, b"two").unwrap();
+        assert_eq!(mode_of(&dest), 0o640);
+    }
+
     #[test]
     fn missing_directory_is_an_error_and_creates_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("no/such/dir/out.bin");
         assert!(write_atomic(&dest, b"x").is_err());
         assert!(!dest.exists());
+    }
+
+    #[test]
+    fn streamed_write_failing_midway_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out.bin");
+        let r = write_atomic_with(&dest, |w| {
+            w.write_all(b"half")?;
+            Err(std::io::Error::other("boom"))
+        });
+        assert!(r.is_err() && !dest.exists());
+        write_atomic_with(&dest, |w| w.write_all(b"whole")).unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), b"whole");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

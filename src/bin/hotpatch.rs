@@ -18,12 +18,21 @@ struct Cli {
 enum Command {
     /// Restore the S_HOTPATCHFUNC records that lld-link blanked in a PDB.
     FixupPdb(hotpatch_cl::driver::tools::fixup_pdb::Args),
+    /// Mark functions and redirect their global accesses in LLVM IR text.
+    Rewrite(hotpatch_cl::driver::tools::rewrite::Args),
+    /// Add S_HOTPATCHFUNC records to a COFF object.
+    Inject(hotpatch_cl::driver::tools::inject::Args),
+    /// Show the hot-patch information of COFF objects.
+    Dump(hotpatch_cl::driver::tools::dump::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: anyhow::Result<ExitCode> = match cli.command {
         Command::FixupPdb(args) => hotpatch_cl::driver::tools::fixup_pdb::run(&args),
+        Command::Rewrite(args) => hotpatch_cl::driver::tools::rewrite::run(args),
+        Command::Inject(a) => hotpatch_cl::driver::tools::inject::run(a),
+        Command::Dump(a) => hotpatch_cl::driver::tools::dump::run(a),
     };
     match result {
         Ok(code) => code,

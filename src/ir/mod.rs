@@ -1,8 +1,39 @@
 //! LLVM IR text: mark hot-patched functions and redirect their global accesses.
 //!
-//! (Being built: see issue 2. The signatures below are the contract the driver uses.)
+//! Input is the textual IR that LLVM/clang 15 to 22 print (opaque pointers; typed-pointer
+//! IR is refused with an error naming that range). The engine reproduces clang 22's
+//! `WindowsSecureHotPatching` pass on IR text, so that older compilers can build
+//! hot-patchable code, and so that the rewrite is visible in a diff:
+//!
+//! - [`module`] indexes the top-level entities line by line (LLVM prints each at column 0);
+//! - [`types`] answers "can this global's type hold a pointer";
+//! - [`redirect`] rewrites the bodies of marked functions, and decides which globals need
+//!   a `__ref_` pointer and what it is called;
+//! - this file chooses the functions, handles the mark attribute, and applies the edits.
+//!
+//! Every byte outside the edits is copied unchanged. The edits are: the rewritten
+//! operands and the new entry-block instructions of marked functions, their attribute
+//! group reference or inline mark, the new `@__ref_*` globals (after the last global) and
+//! new attribute groups (after the last group).
+//!
+//! The mark `"marked_for_windows_hot_patching"`: mark-only mode adds it (the output is
+//! for an LLVM 21+ code generator, which then does the rewrite itself). A full rewrite
+//! leaves rewritten functions *without* it, since clang 21+ would otherwise redirect the
+//! `__ref_` loads a second time; [`Report::marked`] carries the list instead.
+//!
+//! Not done here: debug info for `__ref_` globals (clang 22 attaches a
+//! `DIGlobalVariableExpression` that no compile unit lists, so it never reaches the
+//! object), CodeView records (see `codeview`), reading files.
+
+pub mod lex;
+pub mod module;
+pub mod redirect;
+pub mod types;
 
 use crate::hotlist::HotList;
+use module::{Module, MARK};
+use std::collections::BTreeMap;
+use std::io::Write;
 
 /// How to rewrite.
 #[derive(Debug, Clone, Default)]
@@ -34,13 +65,183 @@ pub struct Rewritten {
 /// the caller prefixes the file name.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("the IR engine is not built yet")]
-    Unimplemented,
+    /// Malformed or unsupported IR at a position (1-based line and byte column).
+    #[error("{line}:{col}: {message}")]
+    Syntax {
+        line: usize,
+        col: usize,
+        message: String,
+    },
+}
+
+impl Error {
+    /// An error at byte `offset` of `src`.
+    pub fn at(src: &[u8], offset: usize, message: &str) -> Error {
+        let before = src.get(..offset).unwrap_or(src);
+        let line = memchr::memchr_iter(b'\n', before).count() + 1;
+        let col = offset
+            - before
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+            + 1;
+        Error::Syntax {
+            line,
+            col,
+            message: message.to_string(),
+        }
+    }
+}
+
+/// The edits to make to an input, computed without copying it.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// `(start, end, replacement)`, sorted by `start`, not overlapping.
+    edits: Vec<(usize, usize, Vec<u8>)>,
+    pub report: Report,
+}
+
+impl Plan {
+    /// Length of the output in bytes.
+    pub fn output_len(&self, input: &[u8]) -> usize {
+        self.edits
+            .iter()
+            .fold(input.len(), |n, (s, e, r)| n + r.len() - (e - s))
+    }
+
+    /// Writes the rewritten module: `input` with the edits applied.
+    pub fn write_to(&self, input: &[u8], out: &mut dyn Write) -> std::io::Result<()> {
+        let mut pos = 0;
+        for (s, e, r) in &self.edits {
+            out.write_all(input.get(pos..*s).unwrap_or_default())?;
+            out.write_all(r)?;
+            pos = *e;
+        }
+        out.write_all(input.get(pos..).unwrap_or_default())
+    }
 }
 
 /// Marks the functions of `functions` (and those already marked) in `input`, and unless
 /// `options.mark_only`, redirects their global accesses through `__ref_*` pointers.
 pub fn rewrite(input: &[u8], functions: &HotList, options: &Options) -> Result<Rewritten, Error> {
-    let _ = (input, functions, options);
-    Err(Error::Unimplemented)
+    let plan = plan(input, functions, options)?;
+    let mut text = Vec::with_capacity(plan.output_len(input));
+    plan.write_to(input, &mut text)
+        .expect("writing to a Vec cannot fail");
+    Ok(Rewritten {
+        text,
+        report: plan.report,
+    })
 }
+
+/// Computes the edits of [`rewrite`] without producing the text (to stream it).
+pub fn plan(input: &[u8], functions: &HotList, options: &Options) -> Result<Plan, Error> {
+    let m = Module::index(input)?;
+    let mut plan = Plan::default();
+    let mut table = redirect::RefTable::default();
+    // Attribute groups holding the mark, and their unmarked copies made so far.
+    let mut next_group = m.groups.keys().next_back().map_or(0, |n| n + 1);
+    let mut unmarked: BTreeMap<u32, Option<u32>> = BTreeMap::new();
+    let mut new_groups = Vec::new();
+
+    for f in &m.functions {
+        if f.available_externally {
+            // Never code-generated here: neither marked nor rewritten (as clang 22).
+            continue;
+        }
+        let in_groups = f
+            .attr_refs
+            .iter()
+            .any(|(n, ..)| m.groups.get(n).is_some_and(|g| g.mark.is_some()));
+        let carries = f.inline_mark.is_some() || in_groups;
+        let listed = !f.name.numbered && functions.contains(&f.name.bytes);
+        if !(carries || listed) {
+            continue;
+        }
+        plan.report.marked.push(f.name.bytes.to_vec());
+        if options.mark_only {
+            if !carries {
+                let mut s = b" \"".to_vec();
+                s.extend_from_slice(MARK);
+                s.push(b'"');
+                plan.edits.push((f.attr_insert, f.attr_insert, s));
+            }
+            continue;
+        }
+        let fe = redirect::rewrite_function(input, &m, f, &mut table)?;
+        for g in fe.redirected {
+            plan.report.redirected.push((f.name.bytes.to_vec(), g));
+        }
+        plan.report.warnings.extend(fe.warnings);
+        // The mark must not reach an LLVM 21+ code generator with the rewrite done.
+        if let Some((s, e)) = f.inline_mark {
+            let s = if input.get(s.wrapping_sub(1)) == Some(&b' ') {
+                s - 1
+            } else {
+                s
+            };
+            plan.edits.push((s, e, Vec::new()));
+        }
+        for &(n, s, e) in &f.attr_refs {
+            let Some(g) = m.groups.get(&n) else { continue };
+            let Some((ms, me)) = g.mark else { continue };
+            let copy = *unmarked.entry(n).or_insert_with(|| {
+                let mut body = Vec::new();
+                body.extend_from_slice(input.get(g.open..ms).unwrap_or_default());
+                body.extend_from_slice(input.get(me..g.close).unwrap_or_default());
+                if body.iter().all(u8::is_ascii_whitespace) {
+                    return None;
+                }
+                let num = next_group;
+                next_group += 1;
+                new_groups.extend_from_slice(format!("attributes #{num} = {{").as_bytes());
+                let mut collapsed = Vec::with_capacity(body.len());
+                for &b in &body {
+                    if !(b == b' ' && collapsed.last() == Some(&b' ')) {
+                        collapsed.push(b);
+                    }
+                }
+                new_groups.extend_from_slice(&collapsed);
+                new_groups.extend_from_slice(b"}\n");
+                Some(num)
+            });
+            match copy {
+                Some(num) => plan.edits.push((s, e, format!("#{num}").into_bytes())),
+                None => {
+                    let s = if input.get(s.wrapping_sub(1)) == Some(&b' ') {
+                        s - 1
+                    } else {
+                        s
+                    };
+                    plan.edits.push((s, e, Vec::new()));
+                }
+            }
+        }
+        plan.edits.extend(fe.edits);
+    }
+
+    if !table.new_globals.is_empty() {
+        let at = m
+            .after_last_global
+            .or(m.first_function)
+            .unwrap_or(input.len());
+        let mut text = table.new_globals;
+        if at == input.len() && !input.is_empty() && !input.ends_with(b"\n") {
+            text.insert(0, b'\n');
+        }
+        plan.edits.push((at, at, text));
+    }
+    if !new_groups.is_empty() {
+        let at = m.after_last_group.unwrap_or(input.len());
+        if at == input.len() && !input.is_empty() && !input.ends_with(b"\n") {
+            new_groups.insert(0, b'\n');
+        }
+        plan.edits.push((at, at, new_groups));
+    }
+    // Stable: insertions at one offset keep the order they were made in.
+    plan.edits.sort_by_key(|(s, e, _)| (*s, *e));
+    Ok(plan)
+}
+
+#[cfg(test)]
+mod tests;

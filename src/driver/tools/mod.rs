@@ -3,4 +3,7 @@
 //! Each subcommand parses its own arguments, calls the library and prints; the binary in
 //! `src/bin/hotpatch.rs` only dispatches.
 
+pub mod dump;
 pub mod fixup_pdb;
+pub mod inject;
+pub mod rewrite;

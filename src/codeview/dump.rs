@@ -1,0 +1,177 @@
+//! What `hotpatch dump` reports about one object: its `S_HOTPATCHFUNC` records (with the name
+//! their function ID resolves to in `.debug$T`), its `__ref_*` symbols and the protection of
+//! the section each lives in, and the direct accesses from hot-patched functions to symbols in
+//! writable sections (the accesses the `__ref_` redirection should have removed).
+//!
+//! The JSON form (serde) is documented in `docs/dump-json.md`; fields are only ever added.
+//! Does not print; the CLI in `driver::tools::dump` does.
+
+use super::hotpatch::{ir_name, scan};
+use super::{type_records, Error, Where};
+use ms_codeview::parser::Parser;
+use ms_codeview::types::{FuncId, MFuncId};
+use serde::Serialize;
+
+/// `LF_FUNC_ID` and `LF_MFUNC_ID` (cvinfo.h `LEAF_ENUM_e`).
+const LF_FUNC_ID: u16 = 0x1601;
+const LF_MFUNC_ID: u16 = 0x1602;
+/// First non-simple type index.
+const FIRST_TYPE_INDEX: u32 = 0x1000;
+
+/// The dump of one object.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ObjectDump {
+    /// `x86-64`, `x86`, `arm64`, …
+    pub machine: String,
+    /// Whether the object uses the `/bigobj` header.
+    pub bigobj: bool,
+    pub hotpatch_functions: Vec<HotPatchFunction>,
+    pub ref_symbols: Vec<RefSymbol>,
+    pub direct_global_accesses: Vec<DirectAccess>,
+}
+
+/// One `S_HOTPATCHFUNC` record.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct HotPatchFunction {
+    /// The record's name (the IR name of the function).
+    pub name: String,
+    /// The record's function ID (an `LF_FUNC_ID` / `LF_MFUNC_ID` index).
+    pub function_id: u32,
+    /// The name of that `LF_FUNC_ID` in `.debug$T`, or `null` if it does not resolve.
+    pub function_id_name: Option<String>,
+}
+
+/// One symbol whose IR name starts with `__ref_`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RefSymbol {
+    /// COFF symbol name (with the x86 underscore).
+    pub symbol: String,
+    /// `external`, `static` or `weak external` (then the section is the default definition's).
+    pub kind: String,
+    /// Name and 1-based number of the section holding the pointer; `null` if undefined.
+    pub section: Option<String>,
+    pub section_number: Option<u32>,
+    pub readable: bool,
+    pub writable: bool,
+}
+
+/// A relocation in a hot-patched function's code to a symbol in a writable section.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DirectAccess {
+    /// IR name of the hot-patched function.
+    pub function: String,
+    /// Offset of the relocated field from the function's start.
+    pub offset: u32,
+    /// The target's COFF symbol name (a section name for section-relative references).
+    pub target: String,
+    /// Name of the writable section the target lives in.
+    pub target_section: String,
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Reads the dump of `data`, a COFF object.
+pub fn dump(data: &[u8]) -> Result<ObjectDump, Error> {
+    let scan = scan(data)?;
+    let obj = &scan.obj;
+
+    // Function ID → name, from the first .debug$T.
+    let mut id_names = std::collections::HashMap::new();
+    if let Some(t) = obj.sections.iter().find(|s| s.name == b".debug$T") {
+        let w = Where {
+            section: t.number,
+            name: &t.name,
+        };
+        let bytes = t.data(data)?;
+        for (i, rec) in type_records(bytes, w)?.into_iter().enumerate() {
+            let payload = bytes.get(rec.data.0..rec.data.1).unwrap_or_default();
+            let name = match rec.kind {
+                LF_FUNC_ID => Parser::new(payload)
+                    .parse::<FuncId>()
+                    .ok()
+                    .map(|f| f.name.to_vec()),
+                LF_MFUNC_ID => Parser::new(payload)
+                    .parse::<MFuncId>()
+                    .ok()
+                    .map(|f| f.name.to_vec()),
+                _ => None,
+            };
+            if let (Some(name), Ok(i)) = (name, u32::try_from(i)) {
+                id_names.insert(FIRST_TYPE_INDEX + i, name);
+            }
+        }
+    }
+    let hotpatch_functions = scan
+        .hotpatch
+        .iter()
+        .map(|r| HotPatchFunction {
+            name: text(&r.name),
+            function_id: r.func_id,
+            function_id_name: id_names.get(&r.func_id).map(|n| text(n)),
+        })
+        .collect();
+
+    let mut ref_symbols = Vec::new();
+    for s in obj.iter_symbols() {
+        if !ir_name(obj.machine, &s.name).starts_with(b"__ref_") {
+            continue;
+        }
+        let (kind, home) = match s.weak_default {
+            Some(d) => ("weak external", obj.symbol(d)),
+            None if s.storage_class == object::pe::IMAGE_SYM_CLASS_STATIC.0 => ("static", Some(s)),
+            None => ("external", Some(s)),
+        };
+        let section = home
+            .and_then(|h| h.defined_in())
+            .and_then(|n| obj.section(n));
+        ref_symbols.push(RefSymbol {
+            symbol: text(&s.name),
+            kind: kind.into(),
+            section: section.map(|sec| text(&sec.name)),
+            section_number: section.map(|sec| sec.number),
+            readable: section.is_some_and(|sec| sec.is_readable()),
+            writable: section.is_some_and(|sec| sec.is_writable()),
+        });
+    }
+
+    let mut direct_global_accesses = Vec::new();
+    for r in &scan.hotpatch {
+        let Some(p) = scan.procedures.iter().find(|p| p.ir_name == r.name) else {
+            continue;
+        };
+        let Some(code) = obj.section(p.section) else {
+            continue;
+        };
+        let end = p.offset.saturating_add(p.code_len);
+        for reloc in code
+            .relocations
+            .iter()
+            .filter(|x| x.offset >= p.offset && x.offset < end)
+        {
+            let Some(target) = obj.symbol(reloc.symbol) else {
+                continue;
+            };
+            let Some(home) = target.defined_in().and_then(|n| obj.section(n)) else {
+                continue;
+            };
+            if home.is_writable() {
+                direct_global_accesses.push(DirectAccess {
+                    function: text(&p.ir_name),
+                    offset: reloc.offset - p.offset,
+                    target: text(&target.name),
+                    target_section: text(&home.name),
+                });
+            }
+        }
+    }
+
+    Ok(ObjectDump {
+        machine: obj.machine_name().into(),
+        bigobj: obj.bigobj,
+        hotpatch_functions,
+        ref_symbols,
+        direct_global_accesses,
+    })
+}

@@ -1,0 +1,73 @@
+//! `hotpatch inject`: add `S_HOTPATCHFUNC` records to a COFF object, in place or to `-o`.
+//!
+//! A thin layer over [`crate::codeview::inject`]; the output is written atomically
+//! ([`crate::fsutil::write_atomic`]), so a failure leaves the destination as it was.
+
+use crate::codeview;
+use crate::hotlist::HotList;
+use anyhow::Context;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `hotpatch inject`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The COFF object to patch.
+    pub object: PathBuf,
+    /// Where to write the result (default: replace OBJ).
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Say which listed functions got records and why the others did not.
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Comma-separated mangled (IR) names of the hot-patched functions; repeatable.
+    #[arg(long = "functions", value_name = "A,B")]
+    pub functions: Vec<String>,
+    /// File with one mangled name per line; repeatable.
+    #[arg(long = "functions-file", value_name = "FILE")]
+    pub functions_file: Vec<PathBuf>,
+}
+
+/// Runs `hotpatch inject`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut list = HotList::new();
+    for l in &args.functions {
+        list.add_list(l);
+    }
+    for f in &args.functions_file {
+        list.add_file(f)?;
+    }
+    for w in list.warnings() {
+        eprintln!("hotpatch: warning: {w}");
+    }
+    if list.is_empty() {
+        anyhow::bail!("no functions given: use --functions=A,B or --functions-file=FILE");
+    }
+    let obj = &args.object;
+    let data = std::fs::read(obj).with_context(|| format!("{}: cannot read", obj.display()))?;
+    let injected = codeview::inject(&data, &list).with_context(|| format!("{}", obj.display()))?;
+    let dest = args.output.as_ref().unwrap_or(obj);
+    if args.output.is_some() || injected.bytes != data {
+        crate::fsutil::write_atomic(dest, &injected.bytes)
+            .with_context(|| format!("{}: cannot write", dest.display()))?;
+    }
+    if args.verbose {
+        let r = &injected.report;
+        let show = |what: &str, names: &[Vec<u8>]| {
+            for n in names {
+                eprintln!(
+                    "hotpatch: {}: {what}: {}",
+                    obj.display(),
+                    String::from_utf8_lossy(n)
+                );
+            }
+        };
+        show("recorded", &r.recorded);
+        show(
+            "defined without CodeView debug info, skipped",
+            &r.no_debug_info,
+        );
+        show("not defined in this object, skipped", &r.not_defined);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,778 @@
+//! The `__ref_` rewrite inside one marked function, with clang 22's rules.
+//!
+//! Rules (LLVM's `WindowsSecureHotPatching.cpp`, measured in
+//! `shared/reference/native-behaviour.md`):
+//! - which globals need a redirect: [`needs_redirect`];
+//! - every instruction operand that is such a global, or a constant *expression* that
+//!   contains one anywhere in its tree, is rewritten; constant aggregates, metadata
+//!   operands (`metadata ptr @g`), debug records (`#dbg_value`), functions and aliases are not;
+//! - one `load ptr, ptr @__ref_G` per global per function at the very start of the entry
+//!   block, followed by every rewritten constant expression turned into instructions (one
+//!   copy per use, operands first), with the global replaced by the loaded pointer;
+//! - `phi` operands are rewritten the same way (the entry block dominates every edge).
+//!
+//! The body is scanned as tokens: the engine does not parse each instruction's grammar,
+//! it classifies brackets (call arguments and instruction lists are scanned; aggregates,
+//! metadata and vectors are skipped) and parses constant expressions fully, since they
+//! must be re-printed as instructions. New local names use a prefix that no existing local
+//! name of the function starts with, so numbered locals (`%0`, `%1`…) keep their sequence.
+
+use super::lex::{name_of, print_name, Name, Tok, Token};
+use super::module::{lex_body, Function, GlobalVar, Module};
+use super::types::{contains_pointer, is_scalar_type_word, parse_type, Cursor};
+use super::Error;
+use std::collections::HashMap;
+
+/// Whether accesses to `g` from a marked function go through `__ref_g`.
+///
+/// clang 22's decision, plus one rule of ours: a global that is itself the redirect
+/// pointer of another (`@__ref_X = … ptr @X, section ".rdata"`) is never redirected, so
+/// rewriting already-rewritten IR changes nothing. Thread-locals are redirected like
+/// clang 22 does (a later change keeps them direct).
+pub fn needs_redirect(g: &GlobalVar, m: &Module) -> bool {
+    let allow_direct = g.inline_allow_direct
+        || g.attr_groups
+            .iter()
+            .any(|n| m.groups.get(n).is_some_and(|grp| grp.allow_direct));
+    if allow_direct || is_ref_pointer(g) {
+        return false;
+    }
+    if !g.constant {
+        // MSVC RTTI data is emitted writable but never changes.
+        return g.name.numbered || !g.name.bytes.starts_with(b"??_R");
+    }
+    contains_pointer(&g.ty, &m.types)
+}
+
+/// The name (unescaped bytes) of the redirect pointer of the global called `name`.
+///
+/// Named globals get `__ref_` + name, as clang 22 does. A numbered global (`@3`, which
+/// clang 22 would turn into a bare `__ref_` with a uniquing suffix) gets `__ref_` + number.
+pub fn ref_name(name: &Name) -> Vec<u8> {
+    let mut v = b"__ref_".to_vec();
+    v.extend_from_slice(&name.bytes);
+    v
+}
+
+/// Whether `g` has the shape of a redirect pointer made by this engine or clang 22.
+pub fn is_ref_pointer(g: &GlobalVar) -> bool {
+    g.section.as_deref() == Some(b".rdata")
+        && matches!(g.ty, super::types::Ty::Ptr(_))
+        && g.init_global
+            .as_ref()
+            .is_some_and(|x| ref_name(x) == *g.name.bytes && !g.name.numbered)
+}
+
+/// Whether `name` is the `llvm.threadlocal.address` intrinsic (any overload).
+fn is_tls_address_intrinsic(name: &Name) -> bool {
+    !name.numbered && name.bytes.starts_with(b"llvm.threadlocal.address")
+}
+
+/// Words that start a constant expression when followed (after flags) by `(`.
+fn is_constexpr_keyword(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"getelementptr"
+            | b"bitcast"
+            | b"addrspacecast"
+            | b"ptrtoint"
+            | b"ptrtoaddr"
+            | b"inttoptr"
+            | b"trunc"
+            | b"zext"
+            | b"sext"
+            | b"fptrunc"
+            | b"fpext"
+            | b"fptoui"
+            | b"fptosi"
+            | b"uitofp"
+            | b"sitofp"
+            | b"fneg"
+    ) || is_binary_keyword(w)
+        || matches!(
+            w,
+            b"select" | b"extractelement" | b"insertelement" | b"shufflevector"
+        )
+}
+
+/// Constant expressions whose instruction form writes the operand type once.
+fn is_binary_keyword(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"add"
+            | b"sub"
+            | b"mul"
+            | b"shl"
+            | b"lshr"
+            | b"ashr"
+            | b"and"
+            | b"or"
+            | b"xor"
+            | b"udiv"
+            | b"sdiv"
+            | b"urem"
+            | b"srem"
+            | b"fadd"
+            | b"fsub"
+            | b"fmul"
+            | b"fdiv"
+            | b"frem"
+            | b"icmp"
+            | b"fcmp"
+    )
+}
+
+/// Flags and predicates between a constant-expression keyword and its `(`.
+fn is_flag_word(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"inbounds"
+            | b"nuw"
+            | b"nsw"
+            | b"nusw"
+            | b"exact"
+            | b"disjoint"
+            | b"samesign"
+            | b"eq"
+            | b"ne"
+            | b"ugt"
+            | b"uge"
+            | b"ult"
+            | b"ule"
+            | b"sgt"
+            | b"sge"
+            | b"slt"
+            | b"sle"
+            | b"oeq"
+            | b"ogt"
+            | b"oge"
+            | b"olt"
+            | b"ole"
+            | b"one"
+            | b"ord"
+            | b"ueq"
+            | b"une"
+            | b"uno"
+            | b"true"
+            | b"false"
+    )
+}
+
+/// A value inside a constant expression.
+#[derive(Debug)]
+enum Val {
+    /// `@name` (index of the token).
+    Global(usize),
+    Expr(Box<CExpr>),
+    /// Anything else, kept as its source text.
+    Other,
+}
+
+#[derive(Debug)]
+struct Item {
+    /// Byte range of the type (with a leading `inrange` of LLVM ≤ 18 excluded).
+    ty: (usize, usize),
+    /// The value and its byte range (none for a GEP's source element type).
+    val: Option<(Val, usize, usize)>,
+}
+
+/// A parsed constant expression `KW flags (items [to T])`.
+#[derive(Debug)]
+struct CExpr {
+    kw: (usize, usize),
+    /// Flags kept in the instruction form (`inrange(…)` is dropped: instructions have none).
+    flags: Vec<(usize, usize)>,
+    items: Vec<Item>,
+    to_ty: Option<(usize, usize)>,
+    span: (usize, usize),
+}
+
+/// Whether the token at the cursor starts a constant expression.
+fn at_constexpr(c: &Cursor) -> bool {
+    let Some(t) = c.peek() else { return false };
+    if t.kind != Tok::Word || !is_constexpr_keyword(t.text(c.src)) {
+        return false;
+    }
+    let mut k = 1;
+    loop {
+        match c.peek_at(k) {
+            Some(t) if t.is(b'(') => return true,
+            Some(t)
+                if t.is_word(c.src, b"inrange") && c.peek_at(k + 1).is_some_and(|n| n.is(b'(')) =>
+            {
+                // Skip `inrange(a, b)`.
+                let mut j = k + 2;
+                while c.peek_at(j).is_some_and(|n| !n.is(b')')) {
+                    j += 1;
+                }
+                k = j + 1;
+            }
+            Some(t) if t.kind == Tok::Word && is_flag_word(t.text(c.src)) => k += 1,
+            _ => return false,
+        }
+    }
+}
+
+fn last_end(c: &Cursor) -> usize {
+    c.pos
+        .checked_sub(1)
+        .and_then(|i| c.toks.get(i))
+        .map_or(c.end, |t| t.end)
+}
+
+fn parse_cexpr(c: &mut Cursor) -> Result<CExpr, Error> {
+    let kw_tok = c
+        .bump()
+        .ok_or_else(|| c.error("expected a constant expression"))?;
+    let mut e = CExpr {
+        kw: (kw_tok.start, kw_tok.end),
+        flags: Vec::new(),
+        items: Vec::new(),
+        to_ty: None,
+        span: (kw_tok.start, kw_tok.end),
+    };
+    while let Some(t) = c.peek() {
+        if t.is_word(c.src, b"inrange") && c.peek_at(1).is_some_and(|n| n.is(b'(')) {
+            c.bump();
+            c.skip_group()?;
+        } else if t.kind == Tok::Word && is_flag_word(t.text(c.src)) {
+            e.flags.push((t.start, t.end));
+            c.bump();
+        } else {
+            break;
+        }
+    }
+    c.expect(b'(')?;
+    loop {
+        // LLVM 15-18 mark a GEP index `inrange i32 0`; the instruction form has no such thing.
+        if c.peek().is_some_and(|t| t.is_word(c.src, b"inrange")) {
+            c.bump();
+        }
+        let ty_start = c.offset();
+        parse_type(c)?;
+        let ty = (ty_start, last_end(c));
+        let val = match c.peek() {
+            Some(t) if t.is(b',') || t.is(b')') || t.is_word(c.src, b"to") => None,
+            Some(_) => {
+                let start = c.offset();
+                let v = parse_value(c)?;
+                Some((v, start, last_end(c)))
+            }
+            None => return Err(c.error("unterminated constant expression")),
+        };
+        e.items.push(Item { ty, val });
+        if c.eat_word(b"to") {
+            let s = c.offset();
+            parse_type(c)?;
+            e.to_ty = Some((s, last_end(c)));
+        }
+        if c.eat(b')') {
+            break;
+        }
+        c.expect(b',')?;
+    }
+    e.span.1 = last_end(c);
+    Ok(e)
+}
+
+fn parse_value(c: &mut Cursor) -> Result<Val, Error> {
+    let Some(t) = c.peek() else {
+        return Err(c.error("expected a value"));
+    };
+    match t.kind {
+        Tok::Global => {
+            c.bump();
+            Ok(Val::Global(c.pos - 1))
+        }
+        Tok::Word if at_constexpr(c) => Ok(Val::Expr(Box::new(parse_cexpr(c)?))),
+        Tok::Word if matches!(t.text(c.src), b"splat" | b"blockaddress") => {
+            c.bump();
+            c.skip_group()?;
+            Ok(Val::Other)
+        }
+        Tok::Word if matches!(t.text(c.src), b"dso_local_equivalent" | b"no_cfi") => {
+            c.bump();
+            c.bump();
+            Ok(Val::Other)
+        }
+        Tok::Punct(b'(' | b'[' | b'{' | b'<') => {
+            c.skip_group()?;
+            Ok(Val::Other)
+        }
+        Tok::Punct(b'!') | Tok::Meta => Err(c.error("metadata is not a constant operand")),
+        Tok::Punct(_) => Err(c.error("expected a value")),
+        _ => {
+            c.bump();
+            Ok(Val::Other)
+        }
+    }
+}
+
+/// An operand of an instruction that may need the rewrite.
+enum Use {
+    /// A lone `@g` (token index).
+    Direct(usize),
+    Expr(CExpr),
+}
+
+/// The module-wide state of the rewrite: redirect pointers created so far.
+#[derive(Default)]
+pub struct RefTable {
+    /// Per global (index in `Module::globals`): the name bytes of its `__ref_`.
+    refs: HashMap<usize, Vec<u8>>,
+    /// New globals to add, in creation order: the definition lines.
+    pub new_globals: Vec<u8>,
+}
+
+/// What rewriting one function produced.
+pub struct FunctionEdits {
+    /// `(start, end, replacement)` byte edits inside the body, in order.
+    pub edits: Vec<(usize, usize, Vec<u8>)>,
+    /// Names (unescaped) of the globals redirected, in first-use order.
+    pub redirected: Vec<Vec<u8>>,
+    pub warnings: Vec<String>,
+}
+
+struct Ctx<'s, 'm, 'a> {
+    src: &'s [u8],
+    m: &'m Module<'a>,
+    toks: &'s [Token],
+}
+
+impl Ctx<'_, '_, '_> {
+    /// The global at token `i` when it needs a redirect.
+    fn redirected_global(&self, i: usize) -> Option<usize> {
+        let t = self.toks.get(i)?;
+        let idx = *self.m.global_by_name.get(&name_of(self.src, t))?;
+        needs_redirect(self.m.globals.get(idx)?, self.m).then_some(idx)
+    }
+
+    fn expr_globals(&self, e: &CExpr, out: &mut Vec<usize>) {
+        for it in &e.items {
+            match &it.val {
+                Some((Val::Global(i), ..)) => out.extend(self.redirected_global(*i)),
+                Some((Val::Expr(sub), ..)) => self.expr_globals(sub, out),
+                _ => {}
+            }
+        }
+    }
+
+    fn text(&self, (s, e): (usize, usize)) -> &[u8] {
+        self.src.get(s..e).unwrap_or_default()
+    }
+}
+
+/// Rewrites the body of `f`. `table` holds the redirect pointers of the whole module.
+pub fn rewrite_function(
+    src: &[u8],
+    m: &Module,
+    f: &Function,
+    table: &mut RefTable,
+) -> Result<FunctionEdits, Error> {
+    let mut toks = Vec::new();
+    lex_body(src, f.body_start, f.body_end, &mut toks)?;
+    let cx = Ctx {
+        src,
+        m,
+        toks: &toks,
+    };
+    let uses = collect_uses(&cx, f)?;
+
+    // Globals to load, in first-use order.
+    let mut order: Vec<usize> = Vec::new();
+    let mut found = Vec::new();
+    for u in &uses {
+        found.clear();
+        match u {
+            Use::Direct(i) => found.extend(cx.redirected_global(*i)),
+            Use::Expr(e) => cx.expr_globals(e, &mut found),
+        }
+        for g in &found {
+            if !order.contains(g) {
+                order.push(*g);
+            }
+        }
+    }
+    let mut out = FunctionEdits {
+        edits: Vec::new(),
+        redirected: Vec::new(),
+        warnings: Vec::new(),
+    };
+    if order.is_empty() {
+        return Ok(out);
+    }
+
+    let prefix = free_prefix(src, f, &toks)?;
+    let mut loads: HashMap<usize, Vec<u8>> = HashMap::new();
+    let mut prologue = Vec::new();
+    for &gi in &order {
+        let Some(g) = m.globals.get(gi) else { continue };
+        let rn = ensure_ref(src, m, gi, g, table)?;
+        let mut local = prefix.clone();
+        local.extend_from_slice(b".ref.");
+        local.extend_from_slice(&g.name.bytes);
+        let mut lname = Vec::new();
+        print_name(&mut lname, b'%', &local);
+        prologue.extend_from_slice(b"  ");
+        prologue.extend_from_slice(&lname);
+        prologue.extend_from_slice(b" = load ");
+        prologue.extend_from_slice(&ptr_type(g.addrspace));
+        prologue.extend_from_slice(b", ptr ");
+        print_name(&mut prologue, b'@', &rn);
+        prologue.push(b'\n');
+        loads.insert(gi, lname);
+        out.redirected.push(g.name.bytes.to_vec());
+        if g.thread_local {
+            out.warnings.push(format!(
+                "thread-local {} is redirected through {} as clang 22 does: the patched code reads the TLS template, not the thread's copy",
+                display(b'@', &g.name.bytes),
+                display(b'@', &rn)
+            ));
+        }
+    }
+
+    let mut counter = 0usize;
+    for u in &uses {
+        match u {
+            Use::Direct(i) => {
+                if let (Some(g), Some(t)) = (cx.redirected_global(*i), toks.get(*i)) {
+                    if let Some(l) = loads.get(&g) {
+                        out.edits.push((t.start, t.end, l.clone()));
+                    }
+                }
+            }
+            Use::Expr(e) => {
+                if let Some(name) = emit_expr(&cx, e, &loads, &prefix, &mut counter, &mut prologue)
+                {
+                    out.edits.push((e.span.0, e.span.1, name));
+                }
+            }
+        }
+    }
+    out.edits.insert(
+        0,
+        (
+            entry_insertion(src, f, &toks),
+            entry_insertion(src, f, &toks),
+            prologue,
+        ),
+    );
+    Ok(out)
+}
+
+fn display(sigil: u8, name: &[u8]) -> String {
+    let mut v = Vec::new();
+    print_name(&mut v, sigil, name);
+    String::from_utf8_lossy(&v).into_owned()
+}
+
+fn ptr_type(space: u32) -> Vec<u8> {
+    if space == 0 {
+        b"ptr".to_vec()
+    } else {
+        format!("ptr addrspace({space})").into_bytes()
+    }
+}
+
+/// The redirect pointer of global `gi`, created on first use (or reused when the module
+/// already has it).
+fn ensure_ref(
+    src: &[u8],
+    m: &Module,
+    gi: usize,
+    g: &GlobalVar,
+    table: &mut RefTable,
+) -> Result<Vec<u8>, Error> {
+    if let Some(r) = table.refs.get(&gi) {
+        return Ok(r.clone());
+    }
+    let rn = ref_name(&g.name);
+    let key = Name {
+        numbered: false,
+        bytes: rn.as_slice().into(),
+    };
+    match m.global(&key) {
+        Some(existing) if is_ref_pointer(existing) => {}
+        Some(existing) => {
+            return Err(Error::at(
+                src,
+                existing.start,
+                &format!(
+                    "cannot redirect {}: the module already has a global {} that is not its redirect pointer",
+                    display(b'@', &g.name.bytes),
+                    display(b'@', &rn)
+                ),
+            ))
+        }
+        None => {
+            let t = &mut table.new_globals;
+            print_name(t, b'@', &rn);
+            t.extend_from_slice(b" = linkonce global ");
+            t.extend_from_slice(&ptr_type(g.addrspace));
+            t.push(b' ');
+            if g.name.numbered {
+                // A numbered global prints as `@N`, never quoted.
+                t.push(b'@');
+                t.extend_from_slice(&g.name.bytes);
+            } else {
+                print_name(t, b'@', &g.name.bytes);
+            }
+            t.extend_from_slice(b", section \".rdata\"\n");
+        }
+    }
+    table.refs.insert(gi, rn.clone());
+    Ok(rn)
+}
+
+/// Turns `e` into instructions appended to `prologue` when it contains a redirected
+/// global; returns the name of the instruction that replaces it.
+fn emit_expr(
+    cx: &Ctx,
+    e: &CExpr,
+    loads: &HashMap<usize, Vec<u8>>,
+    prefix: &[u8],
+    counter: &mut usize,
+    prologue: &mut Vec<u8>,
+) -> Option<Vec<u8>> {
+    let replaced: Vec<Option<Vec<u8>>> = e
+        .items
+        .iter()
+        .map(|it| match &it.val {
+            Some((Val::Global(i), ..)) => cx
+                .redirected_global(*i)
+                .and_then(|g| loads.get(&g).cloned()),
+            Some((Val::Expr(sub), ..)) => emit_expr(cx, sub, loads, prefix, counter, prologue),
+            _ => None,
+        })
+        .collect();
+    if replaced.iter().all(Option::is_none) {
+        return None;
+    }
+    let mut local = prefix.to_vec();
+    local.extend_from_slice(format!(".ce.{counter}").as_bytes());
+    *counter += 1;
+    let mut name = Vec::new();
+    print_name(&mut name, b'%', &local);
+    let kw = cx.text(e.kw);
+    let binary = is_binary_keyword(kw);
+    let p = prologue;
+    p.extend_from_slice(b"  ");
+    p.extend_from_slice(&name);
+    p.extend_from_slice(b" = ");
+    p.extend_from_slice(kw);
+    for f in &e.flags {
+        p.push(b' ');
+        p.extend_from_slice(cx.text(*f));
+    }
+    for (k, (it, rep)) in e.items.iter().zip(&replaced).enumerate() {
+        p.extend_from_slice(if k == 0 { b" " } else { b", " });
+        if !(binary && k == 1) {
+            p.extend_from_slice(cx.text(it.ty));
+        }
+        if let Some((_, s, end)) = &it.val {
+            if !(binary && k == 1) {
+                p.push(b' ');
+            }
+            match rep {
+                Some(r) => p.extend_from_slice(r),
+                None => p.extend_from_slice(cx.text((*s, *end))),
+            }
+        }
+    }
+    if let Some(t) = e.to_ty {
+        p.extend_from_slice(b" to ");
+        p.extend_from_slice(cx.text(t));
+    }
+    p.push(b'\n');
+    Some(name)
+}
+
+/// A local-name prefix `P` such that no local of `f` is called `P.…`.
+fn free_prefix(src: &[u8], f: &Function, body: &[Token]) -> Result<Vec<u8>, Error> {
+    let mut header = Vec::new();
+    super::lex::lex_all(src, f.start, f.body_start, false, &mut header)?;
+    let locals: Vec<Name> = header
+        .iter()
+        .chain(body)
+        .filter(|t| t.kind == Tok::Local)
+        .map(|t| name_of(src, t))
+        .filter(|n| !n.numbered)
+        .collect();
+    for k in 0u32.. {
+        let p = if k == 0 {
+            b"hp".to_vec()
+        } else {
+            format!("hp{k}").into_bytes()
+        };
+        let mut dotted = p.clone();
+        dotted.push(b'.');
+        if !locals.iter().any(|n| n.bytes.starts_with(&dotted)) {
+            return Ok(p);
+        }
+    }
+    unreachable!("u32 prefixes cannot all be taken")
+}
+
+/// Where the new instructions go: the first body line, or after it when it is the entry label.
+fn entry_insertion(src: &[u8], f: &Function, toks: &[Token]) -> usize {
+    let mut i = 0;
+    while toks.get(i).is_some_and(|t| t.kind == Tok::Newline) {
+        i += 1;
+    }
+    let first = toks.get(i);
+    let is_label = first.is_some_and(|t| matches!(t.kind, Tok::Word | Tok::Num | Tok::Str))
+        && toks.get(i + 1).is_some_and(|t| t.is(b':'));
+    match first {
+        Some(t) if is_label => {
+            memchr::memchr(b'\n', &src[t.start..f.body_end]).map_or(f.body_end, |k| t.start + k + 1)
+        }
+        Some(t) => src[..t.start]
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(t.start, |k| k + 1),
+        None => f.body_start,
+    }
+}
+
+/// Finds every operand of the body that is a global or a constant expression.
+fn collect_uses(cx: &Ctx, f: &Function) -> Result<Vec<Use>, Error> {
+    let src = cx.src;
+    let mut c = Cursor::new(cx.toks, src, f.body_end);
+    let mut uses = Vec::new();
+    // Open brackets of the instruction grammar (call arguments, phi pairs, switch tables).
+    let mut stack: Vec<u8> = Vec::new();
+    let mut line_start = true;
+    let mut is_phi = false;
+    // Inside a `metadata …` argument: skip up to `,` or the closing bracket at this depth.
+    let mut meta_depth: Option<usize> = None;
+    let mut prev: Option<Token> = None;
+    while let Some(t) = c.peek() {
+        if t.kind == Tok::Newline {
+            c.bump();
+            line_start = stack.is_empty();
+            continue;
+        }
+        if line_start {
+            line_start = false;
+            let next = c.peek_at(1);
+            if t.kind == Tok::DebugRecord {
+                // `#dbg_value(…)`: debug records are never rewritten.
+                while c.peek().is_some_and(|t| t.kind != Tok::Newline) {
+                    c.bump();
+                }
+                continue;
+            }
+            if matches!(t.kind, Tok::Word | Tok::Num | Tok::Str) && next.is_some_and(|n| n.is(b':'))
+            {
+                c.bump();
+                c.bump();
+                continue;
+            }
+            let at = if t.kind == Tok::Local && next.is_some_and(|n| n.is(b'=')) {
+                c.pos + 2
+            } else {
+                c.pos
+            };
+            let opcode = c.toks.get(at).copied();
+            is_phi = opcode.is_some_and(|o| o.is_word(src, b"phi"));
+            prev = None;
+            if at != c.pos {
+                c.bump();
+                c.bump();
+            }
+            if opcode.is_some_and(|o| o.kind == Tok::Word) {
+                // The opcode itself is never a constant expression.
+                c.bump();
+                prev = opcode;
+                continue;
+            }
+        }
+        if let Some(d) = meta_depth {
+            let closes = matches!(t.kind, Tok::Punct(b')' | b']' | b'}' | b'>'));
+            if stack.len() == d && (t.is(b',') || closes) {
+                meta_depth = None;
+            } else {
+                if matches!(t.kind, Tok::Punct(b'(' | b'[' | b'{' | b'<')) {
+                    c.skip_group()?;
+                } else {
+                    c.bump();
+                }
+                continue;
+            }
+        }
+        match t.kind {
+            Tok::Word if t.text(src) == b"metadata" => {
+                meta_depth = Some(stack.len());
+                c.bump();
+            }
+            Tok::Word if at_constexpr(&c) => {
+                let e = parse_cexpr(&mut c)?;
+                uses.push(Use::Expr(e));
+                prev = c.toks.get(c.pos - 1).copied();
+                continue;
+            }
+            Tok::Word if t.text(src) == b"splat" && c.peek_at(1).is_some_and(|n| n.is(b'(')) => {
+                c.bump();
+                c.skip_group()?;
+            }
+            Tok::Global
+                if is_tls_address_intrinsic(&name_of(src, &t))
+                    && c.peek_at(1).is_some_and(|n| n.is(b'(')) =>
+            {
+                // `llvm.threadlocal.address` requires the thread-local global itself as its
+                // argument: clang 22 replaces it with the loaded pointer and produces IR
+                // that its own verifier rejects (and wrong code when unverified). Keep it.
+                c.bump();
+                c.skip_group()?;
+            }
+            Tok::Global => {
+                uses.push(Use::Direct(c.pos));
+                c.bump();
+            }
+            Tok::Punct(b'{' | b'<') => c.skip_group()?,
+            Tok::Punct(b'!') | Tok::Meta => {
+                c.bump();
+                if c.peek().is_some_and(|n| n.is(b'{') || n.is(b'(')) {
+                    c.skip_group()?;
+                }
+            }
+            Tok::Punct(b'[') => {
+                let after_type = prev.is_some_and(|p| {
+                    p.is(b']')
+                        || p.is(b'}')
+                        || p.is(b'>')
+                        || (p.kind == Tok::Word && is_scalar_type_word(p.text(src)))
+                });
+                if after_type && !(is_phi && stack.is_empty()) {
+                    // An array constant: an aggregate, never rewritten.
+                    c.skip_group()?;
+                } else {
+                    stack.push(b']');
+                    c.bump();
+                }
+            }
+            Tok::Punct(b'(') => {
+                stack.push(b')');
+                c.bump();
+            }
+            Tok::Punct(close @ (b')' | b']' | b'}' | b'>')) => {
+                if stack.pop() != Some(close) {
+                    return Err(c.error("unbalanced brackets"));
+                }
+                c.bump();
+            }
+            _ => {
+                c.bump();
+            }
+        }
+        prev = c.pos.checked_sub(1).and_then(|i| c.toks.get(i)).copied();
+    }
+    if !stack.is_empty() {
+        return Err(Error::at(
+            src,
+            f.body_end,
+            "unclosed bracket in the function body",
+        ));
+    }
+    Ok(uses)
+}

@@ -1,0 +1,419 @@
+//! Unit tests of the engine on hand-written IR, one rule each.
+
+use super::*;
+
+fn run(src: &str, list: &str, mark_only: bool) -> (String, Report) {
+    let l: HotList = list.split(',').filter(|s| !s.is_empty()).collect();
+    let r = rewrite(src.as_bytes(), &l, &Options { mark_only }).unwrap_or_else(|e| panic!("{e}"));
+    (String::from_utf8(r.text).unwrap(), r.report)
+}
+
+fn lines_added(before: &str, after: &str) -> Vec<String> {
+    // The output must be the input plus/minus whole lines or in-line operand edits:
+    // check that every input line not in the output was edited, and return new lines.
+    let old: std::collections::HashSet<&str> = before.lines().collect();
+    after
+        .lines()
+        .filter(|l| !old.contains(l))
+        .map(str::to_string)
+        .collect()
+}
+
+const RULES: &str = r#"target triple = "x86_64-pc-windows-msvc"
+
+%struct.P = type { i32, ptr }
+%struct.N = type { i32, [4 x i8] }
+
+@mut = dso_local global i32 0, align 4
+@cstr = private unnamed_addr constant [3 x i8] c"hi\00", align 1
+@cnp = dso_local constant %struct.N zeroinitializer, align 4
+@cp = dso_local constant %struct.P { i32 1, ptr @mut }, align 8
+@carr = dso_local constant [2 x { i32, ptr }] zeroinitializer, align 8
+@cvec = dso_local constant <2 x ptr> zeroinitializer, align 16
+@"??_R0H@8" = linkonce_odr global { ptr, ptr, [3 x i8] } zeroinitializer
+@direct = dso_local global i32 0, align 4 #1
+@ext = external global i32
+@al = dso_local alias i32, ptr @mut
+
+define dso_local i32 @f(i32 %x) #0 {
+entry:
+  %a = load i32, ptr @mut, align 4
+  %b = load i8, ptr @cstr, align 1
+  %c = load i32, ptr @cnp, align 4
+  %d = load ptr, ptr getelementptr inbounds (%struct.P, ptr @cp, i32 0, i32 1), align 8
+  %e = load ptr, ptr @carr, align 8
+  %v = load <2 x ptr>, ptr @cvec, align 16
+  %r = load ptr, ptr @"??_R0H@8", align 8
+  %g = load i32, ptr @direct, align 4
+  %h = load i32, ptr @ext, align 4
+  %i = load i32, ptr @al, align 4
+  call void @llvm.dbg.value(metadata ptr @mut, metadata !1, metadata !DIExpression())
+    #dbg_value(ptr @mut, !1, !DIExpression(), !2)
+  store <2 x ptr> <ptr @mut, ptr @ext>, ptr %d, align 16
+  call void @f2(ptr @f2, { ptr, i32 } { ptr @mut, i32 1 }, [1 x ptr] [ptr @ext])
+  ret i32 %a
+}
+
+define dso_local void @f2(ptr %p, { ptr, i32 } %s, [1 x ptr] %t) #0 {
+  ret void
+}
+
+declare void @llvm.dbg.value(metadata, metadata, metadata)
+
+attributes #0 = { nounwind }
+attributes #1 = { "allow_direct_access_in_hot_patch_function" }
+"#;
+
+#[test]
+fn which_globals_are_redirected_follows_clang_22() {
+    let (out, rep) = run(RULES, "f", false);
+    let got: Vec<_> = rep
+        .redirected
+        .iter()
+        .map(|(_, g)| String::from_utf8_lossy(g).into_owned())
+        .collect();
+    // Mutable, constant with a pointer (named struct, array of literal struct), extern;
+    // not: string, struct without pointers, vector of pointers, RTTI, opted out, alias.
+    assert_eq!(got, ["mut", "cp", "carr", "ext"]);
+    assert_eq!(rep.marked, [b"f".to_vec()]);
+    let added = lines_added(RULES, &out);
+    assert!(
+        added.contains(&"@__ref_mut = linkonce global ptr @mut, section \".rdata\"".to_string()),
+        "{out}"
+    );
+    assert!(
+        added.contains(&"  %a = load i32, ptr %hp.ref.mut, align 4".to_string()),
+        "{out}"
+    );
+    assert!(
+        added.contains(
+            &"  %hp.ce.0 = getelementptr inbounds %struct.P, ptr %hp.ref.cp, i32 0, i32 1"
+                .to_string()
+        ),
+        "{out}"
+    );
+    assert!(
+        added.contains(&"  %d = load ptr, ptr %hp.ce.0, align 8".to_string()),
+        "{out}"
+    );
+    // Metadata operands, debug records and aggregates are untouched.
+    for keep in [
+        "  call void @llvm.dbg.value(metadata ptr @mut, metadata !1, metadata !DIExpression())",
+        "    #dbg_value(ptr @mut, !1, !DIExpression(), !2)",
+        "  store <2 x ptr> <ptr @mut, ptr @ext>, ptr %d, align 16",
+        "  call void @f2(ptr @f2, { ptr, i32 } { ptr @mut, i32 1 }, [1 x ptr] [ptr @ext])",
+        "  %i = load i32, ptr @al, align 4",
+        "  %b = load i8, ptr @cstr, align 1",
+    ] {
+        assert!(out.contains(&format!("{keep}\n")), "{keep} changed:\n{out}");
+    }
+}
+
+#[test]
+fn loads_come_first_in_the_entry_block_one_per_global() {
+    let src = r#"@g = global i32 0
+@h = global [4 x i32] zeroinitializer
+
+define i32 @f(i1 %c) {
+entry:
+  %0 = load i32, ptr @g
+  br i1 %c, label %a, label %b
+a:
+  %1 = load i32, ptr @g
+  store i32 %1, ptr getelementptr (i8, ptr @h, i64 4)
+  br label %b
+b:
+  %p = phi ptr [ @g, %entry ], [ getelementptr inbounds ([4 x i32], ptr @h, i64 0, i64 2), %a ]
+  ret i32 %0
+}
+"#;
+    let (out, rep) = run(src, "f", false);
+    let want = r#"entry:
+  %hp.ref.g = load ptr, ptr @__ref_g
+  %hp.ref.h = load ptr, ptr @__ref_h
+  %hp.ce.0 = getelementptr i8, ptr %hp.ref.h, i64 4
+  %hp.ce.1 = getelementptr inbounds [4 x i32], ptr %hp.ref.h, i64 0, i64 2
+  %0 = load i32, ptr %hp.ref.g
+"#;
+    assert!(out.contains(want), "{out}");
+    assert!(
+        out.contains("  %p = phi ptr [ %hp.ref.g, %entry ], [ %hp.ce.1, %a ]\n"),
+        "{out}"
+    );
+    assert!(out.contains("  store i32 %1, ptr %hp.ce.0\n"), "{out}");
+    assert_eq!(out.matches("@__ref_g = linkonce").count(), 1);
+    assert_eq!(rep.redirected.len(), 2);
+}
+
+#[test]
+fn constant_expressions_become_instructions_operands_first() {
+    let src = r#"@g = global i32 0
+@t = global [4 x i32] zeroinitializer
+
+define i32 @f(i32 %x) {
+  %r = add i32 %x, trunc (i64 sub (i64 ptrtoint (ptr getelementptr inbounds nuw (i8, ptr @t, i64 8) to i64), i64 ptrtoint (ptr @g to i64)) to i32)
+  %c = icmp eq ptr %r2, getelementptr inbounds ({ [3 x ptr] }, ptr @t, i32 0, inrange i32 0, i32 1)
+  store ptr getelementptr inbounds inrange(-8, 8) (i8, ptr @t, i64 8), ptr %c
+  ret i32 %r
+}
+"#;
+    let (out, _) = run(src, "f", false);
+    let want = r#"define i32 @f(i32 %x) {
+  %hp.ref.t = load ptr, ptr @__ref_t
+  %hp.ref.g = load ptr, ptr @__ref_g
+  %hp.ce.0 = getelementptr inbounds nuw i8, ptr %hp.ref.t, i64 8
+  %hp.ce.1 = ptrtoint ptr %hp.ce.0 to i64
+  %hp.ce.2 = ptrtoint ptr %hp.ref.g to i64
+  %hp.ce.3 = sub i64 %hp.ce.1, %hp.ce.2
+  %hp.ce.4 = trunc i64 %hp.ce.3 to i32
+  %hp.ce.5 = getelementptr inbounds { [3 x ptr] }, ptr %hp.ref.t, i32 0, i32 0, i32 1
+  %hp.ce.6 = getelementptr inbounds i8, ptr %hp.ref.t, i64 8
+  %r = add i32 %x, %hp.ce.4
+  %c = icmp eq ptr %r2, %hp.ce.5
+"#;
+    assert!(out.contains(want), "{out}");
+    // `inrange` exists only on constant expressions: the instruction drops it.
+    assert!(out.contains("  store ptr %hp.ce.6, ptr %c\n"), "{out}");
+}
+
+#[test]
+fn quoted_names_keep_their_escapes() {
+    let src = r#"@"x y" = global i32 0
+@"a\22b" = global i32 0
+@"?count@S@@2HA" = global i32 0
+
+define void @"?f@S@@QEAAXXZ"() {
+  store i32 1, ptr @"x y"
+  store i32 2, ptr @"a\22b"
+  store i32 3, ptr @"?count@S@@2HA"
+  ret void
+}
+"#;
+    let (out, rep) = run(src, "?f@S@@QEAAXXZ", false);
+    for l in [
+        r#"@"__ref_x y" = linkonce global ptr @"x y", section ".rdata""#,
+        r#"@"__ref_a\22b" = linkonce global ptr @"a\22b", section ".rdata""#,
+        r#"@"__ref_?count@S@@2HA" = linkonce global ptr @"?count@S@@2HA", section ".rdata""#,
+        r#"  %"hp.ref.x y" = load ptr, ptr @"__ref_x y""#,
+        r#"  store i32 2, ptr %"hp.ref.a\22b""#,
+    ] {
+        assert!(out.contains(l), "missing {l}:\n{out}");
+    }
+    assert_eq!(rep.redirected[1].1, b"a\"b");
+}
+
+#[test]
+fn mark_only_adds_the_attribute_without_touching_shared_groups() {
+    let src = r#"@g = global i32 0
+
+define void @f() local_unnamed_addr #0 {
+  store i32 1, ptr @g
+  ret void
+}
+
+define void @h() #0 {
+  ret void
+}
+
+declare void @d() #0
+
+attributes #0 = { nounwind }
+"#;
+    let (out, rep) = run(src, "f,d", true);
+    assert!(
+        out.contains(
+            "define void @f() local_unnamed_addr \"marked_for_windows_hot_patching\" #0 {\n"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("define void @h() #0 {\n"));
+    assert!(
+        out.contains("declare void @d() #0\n"),
+        "declarations are never marked"
+    );
+    assert!(out.contains("attributes #0 = { nounwind }\n"));
+    assert!(
+        out.contains("store i32 1, ptr @g\n"),
+        "mark-only does not redirect"
+    );
+    assert_eq!(rep.marked, [b"f".to_vec()]);
+}
+
+#[test]
+fn full_rewrite_takes_the_mark_off_without_editing_shared_groups() {
+    let src = r#"@g = global i32 0
+
+define void @f() #0 {
+  store i32 1, ptr @g
+  ret void
+}
+
+define void @k() "marked_for_windows_hot_patching" #1 {
+  store i32 2, ptr @g
+  ret void
+}
+
+define void @u() #2 {
+  ret void
+}
+
+define void @only() #3 {
+  ret void
+}
+
+declare void @d() #0
+
+attributes #0 = { nounwind "marked_for_windows_hot_patching" "target-cpu"="x86-64" }
+attributes #1 = { nounwind }
+attributes #2 = { nounwind "marked_for_windows_hot_patching" }
+attributes #3 = { "marked_for_windows_hot_patching" }
+"#;
+    let (out, rep) = run(src, "", false);
+    let names: Vec<_> = rep
+        .marked
+        .iter()
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .collect();
+    assert_eq!(names, ["f", "k", "u", "only"]);
+    assert!(out.contains("define void @f() #4 {\n"), "{out}");
+    assert!(out.contains("define void @k() #1 {\n"), "{out}");
+    assert!(out.contains("define void @u() #5 {\n"), "{out}");
+    assert!(out.contains("define void @only() {\n"), "{out}");
+    assert!(
+        out.contains("declare void @d() #0\n"),
+        "a declaration keeps its group"
+    );
+    assert!(out.contains("attributes #0 = { nounwind \"marked_for_windows_hot_patching\" \"target-cpu\"=\"x86-64\" }\n"));
+    assert!(
+        out.contains("attributes #4 = { nounwind \"target-cpu\"=\"x86-64\" }\n"),
+        "{out}"
+    );
+    assert!(out.contains("attributes #5 = { nounwind }\n"), "{out}");
+    assert_eq!(out.matches("@__ref_g = ").count(), 1);
+}
+
+#[test]
+fn rewriting_twice_changes_nothing_more() {
+    let (once, _) = run(RULES, "f", false);
+    let (twice, rep) = run(&once, "f", false);
+    assert_eq!(once, twice);
+    assert!(rep.redirected.is_empty(), "{:?}", rep.redirected);
+}
+
+#[test]
+fn new_local_names_never_collide() {
+    let src = r#"@g = global i32 0
+
+define void @f(ptr %hp.x) {
+  %"hp.ref.g" = alloca i32
+  %hp1.y = alloca i32
+  store i32 1, ptr @g
+  ret void
+}
+"#;
+    let (out, _) = run(src, "f", false);
+    assert!(
+        out.contains("  %hp2.ref.g = load ptr, ptr @__ref_g\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_clashing_ref_name_is_an_error() {
+    let src = "@g = global i32 0\n@__ref_g = global i32 0\ndefine void @f() {\n  store i32 1, ptr @g\n  ret void\n}\n";
+    let err = rewrite(
+        src.as_bytes(),
+        &["f"].into_iter().collect(),
+        &Options::default(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().starts_with("2:1: cannot redirect @g"),
+        "{err}"
+    );
+}
+
+#[test]
+fn thread_locals_are_redirected_except_the_tls_intrinsic_operand() {
+    let src = r#"@t = thread_local global i32 0
+
+define ptr @f() {
+  %a = call ptr @llvm.threadlocal.address.p0(ptr @t)
+  store ptr @t, ptr %a
+  ret ptr %a
+}
+"#;
+    let (out, rep) = run(src, "f", false);
+    assert!(
+        out.contains("  %a = call ptr @llvm.threadlocal.address.p0(ptr @t)\n"),
+        "{out}"
+    );
+    assert!(out.contains("  store ptr %hp.ref.t, ptr %a\n"), "{out}");
+    assert_eq!(rep.warnings.len(), 1);
+}
+
+#[test]
+fn unmarked_functions_and_other_bytes_are_copied_unchanged() {
+    let (out, rep) = run(RULES, "", false);
+    assert_eq!(out, RULES);
+    assert!(rep.marked.is_empty());
+}
+
+#[test]
+fn malformed_ir_reports_line_and_column() {
+    for (src, want) in [
+        ("@g = global i32* null\n", "1:16: typed pointer"),
+        ("@g = global i32 0\ndefine void @f() {\n  store i32 1, ptr @g)\n  ret void\n}\n", "3:22: unbalanced"),
+        ("define void @f() {\n  %x = add i32 1, 2\n", "1:18: function body is not closed"),
+        ("@g = global i32 0\ndefine void @f() {\n  store i32 1, ptr getelementptr (i8, ptr @g, i64 1\n}\n", "3:"),
+    ] {
+        let err = rewrite(src.as_bytes(), &["f"].into_iter().collect(), &Options::default()).unwrap_err();
+        assert!(err.to_string().starts_with(want), "{src:?}: {err}");
+    }
+}
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn list() -> HotList {
+        ["f", "?f@S@@QEAAXXZ", "g"].into_iter().collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, max_shrink_iters: 200, ..ProptestConfig::default() })]
+
+        #[test]
+        fn on_random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = rewrite(&bytes, &list(), &Options::default());
+            let _ = rewrite(&bytes, &list(), &Options { mark_only: true });
+        }
+
+        #[test]
+        fn on_mutated_valid_ir(
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), 0u8..6, any::<u8>()), 1..6),
+        ) {
+            let mut v = RULES.as_bytes().to_vec();
+            let alphabet = b"@%!#\"(){}[]<>,=:*\\\n c0-;x";
+            for (at, op, b) in edits {
+                let i = at.index(v.len() + 1);
+                let c = alphabet[b as usize % alphabet.len()];
+                match op {
+                    0 => v.insert(i, c),
+                    1 if i < v.len() => { v.remove(i); }
+                    2 if i < v.len() => v[i] = c,
+                    3 => v.truncate(i),
+                    4 if i < v.len() => { let tail = v[i..].to_vec(); v.extend_from_slice(&tail[..tail.len().min(40)]); }
+                    _ => v.insert(i, b),
+                }
+            }
+            for mark_only in [false, true] {
+                if let Ok(r) = rewrite(&v, &list(), &Options { mark_only }) {
+                    // Whatever it accepts, it rewrites stably.
+                    let again = rewrite(&r.text, &list(), &Options { mark_only });
+                    prop_assert!(again.is_ok(), "output not re-readable: {:?}", again.err());
+                }
+            }
+        }
+    }
+}
