@@ -516,3 +516,43 @@ fn an_injection_failure_removes_the_object() {
     assert!(e.starts_with("hotpatch-cl: error: x.obj"), "{e}");
     assert!(!f.work.join("x.obj").exists(), "no partial object left");
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_removes_the_temporaries() {
+    use std::os::unix::process::CommandExt;
+    let mut f = Fake::new(&[CL]);
+    let tmp = f.dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    f.set("FAKE_CLANG_SLEEP_MS", "5000")
+        .set("TMPDIR", tmp.to_str().unwrap());
+    let mut child = f
+        .command(&fake::hotpatch_cl())
+        .args([CL, "/c", "-fms-hotpatch-functions-list=f", "a.c"])
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::read_dir(&tmp).unwrap().count() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no temporary directory appeared"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // What a terminal does on Ctrl-C: SIGINT to the whole foreground process group.
+    let group = format!("-{}", child.id());
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", "--", &group])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "temporaries removed on Ctrl-C"
+    );
+    assert!(!f.work.join("a.obj").exists());
+}

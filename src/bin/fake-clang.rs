@@ -5,7 +5,7 @@
 //! `$FAKE_CLANG_VERSION` (default 19.1.7) for `$FAKE_CLANG_TARGET`, fails with exit code
 //! `$FAKE_CLANG_EXIT` (default 1) when an argument contains `$FAKE_CLANG_FAIL_IF_ARG`, and
 //! writes canned outputs: IR (`$FAKE_CLANG_IR`, a file) for `-emit-llvm` jobs, the bytes of
-//! `$FAKE_CLANG_OBJ` (or a placeholder) for object jobs, to the path given by `-o X`,
+//! `$FAKE_CLANG_OBJ` (or a placeholder) for object jobs, after sleeping `$FAKE_CLANG_SLEEP_MS`, to the path given by `-o X`,
 //! `/clang:-oX` or `/FoX`. Which name it was called by (argv[0]) is logged first.
 
 use std::ffi::OsString;
@@ -49,6 +49,9 @@ fn main() {
         let t = env("FAKE_CLANG_TARGET").unwrap_or_else(|| "x86_64-pc-windows-msvc".into());
         println!("fake clang version {v}\nTarget: {t}\nThread model: posix");
         return;
+    }
+    if let Some(ms) = env("FAKE_CLANG_SLEEP_MS").and_then(|v| v.parse().ok()) {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
     }
     if let Some(needle) = env("FAKE_CLANG_FAIL_IF_ARG") {
         if args.iter().any(|a| a.contains(&needle)) {
