@@ -312,13 +312,6 @@ pub struct Env {
     pub mode: Mode,
 }
 
-/// How an invocation ended.
-#[derive(Debug)]
-pub enum Outcome {
-    /// Exit with this code (the compiler's, or 0).
-    Exit(i32),
-}
-
 /// The wrapper's own failure (one line on stderr, exit 1).
 pub type Error = anyhow::Error;
 

@@ -9,7 +9,7 @@
 //! Not here: deciding which commands to run (`mod.rs`, `pipeline.rs`).
 
 use std::ffi::{OsStr, OsString};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitStatus;
 
 /// A command to run: program and arguments, kept as `OsString`.
@@ -140,17 +140,6 @@ fn spawn_error(cmd: &Command, source: std::io::Error) -> Error {
 pub fn run(cmd: &Command) -> Result<ExitStatus, Error> {
     let (e, _rsp) = expression(cmd)?;
     let out = e.unchecked().run().map_err(|e| spawn_error(cmd, e))?;
-    Ok(out.status)
-}
-
-/// Runs `cmd` in `dir` like [`run`].
-pub fn run_in(cmd: &Command, dir: &Path) -> Result<ExitStatus, Error> {
-    let (e, _rsp) = expression(cmd)?;
-    let out = e
-        .dir(dir)
-        .unchecked()
-        .run()
-        .map_err(|e| spawn_error(cmd, e))?;
     Ok(out.status)
 }
 
