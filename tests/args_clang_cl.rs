@@ -556,3 +556,43 @@ fn ctrl_c_removes_the_temporaries() {
     );
     assert!(!f.work.join("a.obj").exists());
 }
+
+#[test]
+fn clang_dependency_flags_name_the_users_object() {
+    let f = Fake::new(&[CL]);
+    let _ = f.run(&[
+        CL,
+        "/c",
+        "/clang:-MD",
+        "-fms-hotpatch-functions-list=f",
+        "/Foo.obj",
+        "a.c",
+    ]);
+    let calls = f.compiles();
+    assert_in_order(
+        &args(&calls[0]),
+        &[
+            "/clang:-MD",
+            "/clang:-S",
+            "/clang:-MT",
+            "/clang:o.obj",
+            "/clang:-MF",
+            "/clang:a.d",
+            "--",
+            "a.c",
+        ],
+    );
+    let f = Fake::new(&[CL]);
+    let _ = f.run(&[
+        CL,
+        "/c",
+        "/clang:-MMD",
+        "/clang:-MF",
+        "/clang:x.d",
+        "-fms-hotpatch-functions-list=f",
+        "a.c",
+    ]);
+    let a = f.compiles()[0].clone();
+    assert_eq!(a.iter().filter(|x| *x == "/clang:-MF").count(), 1, "{a:?}");
+    assert!(a.iter().any(|x| x == "/clang:-MT"), "{a:?}");
+}

@@ -369,6 +369,7 @@ fn x86_and_arm64_targets_match_native() {
             "{target}"
         );
         assert_refs_read_only(&s.path("ours.obj"));
+        assert_no_direct_access(&s.path("ours.obj"));
     }
 }
 
@@ -626,4 +627,41 @@ fn emit_llvm_gives_marked_ir_and_fa_gives_the_rewritten_assembly() {
     let asm = std::fs::read_to_string(s.path("hot.asm")).unwrap();
     assert!(asm.contains("__ref_counter"), "{asm}");
     assert!(s.path("hot.obj").is_file());
+}
+
+#[test]
+fn dependency_files_match_the_plain_compiler() {
+    let s = Scratch::new();
+    let gnu = [
+        "--target=x86_64-w64-windows-gnu",
+        "-g",
+        "-gcodeview",
+        "-c",
+        "-MD",
+        "-o",
+        "dep.o",
+        "hot.c",
+    ];
+    s.native(&[&["clang-19"], &gnu[..]].concat());
+    let plain = std::fs::read_to_string(s.path("dep.d")).unwrap();
+    std::fs::remove_file(s.path("dep.d")).unwrap();
+    s.wrap_ok(
+        &[&["clang-19", "-fms-hotpatch-functions-list=bump"], &gnu[..]].concat(),
+        &[],
+    );
+    assert_eq!(std::fs::read_to_string(s.path("dep.d")).unwrap(), plain);
+    let src = s.p("hot.c");
+    let cl = ["/c", "/Z7", "/clang:-MD", "/Focl.obj", "--", src.as_str()];
+    s.native(&[&["clang-cl-19"], &cl[..]].concat());
+    let plain = std::fs::read_to_string(s.path("hot.d")).unwrap();
+    std::fs::remove_file(s.path("hot.d")).unwrap();
+    s.wrap_ok(
+        &[
+            &["clang-cl-19", "-fms-hotpatch-functions-list=bump"],
+            &cl[..],
+        ]
+        .concat(),
+        &[],
+    );
+    assert_eq!(std::fs::read_to_string(s.path("hot.d")).unwrap(), plain);
 }

@@ -448,6 +448,20 @@ impl<'a> Pipeline<'a> {
             let mut o = OsString::from("/clang:-o");
             o.push(ir_path);
             cmd.arg(o);
+            // `/clang:-MD`: the dependency file must name the user's object, not our IR.
+            let clang = |flag: &str, value: &Path| {
+                let mut v = OsString::from("/clang:");
+                v.push(value);
+                [OsString::from(format!("/clang:{flag}")), v]
+            };
+            if dep_given && !mt_given {
+                cmd.args(clang("-MT", out));
+            }
+            // clang-cl names the dependency file after the source, in the working directory.
+            if dep_given && !mf_given {
+                let stem = Path::new(&src.path).file_stem().unwrap_or_default();
+                cmd.args(clang("-MF", &Path::new(stem).with_extension("d")));
+            }
         } else {
             cmd.args(["-S", "-emit-llvm", "-o"]).arg(ir_path);
             // The dependency file must name the user's output, not our IR.
