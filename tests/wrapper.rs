@@ -665,3 +665,45 @@ fn dependency_files_match_the_plain_compiler() {
     );
     assert_eq!(std::fs::read_to_string(s.path("hot.d")).unwrap(), plain);
 }
+
+#[test]
+fn precompiled_headers_yc_then_yu() {
+    let s = Scratch::new();
+    let (pch, usep) = (s.p("pch.c"), s.p("usep.c"));
+    s.wrap_ok(
+        &[
+            "clang-cl-19",
+            "/c",
+            "/Z7",
+            "/O2",
+            "/Ycpch.h",
+            "/Fppch.pch",
+            "-fms-hotpatch-functions-list=pchfn,usep",
+            "--",
+            &pch,
+        ],
+        &[],
+    );
+    assert!(
+        s.path("pch.pch").is_file(),
+        "/Yc still writes the precompiled header"
+    );
+    s.wrap_ok(
+        &[
+            "clang-cl-19",
+            "/c",
+            "/Z7",
+            "/O2",
+            "/Yupch.h",
+            "/Fppch.pch",
+            "-fms-hotpatch-functions-list=pchfn,usep",
+            "--",
+            &usep,
+        ],
+        &[],
+    );
+    assert_eq!(hotpatch_records(&s.path("pch.obj"))[0].1, "pchfn");
+    assert_eq!(hotpatch_records(&s.path("usep.obj"))[0].1, "usep");
+    assert_no_direct_access(&s.path("pch.obj"));
+    assert_no_direct_access(&s.path("usep.obj"));
+}

@@ -69,6 +69,8 @@ pub enum Class {
     LanguageInput,
     /// Dependency-file outputs (`-MD`, `-MF X`…): written by the source step only.
     DepFile,
+    /// `/Yc[H]`: create a precompiled header (and compile the source).
+    PchCreate,
     /// `/clang:X`: X is a GNU-style flag, re-parsed with the GNU table.
     ClangPayload,
     /// `-Xclang X`: X is a front-end flag, re-parsed with the GNU table.

@@ -37,6 +37,7 @@ pub static CL_FLAGS: &[Spec] = &[
     spec("Tp", JoinedOrSeparate, LanguageInput),
     spec("U", JoinedOrSeparate, Keep),
     spec("Xclang", Separate, XclangPayload),
+    spec("Yc", Joined, PchCreate),
     spec("Zs", Flag, NoObject),
     spec("c", Flag, CompileOnly),
     spec("clang:", Joined, ClangPayload),

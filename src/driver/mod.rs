@@ -101,6 +101,8 @@ pub struct Job {
     pub parallel: Option<usize>,
     /// GNU dependency-file flags: `-MD`/`-MMD` given, `-MF` given, `-MT`/`-MQ` given.
     pub dep: (bool, bool, bool),
+    /// `/Yc`: the precompiled header is made by a plain run first.
+    pub pch_create: bool,
 }
 
 /// What to do with a command line.
@@ -157,6 +159,7 @@ pub fn plan(kind: DriverKind, expanded: &[OsString]) -> Plan {
         lto: false,
         parallel: None,
         dep: (false, false, false),
+        pch_create: false,
     };
     let mut no_object = false;
     let mut emit_asm = false;
@@ -189,6 +192,7 @@ pub fn plan(kind: DriverKind, expanded: &[OsString]) -> Plan {
             Class::HotpatchFile => job.hot_files.push(PathBuf::from(value)),
             Class::HotpatchList => job.hot_lists.push(value_str),
             Class::CompileOnly => job.compile_only = true,
+            Class::PchCreate => job.pch_create = true,
             Class::Output => job.output = Some(value.to_os_string()),
             Class::ObjectOutput => job.object_output = Some(value.to_os_string()),
             Class::AsmListing => job.asm_listing = true,

@@ -231,6 +231,17 @@ impl<'a> Pipeline<'a> {
         }
         .min(job.sources.len())
         .max(1);
+        if job.pch_create {
+            // `/Yc` writes the precompiled header next to the object, which the IR step
+            // cannot do (one output only): a plain run makes the header (and an unpatched
+            // object, replaced below), then the pipeline uses it as `/Yu` would.
+            let mut plain = Command::new(self.compiler);
+            plain.args(super::without_hotpatch_flags(&job.args));
+            let status = process::run(&plain)?;
+            if !status.success() {
+                return Ok(exit_code(status));
+            }
+        }
         let results: Vec<Mutex<Option<Result<(), Failure>>>> =
             job.sources.iter().map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
@@ -438,8 +449,16 @@ impl<'a> Pipeline<'a> {
     fn ir_command(&self, src: &Source, ir_path: &Path, out: &Path) -> Command {
         let mut cmd = Command::new(self.compiler);
         for a in &self.job.args {
-            if !self.drop_in_ir_step(a) {
-                cmd.args(&a.raw);
+            match a.effective() {
+                Some((Class::PchCreate, header)) => {
+                    let mut yu = OsString::from("/Yu");
+                    yu.push(header);
+                    cmd.arg(yu);
+                }
+                _ if self.drop_in_ir_step(a) => {}
+                _ => {
+                    cmd.args(&a.raw);
+                }
             }
         }
         let (dep_given, mf_given, mt_given) = self.job.dep;
@@ -500,7 +519,7 @@ impl<'a> Pipeline<'a> {
             return !matches!(arg.class(), Some(Class::AsmListing));
         }
         let c = arg.effective().map(|(c, _)| c);
-        matches!(c, Some(Class::Language | Class::DepFile))
+        matches!(c, Some(Class::Language | Class::DepFile | Class::PchCreate))
             || matches!(arg.class(), Some(Class::Language | Class::DepFile))
     }
 
