@@ -469,6 +469,31 @@ fn compile_and_link_produces_the_executable() {
         &["--file-headers", "hot.exe"],
     );
     assert!(headers.contains("IMAGE_FILE_MACHINE_AMD64"), "{headers}");
+    // With /Fo a directory, clang-cl keeps the objects there; so do we.
+    std::fs::create_dir(s.path("objs")).unwrap();
+    s.wrap_ok(
+        &[
+            "clang-cl-19",
+            "/Z7",
+            "/O2",
+            "/GS-",
+            "/Zl",
+            fuse,
+            "/Foobjs/",
+            "/Feapp.exe",
+            "-fms-hotpatch-functions-list=bump,second",
+            "--",
+            &a,
+            &b,
+            "/link",
+            "/nodefaultlib",
+            "/entry:main",
+            "/subsystem:console",
+        ],
+        &[],
+    );
+    assert!(s.path("app.exe").is_file());
+    assert_eq!(hotpatch_records(&s.path("objs/second.obj"))[0].1, "second");
 }
 
 #[test]

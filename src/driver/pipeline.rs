@@ -303,7 +303,10 @@ impl<'a> Pipeline<'a> {
         let mut name = stem;
         name.push(".");
         name.push(ext);
-        if !job.compile_only {
+        // When linking, clang-cl keeps the objects only where /Fo puts them.
+        let keep = job.compile_only
+            || (self.cl() && job.object_output.as_ref().is_some_and(|v| !v.is_empty()));
+        if !keep {
             let mut n = OsString::from(format!("{i}-"));
             n.push(&name);
             return self.temp.0.path().join(n);
