@@ -1,0 +1,16 @@
+# Cross toolchain: Windows x64, GNU mode (mingw-w64 from Debian's packages), clang 19, lld 22.
+# CLANG_C_COMPILER overrides the compiler (e.g. clang-22 for a native hot-patching build).
+set(CMAKE_SYSTEM_NAME Windows)
+set(CMAKE_SYSTEM_PROCESSOR x86_64)
+if(NOT CLANG_C_COMPILER)
+  set(CLANG_C_COMPILER clang-19)
+endif()
+set(CMAKE_C_COMPILER "${CLANG_C_COMPILER}")
+set(CMAKE_C_COMPILER_TARGET x86_64-w64-windows-gnu)
+set(CMAKE_SYSROOT /usr)
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-fuse-ld=lld-22")
+set(CMAKE_FIND_ROOT_PATH /usr/x86_64-w64-mingw32)
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES CLANG_C_COMPILER)

@@ -1,0 +1,318 @@
+//! End-to-end tests under Wine: programs built through hotpatch-cl run, and behave.
+//!
+//! 1. A hot-patch loader simulation in MSVC mode (`tests/e2e/loader`): a patch DLL built with
+//!    `bump` hot-patched, a base program that redirects the DLL's `__ref_counter` to its own
+//!    global and checks that the patched code follows. Asserted by the base program's exit code.
+//! 2. Lua 5.4 in GNU mode with the interpreter functions of `tests/e2e/lua/hotpatch.txt`
+//!    hot-patched, built three ways (compiler called directly, make with `CC=…`, CMake with the
+//!    toolchain file): each prints exactly what the plain build prints, and `hotpatch dump`
+//!    finds a record for every listed function that survived optimization.
+//!
+//! Wine runs with a private prefix under target/tmp and `WINEDEBUG=-all`.
+#![allow(clippy::disallowed_methods)]
+
+#[path = "e2e/common.rs"]
+mod common;
+mod support;
+
+use common::{hot_info, lua_dir, lua_harness, run_ok, scratch, wine, HotCompiler};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+const MINGW_KERNEL32: &str = "/usr/x86_64-w64-mingw32/lib/libkernel32.a";
+
+#[test]
+fn loader_simulation_msvc_redirects_the_patch_to_the_base_image_global() {
+    let src = common::repo().join("tests/e2e/loader");
+    let dir = scratch("loader");
+    assert!(
+        Path::new(MINGW_KERNEL32).is_file(),
+        "{MINGW_KERNEL32} is missing: run scripts/setup.sh (apt-get install mingw-w64-x86-64-dev)"
+    );
+
+    // The patch: hot-patched through the wrapper, with CodeView so the record is there too.
+    let hot = HotCompiler::msvc();
+    run_ok(
+        hot.command()
+            .args(["/nologo", "/c", "/Z7", "/O2", "/GS-", "/Zl", "/hotpatch"])
+            .arg("-fms-secure-hotpatch-functions-list=bump")
+            .arg(format!("/Fo{}", dir.join("patch.obj").display()))
+            .arg("--")
+            .arg(src.join("patch.c")),
+    );
+    let info = hot_info(&[dir.join("patch.obj")]);
+    assert_eq!(info.records.iter().collect::<Vec<_>>(), ["bump"]);
+    assert_eq!(info.refs.iter().collect::<Vec<_>>(), ["__ref_counter"]);
+    assert!(info.writable_refs.is_empty(), "{info:?}");
+    assert!(info.direct_accesses.is_empty(), "{info:?}");
+
+    // The base: an ordinary compile, no hot-patching.
+    run_ok(
+        Command::new(support::tool("clang-cl-19"))
+            .args(["/nologo", "/c", "/O2", "/GS-", "/Zl"])
+            .arg(format!("/Fo{}", dir.join("base.obj").display()))
+            .arg("--")
+            .arg(src.join("base.c")),
+    );
+    let lld = support::tool("lld-link-22");
+    run_ok(
+        Command::new(&lld)
+            .current_dir(&dir)
+            .args(["/nologo", "/dll", "/noentry", "/nodefaultlib"])
+            // The loader finds the pointer to redirect through a data export.
+            .args(["/export:bump", "/export:__ref_counter,DATA"])
+            .args(["/out:patch.dll", "patch.obj"]),
+    );
+    run_ok(
+        Command::new(&lld)
+            .current_dir(&dir)
+            .args([
+                "/nologo",
+                "/entry:start",
+                "/subsystem:console",
+                "/nodefaultlib",
+            ])
+            .args(["/out:base.exe", "base.obj", MINGW_KERNEL32]),
+    );
+
+    let out = wine(&dir, &dir.join("base.exe"), &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "base.exe failed at step {:?} (see tests/e2e/loader/base.c):\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The plain Lua build (clang 19 through tests/e2e/lua/Makefile, no hot-patching) and what
+/// it prints for the script: the reference every hot-patched build must match.
+struct PlainLua {
+    stdout: String,
+}
+
+fn plain_lua() -> &'static PlainLua {
+    static PLAIN: OnceLock<PlainLua> = OnceLock::new();
+    PLAIN.get_or_init(|| {
+        let out = scratch("lua-plain");
+        make_lua(&out, &support::tool("clang-19").display().to_string(), None);
+        let stdout = run_lua_script(&out.join("lua.exe"));
+        // A script that stopped early would make every comparison vacuous.
+        assert!(
+            stdout.ends_with("done\n"),
+            "the script did not finish:\n{stdout}"
+        );
+        assert!(stdout.lines().count() >= 35, "too little output:\n{stdout}");
+        PlainLua { stdout }
+    })
+}
+
+fn make_lua(out: &Path, cc: &str, hotpatch_file: Option<&Path>) {
+    let mut cmd = Command::new(support::tool("make"));
+    cmd.arg("-s")
+        .arg("-j2")
+        .arg("-f")
+        .arg(lua_harness().join("Makefile"))
+        .arg(format!("LUA_DIR={}", lua_dir().display()))
+        .arg(format!("OUT={}", out.display()))
+        .arg(format!("CC={cc}"))
+        .current_dir(out);
+    if let Some(f) = hotpatch_file {
+        cmd.arg(format!("HOTPATCH_FILE={}", f.display()));
+    }
+    run_ok(&mut cmd);
+}
+
+/// Runs the test script with `exe` under Wine, from the script's directory (error messages
+/// carry the script's name as given); returns stdout after checking the exit code.
+fn run_lua_script(exe: &Path) -> String {
+    let out = wine(&lua_harness(), exe, &["script.lua"]);
+    assert!(
+        out.status.success(),
+        "{exe:?} script.lua failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Wine's console may turn \n into \r\n; the plain and patched builds are compared alike.
+    String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n")
+}
+
+/// Checks a hot-patched Lua build: same output as the plain build, a record for every listed
+/// function that survived optimization and none other, read-only `__ref_`s, no direct access.
+fn check_hotpatched_lua(exe: &Path, objs: &[PathBuf]) {
+    let listed = common::list_entries(&lua_harness().join("hotpatch.txt"));
+    assert!(
+        listed.len() >= 20,
+        "the list must name at least 20 functions"
+    );
+    let defined = common::defined_functions(objs);
+    let survived: std::collections::BTreeSet<String> = listed
+        .iter()
+        .filter(|f| defined.contains(*f))
+        .cloned()
+        .collect();
+    assert!(
+        survived.len() >= 20,
+        "only {} listed functions survived: {survived:?}",
+        survived.len()
+    );
+
+    let info = hot_info(objs);
+    assert_eq!(
+        info.records, survived,
+        "S_HOTPATCHFUNC records must be exactly the listed functions still defined"
+    );
+    assert!(
+        info.refs.len() >= 10,
+        "too few __ref_ pointers: {:?}",
+        info.refs
+    );
+    assert!(
+        info.writable_refs.is_empty(),
+        "writable __ref_: {:?}",
+        info.writable_refs
+    );
+    assert!(
+        info.direct_accesses.is_empty(),
+        "{:?}",
+        info.direct_accesses
+    );
+
+    let patched = run_lua_script(exe);
+    assert_eq!(
+        patched,
+        plain_lua().stdout,
+        "the hot-patched Lua prints something else than the plain one"
+    );
+}
+
+#[test]
+fn lua_hotpatched_through_the_compiler_directly_behaves_like_plain_lua() {
+    let out = scratch("lua-direct");
+    let hot = HotCompiler::gnu();
+    let list = lua_harness().join("hotpatch.txt");
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(lua_dir())
+        .expect("Lua sources")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .collect();
+    sources.sort();
+    assert!(sources.len() >= 30, "Lua sources incomplete: {sources:?}");
+
+    // Two compiles at a time (the machine's two cores), each one `hotpatch-cl clang-19 …`.
+    let objs: Vec<PathBuf> = sources
+        .iter()
+        .map(|s| out.join(s.file_stem().expect("stem")).with_extension("o"))
+        .collect();
+    let pairs: Vec<(&PathBuf, &PathBuf)> = sources.iter().zip(objs.iter()).collect();
+    std::thread::scope(|scope| {
+        for chunk in pairs.chunks(pairs.len().div_ceil(2)) {
+            let hot = &hot;
+            let list = &list;
+            scope.spawn(move || {
+                for (src, obj) in chunk {
+                    run_ok(
+                        hot.command()
+                            .args(["--target=x86_64-w64-windows-gnu", "--sysroot=/usr"])
+                            .args(["-O2", "-g", "-gcodeview", "-std=gnu99", "-fms-hotpatch"])
+                            .arg(format!(
+                                "-fms-secure-hotpatch-functions-file={}",
+                                list.display()
+                            ))
+                            .arg(format!("-I{}", lua_dir().display()))
+                            .arg("-c")
+                            .arg(src)
+                            .arg("-o")
+                            .arg(obj),
+                    );
+                }
+            });
+        }
+    });
+    // The host program is not hot-patched; linking goes through the wrapper too.
+    let host = out.join("lua_main.o");
+    run_ok(
+        hot.command()
+            .args([
+                "--target=x86_64-w64-windows-gnu",
+                "--sysroot=/usr",
+                "-O2",
+                "-c",
+            ])
+            .arg(format!("-I{}", lua_dir().display()))
+            .arg(lua_harness().join("lua_main.c"))
+            .arg("-o")
+            .arg(&host),
+    );
+    let exe = out.join("lua.exe");
+    run_ok(
+        hot.command()
+            .args([
+                "--target=x86_64-w64-windows-gnu",
+                "--sysroot=/usr",
+                "-fuse-ld=lld-22",
+            ])
+            .args(&objs)
+            .arg(&host)
+            .arg("-o")
+            .arg(&exe),
+    );
+    check_hotpatched_lua(&exe, &objs);
+}
+
+#[test]
+fn lua_hotpatched_through_make_cc_behaves_like_plain_lua() {
+    let out = scratch("lua-make");
+    make_lua(
+        &out,
+        &HotCompiler::gnu().make_value(),
+        Some(&lua_harness().join("hotpatch.txt")),
+    );
+    let objs: Vec<PathBuf> = common::objects_under(&out)
+        .into_iter()
+        .filter(|o| !o.ends_with("lua_main.o"))
+        .collect();
+    check_hotpatched_lua(&out.join("lua.exe"), &objs);
+}
+
+#[test]
+fn lua_hotpatched_through_the_cmake_toolchain_file_behaves_like_plain_lua() {
+    let build = scratch("lua-cmake");
+    let hot = HotCompiler::gnu();
+    run_ok(
+        Command::new(support::tool("cmake"))
+            .arg("-S")
+            .arg(lua_harness())
+            .arg("-B")
+            .arg(&build)
+            .arg(format!("-DLUA_DIR={}", lua_dir().display()))
+            .arg(format!(
+                "-DCMAKE_TOOLCHAIN_FILE={}",
+                common::repo()
+                    .join("shims/cmake/hotpatch-cl.cmake")
+                    .display()
+            ))
+            .arg(format!(
+                "-DHOTPATCH_CHAINLOAD_TOOLCHAIN_FILE={}",
+                lua_harness().join("mingw-clang.cmake").display()
+            ))
+            .arg(format!("-DHOTPATCH_CL={}", hot.launcher.display()))
+            .arg(format!("-DCLANG_C_COMPILER={}", hot.compiler))
+            // Relative on purpose: the toolchain resolves it against the source directory.
+            .arg("-DHOTPATCH_FUNCTIONS_FILE=hotpatch.txt")
+            .current_dir(&build),
+    );
+    run_ok(
+        Command::new(support::tool("cmake"))
+            .arg("--build")
+            .arg(&build)
+            .args(["--parallel", "2"]),
+    );
+    let objs: Vec<PathBuf> = common::objects_under(&build.join("CMakeFiles/lua.dir"))
+        .into_iter()
+        .filter(|o| !o.ends_with("lua_main.c.obj"))
+        .collect();
+    check_hotpatched_lua(&build.join("lua.exe"), &objs);
+}
