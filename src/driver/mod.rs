@@ -215,7 +215,7 @@ pub fn plan(kind: DriverKind, expanded: &[OsString]) -> Plan {
                     .raw
                     .first()
                     .and_then(|r| r.to_str())
-                    .is_some_and(|r| r[1..].starts_with("Tp"))
+                    .is_some_and(|r| r.get(1..).is_some_and(|r| r.starts_with("Tp")))
                 {
                     "Tp"
                 } else {
@@ -459,6 +459,46 @@ mod tests {
             panic!()
         };
         assert!(r.contains("x.s"), "{r}");
+    }
+
+    use proptest::prelude::*;
+
+    /// Pieces that command lines are made of: real spellings (with and without values),
+    /// file names and noise.
+    fn piece() -> impl Strategy<Value = String> {
+        let spellings: Vec<String> = clang_cl::table()
+            .iter()
+            .chain(gnu::TABLE)
+            .map(|s| s.name.to_owned())
+            .collect();
+        prop_oneof![
+            prop::sample::select(spellings.clone()),
+            (prop::sample::select(spellings), ".{0,6}").prop_map(|(a, b)| a + &b),
+            prop::sample::select(vec![
+                "a.c".to_owned(),
+                "b.cpp".into(),
+                "-".into(),
+                "x.asm".into(),
+                "/abs/s.c".into(),
+                "--".into()
+            ]),
+            ".{0,8}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+        #[test]
+        fn planning_never_panics(pieces in prop::collection::vec(piece(), 0..12)) {
+            let args: Vec<OsString> = pieces.iter().map(OsString::from).collect();
+            for kind in [DriverKind::ClangCl, DriverKind::Gnu] {
+                let parsed = parse(kind, &args);
+                // Every argument is kept: the parse is a partition of the command line.
+                let back: Vec<OsString> = parsed.iter().flat_map(|a| a.raw.iter().cloned()).collect();
+                prop_assert_eq!(&back, &args);
+                let _ = plan(kind, &args);
+            }
+        }
     }
 
     #[test]
