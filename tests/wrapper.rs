@@ -515,6 +515,7 @@ fn hotpatch_flags_in_a_response_file_give_the_same_object() {
     assert_eq!(std::fs::read(s.path("direct.obj")).unwrap(), first);
 }
 
+#[cfg(unix)]
 #[test]
 fn masquerade_through_a_symlink_on_path() {
     let s = Scratch::new();
