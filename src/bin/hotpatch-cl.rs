@@ -1,6 +1,67 @@
-//! `hotpatch-cl`: the compiler wrapper (see issue 4; not built yet).
+//! `hotpatch-cl`: a drop-in clang-cl / clang wrapper that adds Windows Secure Hot-Patching.
+//!
+//! `hotpatch-cl COMPILER ARGS...` (the ccache/sccache convention), or installed as a link or
+//! copy named `clang-cl`, `clang` or `clang++` (with or without `.exe`): then the real
+//! compiler is `$HOTPATCH_COMPILER` or the next program of that name on `PATH` that is not
+//! this executable. The compiler's arguments are never parsed by clap: they stay raw
+//! `OsString`s. All the work is in `hotpatch_cl::driver`.
 
-fn main() -> std::process::ExitCode {
-    eprintln!("hotpatch-cl: error: the compiler wrapper is not built yet");
-    std::process::ExitCode::from(1)
+use hotpatch_cl::driver::{self, toolchain, Env, Mode};
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: hotpatch-cl COMPILER [ARGS...]\n\
+  COMPILER: clang-cl, clang, clang++ (a name on PATH or a path)\n\
+  hot-patch flags: -fms-hotpatch-functions-file=F, -fms-hotpatch-functions-list=A,B\n\
+  (and the clang 21+ spellings -fms-secure-hotpatch-functions-file=/-list=)\n\
+  environment: HOTPATCH_MODE=auto|rewrite|native, HOTPATCH_VERBOSE=1,\n\
+  HOTPATCH_COMPILER (the real compiler when installed under a compiler's name)";
+
+fn main() -> ExitCode {
+    let mut argv = std::env::args_os();
+    let argv0 = argv.next().unwrap_or_default();
+    let rest: Vec<OsString> = argv.collect();
+    match real_main(&argv0, rest) {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            let mut msg = format!("hotpatch-cl: error: {e}");
+            for cause in e.chain().skip(1) {
+                msg.push_str(&format!(": {cause}"));
+            }
+            eprintln!("{msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn real_main(argv0: &OsString, rest: Vec<OsString>) -> anyhow::Result<i32> {
+    let me = toolchain::current_exe();
+    let stem = toolchain::stem(argv0).to_ascii_lowercase();
+    let masquerade = matches!(stem.as_str(), "clang-cl" | "clang" | "clang++");
+    let (name, args) = if masquerade {
+        match std::env::var_os("HOTPATCH_COMPILER").filter(|v| !v.is_empty()) {
+            Some(explicit) => (explicit, rest),
+            None => (OsString::from(&stem), rest),
+        }
+    } else {
+        let mut it = rest.into_iter();
+        match it.next() {
+            None => anyhow::bail!("no compiler given\n{USAGE}"),
+            Some(a) if a == "--help" || a == "-h" => {
+                println!("{USAGE}");
+                return Ok(0);
+            }
+            Some(a) if a == "--version" || a == "-V" => {
+                println!("hotpatch-cl {}", env!("CARGO_PKG_VERSION"));
+                return Ok(0);
+            }
+            Some(c) => (c, it.collect()),
+        }
+    };
+    let mode = Mode::from_env_value(std::env::var_os("HOTPATCH_MODE").as_deref())
+        .map_err(anyhow::Error::msg)?;
+    let path = std::env::var_os("PATH");
+    let compiler = toolchain::resolve(&name, path.as_deref(), me.as_deref(), masquerade)?;
+    let kind = toolchain::driver_kind(&name, &args);
+    driver::run(&compiler, kind, &args, &Env { mode })
 }

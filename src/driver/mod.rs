@@ -1,5 +1,519 @@
-//! Command lines, the compile pipeline, and the only place that spawns processes.
+//! The compiler wrapper: one invocation from command line to exit status.
 //!
-//! [`tools`] holds the `hotpatch` toolbox subcommands, each a thin layer over the library.
+//! [`plan`] classifies a command line (no I/O) into a [`Plan`]: pass it through untouched
+//! (no hot-patch flag, or a job that makes no object), patch it, or refuse it with a
+//! reason. [`run`] carries the plan out: a passthrough runs the compiler with the user's
+//! arguments byte for byte; a patch either hands the flags to a compiler that supports them
+//! (clang 21+, spelling translated) or runs the rewrite pipeline (`pipeline.rs`).
+//!
+//! Submodules: flag tables (`args`, `clang_cl`, `gnu`), response files (`rsp`), finding
+//! the compiler (`toolchain`), and the only place that starts processes (`process`).
+//! [`tools`] holds the `hotpatch` toolbox subcommands.
 
+pub mod args;
+pub mod clang_cl;
+pub mod gnu;
+pub mod pipeline;
+pub mod process;
+pub mod rsp;
+pub mod toolchain;
 pub mod tools;
+
+use args::{Arg, Class, Kind};
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+pub use toolchain::DriverKind;
+
+/// How hot-patching is done (`HOTPATCH_MODE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Native when the compiler supports it (clang 21+), the rewrite pipeline otherwise.
+    Auto,
+    /// Always the rewrite pipeline.
+    Rewrite,
+    /// Always native; an error if the compiler lacks support.
+    Native,
+}
+
+impl Mode {
+    /// Parses `HOTPATCH_MODE` (unset or empty is `auto`).
+    pub fn from_env_value(v: Option<&OsStr>) -> Result<Mode, String> {
+        match v
+            .map(|v| v.to_string_lossy().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("") | Some("auto") => Ok(Mode::Auto),
+            Some("rewrite") => Ok(Mode::Rewrite),
+            Some("native") => Ok(Mode::Native),
+            Some(other) => Err(format!(
+                "HOTPATCH_MODE={other} is not one of auto, rewrite, native"
+            )),
+        }
+    }
+}
+
+/// The first clang major version with native secure hot-patching.
+pub const FIRST_NATIVE_MAJOR: u32 = 21;
+
+/// What the output of each source is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputKind {
+    Object,
+    Asm,
+    IrText,
+    Bitcode,
+}
+
+/// A source file of the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// Index of its argument in [`Job::args`].
+    pub arg: usize,
+    /// The path as given.
+    pub path: OsString,
+    /// `-x LANG` in force for it (GNU), or `Tc`/`Tp` (clang-cl) when given that way.
+    pub language: Option<OsString>,
+}
+
+/// A command line that asks for hot-patching, classified.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub kind: DriverKind,
+    pub args: Vec<Arg>,
+    pub hot_files: Vec<PathBuf>,
+    pub hot_lists: Vec<String>,
+    pub sources: Vec<Source>,
+    /// `/c`, `-c`, `-S`: no link step.
+    pub compile_only: bool,
+    pub output_kind: OutputKind,
+    /// `/FA` or `/Fa`: also an assembly listing (clang-cl).
+    pub asm_listing: bool,
+    /// `/FaX`.
+    pub asm_listing_output: Option<OsString>,
+    /// `-o X`.
+    pub output: Option<OsString>,
+    /// `/FoX`.
+    pub object_output: Option<OsString>,
+    /// `--target=`/`-target`.
+    pub target: Option<String>,
+    pub lto: bool,
+    /// `/MP[N]`: `Some(0)` means one job per core.
+    pub parallel: Option<usize>,
+    /// GNU dependency-file flags: `-MD`/`-MMD` given, `-MF` given, `-MT`/`-MQ` given.
+    pub dep: (bool, bool, bool),
+    /// `/Yc`: the precompiled header is made by a plain run first.
+    pub pch_create: bool,
+}
+
+/// What to do with a command line.
+#[derive(Debug, Clone)]
+pub enum Plan {
+    /// Run the compiler with the arguments untouched.
+    PassThrough,
+    /// Hot-patch.
+    Patch(Box<Job>),
+    /// Hot-patching was asked for but this command line cannot have it.
+    Refuse(String),
+}
+
+/// Splits a command line with the table of its driver.
+pub fn parse(kind: DriverKind, args: &[OsString]) -> Vec<Arg> {
+    match kind {
+        DriverKind::ClangCl => clang_cl::parse(args),
+        DriverKind::Gnu => gnu::parse(args),
+    }
+}
+
+fn is_hotpatch(class: Class) -> bool {
+    matches!(class, Class::HotpatchFile | Class::HotpatchList)
+}
+
+/// File extensions (lower case) compiled as C/C++ sources.
+const SOURCE_EXTS: &[&str] = &["c", "c++", "cc", "cp", "cpp", "cxx", "i", "ii", "bc", "ll"];
+/// Assembly sources: not hot-patchable.
+const ASM_EXTS: &[&str] = &["asm", "s"];
+
+fn extension(path: &OsStr) -> String {
+    Path::new(path)
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Classifies an already expanded command line. Does no I/O.
+pub fn plan(kind: DriverKind, expanded: &[OsString]) -> Plan {
+    let args = parse(kind, expanded);
+    let mut job = Job {
+        kind,
+        args: Vec::new(),
+        hot_files: Vec::new(),
+        hot_lists: Vec::new(),
+        sources: Vec::new(),
+        compile_only: false,
+        output_kind: OutputKind::Object,
+        asm_listing: false,
+        asm_listing_output: None,
+        output: None,
+        object_output: None,
+        target: None,
+        lto: false,
+        parallel: None,
+        dep: (false, false, false),
+        pch_create: false,
+    };
+    let mut no_object = false;
+    let mut emit_asm = false;
+    let mut emit_llvm = false;
+    let mut language: Option<OsString> = None;
+    let mut asm_inputs = Vec::new();
+    let mut stdin_input = false;
+    for (i, arg) in args.iter().enumerate() {
+        if arg.kind == Kind::Input {
+            let path = arg.raw.first().cloned().unwrap_or_default();
+            let ext = extension(&path);
+            if path == "-" {
+                stdin_input = true;
+            } else if language.is_some() || SOURCE_EXTS.contains(&ext.as_str()) {
+                job.sources.push(Source {
+                    arg: i,
+                    path,
+                    language: language.clone(),
+                });
+            } else if ASM_EXTS.contains(&ext.as_str()) {
+                asm_inputs.push(path);
+            }
+            continue;
+        }
+        let Some((class, value)) = arg.effective() else {
+            continue;
+        };
+        let value_str = value.to_string_lossy().into_owned();
+        match class {
+            Class::HotpatchFile => job.hot_files.push(PathBuf::from(value)),
+            Class::HotpatchList => job.hot_lists.push(value_str),
+            Class::CompileOnly => job.compile_only = true,
+            Class::PchCreate => job.pch_create = true,
+            Class::Output => job.output = Some(value.to_os_string()),
+            Class::ObjectOutput => job.object_output = Some(value.to_os_string()),
+            Class::AsmListing => job.asm_listing = true,
+            Class::AsmListingOutput => {
+                job.asm_listing = true;
+                job.asm_listing_output = Some(value.to_os_string());
+            }
+            Class::EmitAsm => emit_asm = true,
+            Class::EmitLlvm => emit_llvm = true,
+            Class::Lto => job.lto = true,
+            Class::NoLto => job.lto = false,
+            Class::NoObject => no_object = true,
+            Class::Target => job.target = Some(value_str),
+            Class::Parallel => job.parallel = Some(value_str.parse().unwrap_or(0)),
+            Class::Language if kind == DriverKind::Gnu => {
+                language = (value_str != "none").then(|| value.to_os_string());
+            }
+            Class::LanguageInput => {
+                let spelling = if arg
+                    .raw
+                    .first()
+                    .and_then(|r| r.to_str())
+                    .is_some_and(|r| r.get(1..).is_some_and(|r| r.starts_with("Tp")))
+                {
+                    "Tp"
+                } else {
+                    "Tc"
+                };
+                job.sources.push(Source {
+                    arg: i,
+                    path: value.to_os_string(),
+                    language: Some(spelling.into()),
+                });
+            }
+            Class::DepFile => match arg_flag_name(arg).as_deref() {
+                Some("-MD" | "-MMD") => job.dep.0 = true,
+                Some("-MF") => job.dep.1 = true,
+                Some("-MT" | "-MQ") => job.dep.2 = true,
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    job.args = args;
+    if job.hot_files.is_empty() && job.hot_lists.is_empty() {
+        return Plan::PassThrough;
+    }
+    if no_object || job.sources.is_empty() && asm_inputs.is_empty() && !stdin_input {
+        return Plan::PassThrough;
+    }
+    if stdin_input {
+        return Plan::Refuse(
+            "hot-patching a source read from standard input ('-') is not supported".into(),
+        );
+    }
+    if let Some(a) = asm_inputs.first() {
+        return Plan::Refuse(format!(
+            "assembly source {} cannot be hot-patched (compile it separately, without the hot-patch flags)",
+            a.to_string_lossy()
+        ));
+    }
+    job.compile_only |= emit_asm;
+    job.output_kind = match (emit_llvm, emit_asm) {
+        (true, true) => OutputKind::IrText,
+        (true, false) => OutputKind::Bitcode,
+        (false, true) => OutputKind::Asm,
+        (false, false) => OutputKind::Object,
+    };
+    if emit_llvm && !job.compile_only {
+        return Plan::Refuse(
+            "-emit-llvm without -c or -S is not supported with hot-patching".into(),
+        );
+    }
+    let multi = job.sources.len() > 1;
+    if multi && job.compile_only {
+        if let Some(o) = &job.output {
+            return Plan::Refuse(format!(
+                "cannot specify '-o {}' when compiling multiple source files",
+                o.to_string_lossy()
+            ));
+        }
+        if let Some(fo) = &job.object_output {
+            if !ends_with_separator(fo) {
+                return Plan::Refuse(format!(
+                    "cannot specify '/Fo{}' when compiling multiple source files",
+                    fo.to_string_lossy()
+                ));
+            }
+        }
+    }
+    Plan::Patch(Box::new(job))
+}
+
+/// The flag spelling of a GNU argument (or of a `/clang:` payload), without its value.
+fn arg_flag_name(arg: &Arg) -> Option<String> {
+    let first = arg.raw.first()?.to_str()?;
+    let text = first
+        .strip_prefix("/clang:")
+        .or_else(|| first.strip_prefix("-clang:"))
+        .unwrap_or(first);
+    args::lookup(gnu::TABLE, text).map(|s| s.name.to_owned())
+}
+
+/// Whether a `/Fo`, `/Fa` or `/Fe` value names a directory.
+pub fn ends_with_separator(v: &OsStr) -> bool {
+    let b = v.as_encoded_bytes();
+    matches!(b.last(), Some(b'/') | Some(b'\\'))
+}
+
+/// The arguments with every hot-patch flag removed (also inside `/clang:` and `-Xclang`).
+pub fn without_hotpatch_flags(args: &[Arg]) -> Vec<OsString> {
+    args.iter()
+        .filter(|a| !a.effective().is_some_and(|(c, _)| is_hotpatch(c)))
+        .flat_map(|a| a.raw.iter().cloned())
+        .collect()
+}
+
+/// Everything [`run`] needs from the environment, so tests can set it explicitly.
+#[derive(Debug, Clone)]
+pub struct Env {
+    pub mode: Mode,
+}
+
+/// The wrapper's own failure (one line on stderr, exit 1).
+pub type Error = anyhow::Error;
+
+/// Runs one invocation: `compiler` is the resolved path, `args` the user's arguments.
+pub fn run(compiler: &Path, kind: DriverKind, args: &[OsString], env: &Env) -> Result<i32, Error> {
+    let quoting = match kind {
+        DriverKind::ClangCl => rsp::Quoting::Windows,
+        DriverKind::Gnu => rsp::Quoting::Gnu,
+    };
+    let expanded = if rsp::has_response_files(args) {
+        rsp::expand(args, quoting)?
+    } else {
+        args.to_vec()
+    };
+    match plan(kind, &expanded) {
+        Plan::PassThrough => passthrough(compiler, args),
+        Plan::Refuse(reason) => Err(anyhow::anyhow!(reason)),
+        Plan::Patch(job) => pipeline::patch(compiler, &job, env),
+    }
+}
+
+/// Runs the compiler with `args` untouched and returns its exit code.
+pub fn passthrough(compiler: &Path, args: &[OsString]) -> Result<i32, Error> {
+    let mut cmd = process::Command::new(compiler);
+    cmd.args(args);
+    let status = process::run(&cmd)?;
+    Ok(exit_code(status))
+}
+
+/// The exit code to return for a child's status (a signal becomes 1).
+pub fn exit_code(status: std::process::ExitStatus) -> i32 {
+    status.code().unwrap_or(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(v: &[&str]) -> Vec<OsString> {
+        v.iter().map(OsString::from).collect()
+    }
+
+    fn job(kind: DriverKind, v: &[&str]) -> Job {
+        match plan(kind, &os(v)) {
+            Plan::Patch(j) => *j,
+            other => panic!("{v:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn modes() {
+        assert_eq!(Mode::from_env_value(None).unwrap(), Mode::Auto);
+        assert_eq!(
+            Mode::from_env_value(Some(OsStr::new("REWRITE"))).unwrap(),
+            Mode::Rewrite
+        );
+        assert!(Mode::from_env_value(Some(OsStr::new("fast")))
+            .unwrap_err()
+            .contains("fast"));
+    }
+
+    #[test]
+    fn sources_outputs_and_lists() {
+        let j = job(
+            DriverKind::ClangCl,
+            &[
+                "/c",
+                "/Z7",
+                "-fms-hotpatch-functions-list=a,b",
+                "/clang:-fms-secure-hotpatch-functions-file=f.txt",
+                "/Foout/",
+                "--",
+                "/abs/a.c",
+                "b.cpp",
+                "x.obj",
+            ],
+        );
+        assert_eq!(j.hot_lists, ["a,b"]);
+        assert_eq!(j.hot_files, [PathBuf::from("f.txt")]);
+        assert_eq!(
+            j.sources.iter().map(|s| s.path.clone()).collect::<Vec<_>>(),
+            os(&["/abs/a.c", "b.cpp"])
+        );
+        assert!(j.compile_only);
+        assert_eq!(j.object_output.as_deref(), Some(OsStr::new("out/")));
+        let j = job(
+            DriverKind::Gnu,
+            &[
+                "-c",
+                "-x",
+                "c",
+                "src.txt",
+                "-fms-hotpatch-functions-list=f",
+                "-o",
+                "o.o",
+                "-MD",
+            ],
+        );
+        assert_eq!(j.sources[0].language.as_deref(), Some(OsStr::new("c")));
+        assert_eq!(j.output.as_deref(), Some(OsStr::new("o.o")));
+        assert!(j.dep.0 && !j.dep.1);
+    }
+
+    #[test]
+    fn passthrough_and_refusals() {
+        assert!(matches!(
+            plan(DriverKind::ClangCl, &os(&["/c", "a.c"])),
+            Plan::PassThrough
+        ));
+        assert!(matches!(
+            plan(
+                DriverKind::ClangCl,
+                &os(&["/P", "-fms-hotpatch-functions-list=f", "a.c"])
+            ),
+            Plan::PassThrough
+        ));
+        assert!(matches!(
+            plan(
+                DriverKind::Gnu,
+                &os(&["--version", "-fms-hotpatch-functions-list=f"])
+            ),
+            Plan::PassThrough
+        ));
+        let Plan::Refuse(r) = plan(
+            DriverKind::ClangCl,
+            &os(&[
+                "/c",
+                "/Fox.obj",
+                "-fms-hotpatch-functions-list=f",
+                "a.c",
+                "b.c",
+            ]),
+        ) else {
+            panic!()
+        };
+        assert!(r.contains("/Fox.obj"), "{r}");
+        let Plan::Refuse(r) = plan(
+            DriverKind::Gnu,
+            &os(&["-c", "-fms-hotpatch-functions-list=f", "a.c", "x.s"]),
+        ) else {
+            panic!()
+        };
+        assert!(r.contains("x.s"), "{r}");
+    }
+
+    use proptest::prelude::*;
+
+    /// Pieces that command lines are made of: real spellings (with and without values),
+    /// file names and noise.
+    fn piece() -> impl Strategy<Value = String> {
+        let spellings: Vec<String> = clang_cl::table()
+            .iter()
+            .chain(gnu::TABLE)
+            .map(|s| s.name.to_owned())
+            .collect();
+        prop_oneof![
+            prop::sample::select(spellings.clone()),
+            (prop::sample::select(spellings), ".{0,6}").prop_map(|(a, b)| a + &b),
+            prop::sample::select(vec![
+                "a.c".to_owned(),
+                "b.cpp".into(),
+                "-".into(),
+                "x.asm".into(),
+                "/abs/s.c".into(),
+                "--".into()
+            ]),
+            ".{0,8}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+        #[test]
+        fn planning_never_panics(pieces in prop::collection::vec(piece(), 0..12)) {
+            let args: Vec<OsString> = pieces.iter().map(OsString::from).collect();
+            for kind in [DriverKind::ClangCl, DriverKind::Gnu] {
+                let parsed = parse(kind, &args);
+                // Every argument is kept: the parse is a partition of the command line.
+                let back: Vec<OsString> = parsed.iter().flat_map(|a| a.raw.iter().cloned()).collect();
+                prop_assert_eq!(&back, &args);
+                let _ = plan(kind, &args);
+            }
+        }
+    }
+
+    #[test]
+    fn hotpatch_flags_are_removed_everywhere() {
+        let args = parse(
+            DriverKind::ClangCl,
+            &os(&[
+                "/c",
+                "-fms-hotpatch-functions-list=f",
+                "/clang:-fms-hotpatch-functions-file=x",
+                "-Xclang",
+                "-fms-secure-hotpatch-functions-list=g",
+                "a.c",
+            ]),
+        );
+        assert_eq!(without_hotpatch_flags(&args), os(&["/c", "a.c"]));
+    }
+}

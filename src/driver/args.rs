@@ -1,0 +1,350 @@
+//! Flag tables and the command-line walker shared by the clang-cl and GNU drivers.
+//!
+//! A table is a sorted `static` slice of [`Spec`]: a spelling, how its value attaches and a
+//! [`Class`] saying what the wrapper must do with the flag (not only what it means). The
+//! walker turns raw `OsString`s into [`Arg`]s that keep their original spelling, so every
+//! flag the tables do not know is forwarded byte for byte and in order.
+//!
+//! Not here: response files (`rsp.rs`), the tables themselves (`clang_cl.rs`, `gnu.rs`),
+//! any I/O. Modelled on sccache's `ArgInfo` tables (`src/compiler/args.rs`).
+
+use std::ffi::{OsStr, OsString};
+
+/// How a flag's value attaches to its spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attach {
+    /// No value: the argument must equal the spelling exactly.
+    Flag,
+    /// The value follows the spelling in the same argument (`/FoX`, `--target=X`, `/MP4`);
+    /// the value may be empty.
+    Joined,
+    /// The value is the next argument (`-Xclang X`).
+    Separate,
+    /// Either joined (`-Ifoo`) or, when nothing follows the spelling, the next argument.
+    JoinedOrSeparate,
+    /// The spelling starts an argument that takes every argument after it (`/link …`).
+    RemainingArgs,
+}
+
+/// What the wrapper does with a flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Class {
+    /// `-fms-hotpatch-functions-file=` and the clang 21+ spelling: a file of names.
+    HotpatchFile,
+    /// `-fms-hotpatch-functions-list=` and the clang 21+ spelling: comma-separated names.
+    HotpatchList,
+    /// `/c`, `-c`: compile only, no link.
+    CompileOnly,
+    /// `-o X`: the output of the job (object, assembly, IR or executable).
+    Output,
+    /// `/FoX`: object file or directory (ending in a separator).
+    ObjectOutput,
+    /// `/FeX`: executable file or directory.
+    ExeOutput,
+    /// `/FA…`: also write an assembly listing.
+    AsmListing,
+    /// `/FaX`: assembly listing file or directory (implies `/FA`).
+    AsmListingOutput,
+    /// `-S`: assembly instead of an object.
+    EmitAsm,
+    /// `-emit-llvm`: LLVM IR instead of an object or assembly.
+    EmitLlvm,
+    /// `-flto…`: the code generator runs in the linker.
+    Lto,
+    /// `-fno-lto`: cancels an earlier `-flto`.
+    NoLto,
+    /// The job produces no object (`-E`, `/P`, `/Zs`, `-fsyntax-only`, `--version`, `-###`…).
+    NoObject,
+    /// `--target=X`, `-target X`: the target triple.
+    Target,
+    /// `-m32`, `-m64`: changes the target's architecture only.
+    TargetArch,
+    /// `--driver-mode=X`.
+    DriverMode,
+    /// `/MP[N]`: parallel compiles (clang-cl ignores it; the wrapper honours it).
+    Parallel,
+    /// `/TC`, `/TP`, `-x X`: the language of the inputs; meaningless for the IR step.
+    Language,
+    /// `/TcX`, `/TpX`: one source file of a given language.
+    LanguageInput,
+    /// Dependency-file outputs (`-MD`, `-MF X`…): written by the source step only.
+    DepFile,
+    /// `/Yc[H]`: create a precompiled header (and compile the source).
+    PchCreate,
+    /// `/clang:X`: X is a GNU-style flag, re-parsed with the GNU table.
+    ClangPayload,
+    /// `-Xclang X`: X is a front-end flag, re-parsed with the GNU table.
+    XclangPayload,
+    /// `/link …`: every following argument goes to the linker.
+    Link,
+    /// `--`: every following argument is an input.
+    EndOfOptions,
+    /// A known flag the wrapper forwards unchanged (listed so its value is not taken for an
+    /// input).
+    Keep,
+}
+
+/// One entry of a flag table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spec {
+    pub name: &'static str,
+    pub attach: Attach,
+    pub class: Class,
+}
+
+/// Shorthand for table entries.
+pub const fn spec(name: &'static str, attach: Attach, class: Class) -> Spec {
+    Spec {
+        name,
+        attach,
+        class,
+    }
+}
+
+/// Whether `table` is sorted by name without duplicates (the lookup relies on it).
+pub fn is_sorted_unique(table: &[Spec]) -> bool {
+    table.windows(2).all(|w| w[0].name < w[1].name)
+}
+
+/// Finds the entry for `arg`: an exact match of a `Flag`/`Separate` spelling, or the
+/// longest `Joined`/`JoinedOrSeparate`/`RemainingArgs` spelling that prefixes `arg`.
+pub fn lookup<'t>(table: &'t [Spec], arg: &str) -> Option<&'t Spec> {
+    debug_assert!(
+        is_sorted_unique(table),
+        "flag table must be sorted and unique"
+    );
+    if let Ok(i) = table.binary_search_by(|s| s.name.cmp(arg)) {
+        return table.get(i);
+    }
+    // Every prefix of `arg` that is a Joined spelling sorts before `arg`: walk the
+    // candidates from the longest prefix down.
+    let mut best: Option<&Spec> = None;
+    for (len, _) in arg.char_indices().skip(1) {
+        let prefix = &arg[..len];
+        if let Ok(i) = table.binary_search_by(|s| s.name.cmp(prefix)) {
+            if let Some(s) = table.get(i) {
+                if s.attach != Attach::Flag && s.attach != Attach::Separate {
+                    best = Some(s);
+                }
+            }
+        }
+    }
+    best
+}
+
+/// One parsed argument: the raw strings it came from and what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arg {
+    /// The original arguments (one, or two for a separated value; `/link` owns the rest).
+    pub raw: Vec<OsString>,
+    pub kind: Kind,
+}
+
+/// What one parsed argument is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// A flag of the table, with its value (empty for `Flag`).
+    Known {
+        class: Class,
+        /// The value as given (bytes kept as `OsString`).
+        value: OsString,
+        /// For `/clang:` and `-Xclang`: the payload's own classification.
+        inner: Option<Box<Kind>>,
+    },
+    /// A flag the table does not know: forwarded verbatim.
+    Unknown,
+    /// A file operand.
+    Input,
+}
+
+impl Arg {
+    /// The class of a known flag, or of the GNU flag inside `/clang:`/`-Xclang`.
+    pub fn class(&self) -> Option<Class> {
+        match &self.kind {
+            Kind::Known { class, .. } => Some(*class),
+            _ => None,
+        }
+    }
+
+    /// The class that matters for behaviour: a payload's own class when it has one.
+    pub fn effective(&self) -> Option<(Class, &OsStr)> {
+        match &self.kind {
+            Kind::Known {
+                inner: Some(inner), ..
+            } => match inner.as_ref() {
+                Kind::Known { class, value, .. } => Some((*class, value.as_os_str())),
+                _ => None,
+            },
+            Kind::Known { class, value, .. } => Some((*class, value.as_os_str())),
+            _ => None,
+        }
+    }
+}
+
+/// Splits `args` with `table`. `is_flag` says whether an argument that no entry matches is
+/// a flag (forwarded as unknown) or an input. A `Separate` flag at the end of the line
+/// keeps an empty value (the compiler reports it).
+pub fn walk(
+    table: &[Spec],
+    args: &[OsString],
+    is_flag: &dyn Fn(&str) -> bool,
+    reparse: &dyn Fn(Class, &OsStr) -> Option<Kind>,
+) -> Vec<Arg> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut i = 0;
+    let mut only_inputs = false;
+    while let Some(raw) = args.get(i) {
+        i += 1;
+        if only_inputs {
+            out.push(Arg {
+                raw: vec![raw.clone()],
+                kind: Kind::Input,
+            });
+            continue;
+        }
+        // Non-UTF-8 arguments cannot match a flag spelling: they are inputs or unknown
+        // flags, kept as bytes.
+        let Some(text) = raw.to_str() else {
+            let kind = if looks_like_flag_bytes(raw) {
+                Kind::Unknown
+            } else {
+                Kind::Input
+            };
+            out.push(Arg {
+                raw: vec![raw.clone()],
+                kind,
+            });
+            continue;
+        };
+        if !is_flag(text) {
+            out.push(Arg {
+                raw: vec![raw.clone()],
+                kind: Kind::Input,
+            });
+            continue;
+        }
+        let Some(spec) = lookup(table, text) else {
+            out.push(Arg {
+                raw: vec![raw.clone()],
+                kind: Kind::Unknown,
+            });
+            continue;
+        };
+        let mut raws = vec![raw.clone()];
+        let joined = OsString::from(&text[spec.name.len()..]);
+        let value = match spec.attach {
+            Attach::Flag => OsString::new(),
+            Attach::Joined => joined,
+            Attach::Separate => take_next(args, &mut i, &mut raws),
+            Attach::JoinedOrSeparate => {
+                if joined.is_empty() {
+                    take_next(args, &mut i, &mut raws)
+                } else {
+                    joined
+                }
+            }
+            Attach::RemainingArgs => {
+                raws.extend(args.iter().skip(i).cloned());
+                i = args.len();
+                joined
+            }
+        };
+        if spec.class == Class::EndOfOptions {
+            only_inputs = true;
+        }
+        let inner = match spec.class {
+            Class::ClangPayload | Class::XclangPayload => reparse(spec.class, &value).map(Box::new),
+            _ => None,
+        };
+        out.push(Arg {
+            raw: raws,
+            kind: Kind::Known {
+                class: spec.class,
+                value,
+                inner,
+            },
+        });
+    }
+    out
+}
+
+fn take_next(args: &[OsString], i: &mut usize, raws: &mut Vec<OsString>) -> OsString {
+    match args.get(*i) {
+        Some(v) => {
+            *i += 1;
+            raws.push(v.clone());
+            v.clone()
+        }
+        None => OsString::new(),
+    }
+}
+
+fn looks_like_flag_bytes(raw: &OsStr) -> bool {
+    raw.as_encoded_bytes().first() == Some(&b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: &[Spec] = &[
+        spec("-I", Attach::JoinedOrSeparate, Class::Keep),
+        spec("-Xclang", Attach::Separate, Class::XclangPayload),
+        spec("-c", Attach::Flag, Class::CompileOnly),
+        spec(
+            "-fms-hotpatch-functions-list=",
+            Attach::Joined,
+            Class::HotpatchList,
+        ),
+        spec("-o", Attach::JoinedOrSeparate, Class::Output),
+    ];
+
+    fn os(v: &[&str]) -> Vec<OsString> {
+        v.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn lookup_prefers_exact_then_longest_joined_prefix() {
+        assert_eq!(lookup(T, "-c").unwrap().class, Class::CompileOnly);
+        assert!(
+            lookup(T, "-cc").is_none(),
+            "Flag entries never match a prefix"
+        );
+        assert_eq!(lookup(T, "-Idir").unwrap().class, Class::Keep);
+        assert_eq!(
+            lookup(T, "-fms-hotpatch-functions-list=a,b").unwrap().class,
+            Class::HotpatchList
+        );
+        assert!(
+            lookup(T, "-Xclangx").is_none(),
+            "Separate entries never match a prefix"
+        );
+        assert!(lookup(T, "-").is_none());
+        assert!(lookup(T, "").is_none());
+    }
+
+    #[test]
+    fn walk_keeps_raw_spelling_and_takes_separate_values() {
+        let args = os(&["-I", "inc", "-ofoo.o", "a.c", "-Xclang", "-c", "-q", "-o"]);
+        let got = walk(T, &args, &|s| s.starts_with('-'), &|_, _| None);
+        assert_eq!(got.len(), 6);
+        assert_eq!(got[0].raw, os(&["-I", "inc"]));
+        assert_eq!(
+            got[1].effective().unwrap(),
+            (Class::Output, OsStr::new("foo.o"))
+        );
+        assert_eq!(got[2].kind, Kind::Input);
+        assert_eq!(got[3].raw, os(&["-Xclang", "-c"]));
+        assert_eq!(got[4].kind, Kind::Unknown);
+        assert_eq!(got[5].effective().unwrap(), (Class::Output, OsStr::new("")));
+    }
+
+    #[test]
+    fn sortedness_check_catches_disorder_and_duplicates() {
+        assert!(is_sorted_unique(T));
+        let bad = [T[1], T[0]];
+        assert!(!is_sorted_unique(&bad));
+        let dup = [T[0], T[0]];
+        assert!(!is_sorted_unique(&dup));
+    }
+}

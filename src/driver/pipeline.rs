@@ -1,0 +1,720 @@
+//! Hot-patching one classified command line: natively (clang 21+) or through the rewrite
+//! pipeline.
+//!
+//! The pipeline, per source, keeps the user's source at its own path (anonymous-namespace
+//! hashes and `__ref_` names depend on it):
+//! 1. the compiler, with the user's flags minus the hot-patch flags, writes optimized IR
+//!    to a temporary `.ll` (the user sees its diagnostics unchanged);
+//! 2. [`crate::ir::rewrite`] marks the listed functions and redirects their globals;
+//! 3. the same compiler compiles that IR with code generation only
+//!    (`-Xclang -disable-llvm-optzns`) straight to the user's output path, so `S_OBJNAME`
+//!    names it; `-gno-codeview-command-line` keeps the temporary path out of the object;
+//! 4. [`crate::codeview::inject`] adds `S_HOTPATCHFUNC`, written atomically; on failure the
+//!    object is removed.
+//!
+//! Without `/c` the objects go to a temporary directory and the compiler links them with
+//! the user's link flags. `/MP[N]` runs sources in parallel. Temporaries live in one
+//! `TempDir`, removed on return and on Ctrl-C. Not here: parsing (`mod.rs`), spawning
+//! (`process.rs`).
+
+use super::args::{Arg, Class, Kind};
+use super::process::{self, Command};
+use super::toolchain::{self, DriverKind};
+use super::{exit_code, Env, Job, Mode, OutputKind, Source, FIRST_NATIVE_MAJOR};
+use crate::hotlist::HotList;
+use anyhow::{anyhow, bail, Context};
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// Prints a warning of ours.
+fn warn(msg: &str) {
+    eprintln!("hotpatch-cl: warning: {msg}");
+}
+
+/// Builds the function set from every `-file` and `-list` flag, printing its warnings.
+pub fn hot_list(job: &Job) -> anyhow::Result<HotList> {
+    let mut list = HotList::new();
+    for f in &job.hot_files {
+        list.add_file(f)?;
+    }
+    for l in &job.hot_lists {
+        list.add_list(l);
+    }
+    for w in list.warnings() {
+        warn(w);
+    }
+    Ok(list)
+}
+
+/// Hot-patches `job` with `compiler`; returns the exit code.
+pub fn patch(compiler: &Path, job: &Job, env: &Env) -> anyhow::Result<i32> {
+    let functions = hot_list(job)?;
+    let need_version =
+        env.mode != Mode::Rewrite || (job.kind == DriverKind::Gnu && job.target.is_none());
+    let version = if need_version {
+        Some(toolchain::version(compiler)?)
+    } else {
+        None
+    };
+    let target = job
+        .target
+        .clone()
+        .or_else(|| version.as_ref().and_then(|v| v.target.clone()));
+    if let Some(t) = &target {
+        if !toolchain::is_windows_triple(t) {
+            bail!("target '{t}' is not a Windows target: secure hot-patching needs COFF objects and CodeView (use --target=x86_64-pc-windows-msvc or x86_64-w64-windows-gnu)");
+        }
+    }
+    let native_ok = version
+        .as_ref()
+        .is_some_and(|v| v.major >= FIRST_NATIVE_MAJOR);
+    let native = match env.mode {
+        Mode::Rewrite => false,
+        Mode::Auto => native_ok,
+        Mode::Native if native_ok => true,
+        Mode::Native => bail!(
+            "HOTPATCH_MODE=native needs clang {FIRST_NATIVE_MAJOR} or later; {} is clang {}",
+            compiler.display(),
+            version.map(|v| v.major).unwrap_or(0)
+        ),
+    };
+    if native {
+        return run_native(compiler, job, &functions);
+    }
+    if job.lto {
+        bail!("-flto with hot-patching needs clang {FIRST_NATIVE_MAJOR} or later (the rewrite would have to happen in the linker); {} lacks native support", compiler.display());
+    }
+    Pipeline::new(compiler, job, functions)?.run()
+}
+
+/// The native spelling for the whole set: a list when it fits on a command line (no temporary
+/// path then reaches the object's build info), a file otherwise.
+fn run_native(compiler: &Path, job: &Job, functions: &HotList) -> anyhow::Result<i32> {
+    let names: Vec<String> = functions
+        .iter()
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .collect();
+    let joined = names.join(",");
+    let _dir;
+    let flag: Option<OsString> = if names.is_empty() {
+        None
+    } else if joined.len() < 8000 && !names.iter().any(|n| n.contains(',')) {
+        Some(format!("-fms-secure-hotpatch-functions-list={joined}").into())
+    } else {
+        let dir = tempfile::Builder::new().prefix("hotpatch-cl").tempdir()?;
+        let file = dir.path().join("functions.txt");
+        let mut text = Vec::new();
+        for n in functions.iter() {
+            text.extend_from_slice(n);
+            text.push(b'\n');
+        }
+        crate::fsutil::write_atomic(&file, &text)?;
+        let mut f = OsString::from("-fms-secure-hotpatch-functions-file=");
+        f.push(&file);
+        _dir = dir;
+        Some(f)
+    };
+    let mut out = Vec::new();
+    let mut flag = flag;
+    for a in &job.args {
+        if a.effective()
+            .is_some_and(|(c, _)| matches!(c, Class::HotpatchFile | Class::HotpatchList))
+        {
+            if let Some(f) = flag.take() {
+                out.push(f);
+            }
+            continue;
+        }
+        out.extend(a.raw.iter().cloned());
+    }
+    let mut cmd = Command::new(compiler);
+    cmd.args(&out);
+    Ok(exit_code(process::run(&cmd)?))
+}
+
+/// Temporary directories to remove if the user presses Ctrl-C.
+static CLEANUP: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn install_ctrlc_handler() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // The compilers get the same SIGINT (same process group) and stop on their own; we
+        // only have to take our temporaries with us.
+        let _ = ctrlc::set_handler(|| {
+            if let Ok(dirs) = CLEANUP.lock() {
+                for d in dirs.iter() {
+                    let _ = std::fs::remove_dir_all(d);
+                }
+            }
+            std::process::exit(130);
+        });
+    });
+}
+
+struct TempGuard(tempfile::TempDir);
+
+impl Drop for TempGuard {
+    fn drop(&mut self) {
+        if let Ok(mut dirs) = CLEANUP.lock() {
+            dirs.retain(|d| d != self.0.path());
+        }
+    }
+}
+
+/// How one source ended.
+enum Failure {
+    /// The compiler failed; it already told the user. Its exit code.
+    Compiler(i32),
+    /// Our own error.
+    Own(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Own(e)
+    }
+}
+
+impl From<process::Error> for Failure {
+    fn from(e: process::Error) -> Self {
+        Failure::Own(e.into())
+    }
+}
+
+struct Pipeline<'a> {
+    compiler: &'a Path,
+    job: &'a Job,
+    functions: HotList,
+    temp: TempGuard,
+    cwd: PathBuf,
+}
+
+impl<'a> Pipeline<'a> {
+    fn new(compiler: &'a Path, job: &'a Job, functions: HotList) -> anyhow::Result<Self> {
+        install_ctrlc_handler();
+        let temp = tempfile::Builder::new()
+            .prefix("hotpatch-cl")
+            .tempdir()
+            .context("cannot create a temporary directory")?;
+        if let Ok(mut dirs) = CLEANUP.lock() {
+            dirs.push(temp.path().to_path_buf());
+        }
+        let cwd = std::env::current_dir().context("cannot read the current directory")?;
+        Ok(Pipeline {
+            compiler,
+            job,
+            functions,
+            temp: TempGuard(temp),
+            cwd,
+        })
+    }
+
+    fn cl(&self) -> bool {
+        self.job.kind == DriverKind::ClangCl
+    }
+
+    fn run(&self) -> anyhow::Result<i32> {
+        let job = self.job;
+        // Where each source's output goes.
+        let outputs: Vec<PathBuf> = job
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| self.output_path(i, s))
+            .collect();
+        let jobs = match job.parallel {
+            None => 1,
+            Some(0) => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            Some(n) => n,
+        }
+        .min(job.sources.len())
+        .max(1);
+        if job.pch_create {
+            // `/Yc` writes the precompiled header next to the object, which the IR step
+            // cannot do (one output only): a plain run makes the header (and an unpatched
+            // object, replaced below), then the pipeline uses it as `/Yu` would.
+            let mut plain = Command::new(self.compiler);
+            plain.args(super::without_hotpatch_flags(&job.args));
+            let status = process::run(&plain)?;
+            if !status.success() {
+                return Ok(exit_code(status));
+            }
+        }
+        let results: Vec<Mutex<Option<Result<(), Failure>>>> =
+            job.sources.iter().map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        let work = || loop {
+            let i = next.fetch_add(1, Ordering::SeqCst);
+            let (Some(src), Some(out)) = (job.sources.get(i), outputs.get(i)) else {
+                break;
+            };
+            let r = self.compile_one(i, src, out);
+            if let Some(slot) = results.get(i) {
+                if let Ok(mut s) = slot.lock() {
+                    *s = Some(r);
+                }
+            }
+        };
+        if jobs == 1 {
+            work();
+        } else {
+            std::thread::scope(|s| {
+                for _ in 0..jobs {
+                    s.spawn(work);
+                }
+            });
+        }
+        let mut first_code = None;
+        for slot in results {
+            match slot.into_inner().ok().flatten() {
+                Some(Ok(())) => {}
+                Some(Err(Failure::Compiler(code))) => {
+                    first_code.get_or_insert(code);
+                }
+                Some(Err(Failure::Own(e))) => return Err(e),
+                None => bail!("internal error: a source was not compiled"),
+            }
+        }
+        if let Some(code) = first_code {
+            return Ok(code);
+        }
+        if job.compile_only {
+            return Ok(0);
+        }
+        self.link(&outputs)
+    }
+
+    /// The final output of source `i`: the user's path with `/c`, a temporary otherwise.
+    fn output_path(&self, i: usize, src: &Source) -> PathBuf {
+        let job = self.job;
+        let stem = Path::new(&src.path)
+            .file_stem()
+            .map(OsStr::to_os_string)
+            .unwrap_or_else(|| "out".into());
+        let ext = match (job.output_kind, self.cl()) {
+            (OutputKind::Object, true) => "obj",
+            (OutputKind::Object, false) => "o",
+            (OutputKind::Asm, _) => "s",
+            (OutputKind::IrText, _) => "ll",
+            (OutputKind::Bitcode, _) => "bc",
+        };
+        let mut name = stem;
+        name.push(".");
+        name.push(ext);
+        // When linking, clang-cl keeps the objects only where /Fo puts them.
+        let keep = job.compile_only
+            || (self.cl() && job.object_output.as_ref().is_some_and(|v| !v.is_empty()));
+        if !keep {
+            let mut n = OsString::from(format!("{i}-"));
+            n.push(&name);
+            return self.temp.0.path().join(n);
+        }
+        let explicit = match job.output_kind {
+            OutputKind::Object if self.cl() => job.object_output.as_ref().or(job.output.as_ref()),
+            _ => job.output.as_ref(),
+        };
+        match explicit {
+            Some(v) if super::ends_with_separator(v) => Path::new(v).join(name),
+            Some(v) if !v.is_empty() => PathBuf::from(v),
+            _ => PathBuf::from(name),
+        }
+    }
+
+    /// The `/FA` listing path of a source (clang-cl).
+    fn listing_path(&self, src: &Source) -> PathBuf {
+        let mut name = Path::new(&src.path)
+            .file_stem()
+            .map(OsStr::to_os_string)
+            .unwrap_or_else(|| "out".into());
+        name.push(".asm");
+        match &self.job.asm_listing_output {
+            Some(v) if super::ends_with_separator(v) => Path::new(v).join(name),
+            Some(v) if !v.is_empty() => PathBuf::from(v),
+            _ => PathBuf::from(name),
+        }
+    }
+
+    fn compile_one(&self, i: usize, src: &Source, out: &Path) -> Result<(), Failure> {
+        let stem = Path::new(&src.path)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let ir_path = self.temp.0.path().join(format!("{i}-{stem}.ll"));
+        // Step 1: optimized IR with the user's flags.
+        let step1 = self.ir_command(src, &ir_path, out);
+        let status = process::run(&step1)?;
+        if !status.success() {
+            return Err(Failure::Compiler(exit_code(status)));
+        }
+        // Step 2: the rewrite.
+        let ir = std::fs::read(&ir_path)
+            .with_context(|| format!("cannot read the compiler's IR {}", ir_path.display()))?;
+        let mark_only = matches!(
+            self.job.output_kind,
+            OutputKind::IrText | OutputKind::Bitcode
+        );
+        let rewritten = crate::ir::rewrite(
+            &ir,
+            &self.functions,
+            &crate::ir::Options {
+                mark_only,
+                ..Default::default()
+            },
+        )
+        .map_err(|e| {
+            anyhow!(
+                "{}: IR of {}: {e}",
+                ir_path.display(),
+                src.path.to_string_lossy()
+            )
+        })?;
+        for w in &rewritten.report.warnings {
+            warn(&format!("{}: {w}", src.path.to_string_lossy()));
+        }
+        if self.job.output_kind == OutputKind::IrText {
+            crate::fsutil::write_atomic(out, &rewritten.text)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            return Ok(());
+        }
+        // A temporary: no need for write_atomic's rename and sync (tens of MB for a large
+        // translation unit).
+        std::fs::write(&ir_path, &rewritten.text)
+            .with_context(|| format!("cannot write {}", ir_path.display()))?;
+        // Step 3: code generation only, straight to the user's path.
+        let step3 = self.codegen_command(src, &ir_path, out);
+        let status = process::run(&step3)?;
+        if !status.success() {
+            return Err(Failure::Compiler(exit_code(status)));
+        }
+        if self.job.output_kind != OutputKind::Object {
+            return Ok(());
+        }
+        // Step 4: S_HOTPATCHFUNC for exactly the functions the rewrite marked.
+        let marked: HotList = {
+            let mut l = HotList::new();
+            for n in &rewritten.report.marked {
+                l.add_name(n);
+            }
+            l
+        };
+        if marked.is_empty() {
+            return Ok(());
+        }
+        let result = (|| -> anyhow::Result<()> {
+            let bytes =
+                std::fs::read(out).with_context(|| format!("cannot read {}", out.display()))?;
+            let injected = crate::codeview::inject(&bytes, &marked)
+                .map_err(|e| anyhow!("{}: {e}", out.display()))?;
+            for n in &injected.report.no_debug_info {
+                warn(&format!(
+                    "{}: no S_HOTPATCHFUNC for '{}': the object has no CodeView debug info for it (compile with /Z7, /Zi or -gcodeview)",
+                    out.display(),
+                    String::from_utf8_lossy(n)
+                ));
+            }
+            crate::fsutil::write_atomic(out, &injected.bytes)
+                .with_context(|| format!("cannot write {}", out.display()))
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(out);
+            return Err(Failure::Own(e));
+        }
+        Ok(())
+    }
+
+    /// Whether `arg` is left out of the IR step.
+    fn drop_in_ir_step(&self, arg: &Arg) -> bool {
+        match &arg.kind {
+            Kind::Input => true,
+            Kind::Unknown => false,
+            Kind::Known { class, .. } => {
+                let effective = arg.effective().map(|(c, _)| c).unwrap_or(*class);
+                let dropped = |c: Class| {
+                    matches!(
+                        c,
+                        Class::HotpatchFile
+                            | Class::HotpatchList
+                            | Class::CompileOnly
+                            | Class::Output
+                            | Class::ObjectOutput
+                            | Class::ExeOutput
+                            | Class::AsmListing
+                            | Class::AsmListingOutput
+                            | Class::EmitAsm
+                            | Class::EmitLlvm
+                            | Class::Link
+                            | Class::Parallel
+                            | Class::LanguageInput
+                            | Class::EndOfOptions
+                    ) || (c == Class::Language && self.job.kind == DriverKind::Gnu)
+                };
+                dropped(*class) || dropped(effective)
+            }
+        }
+    }
+
+    /// Step 1: `compiler <user flags> -S -emit-llvm -o IR -- SOURCE`.
+    fn ir_command(&self, src: &Source, ir_path: &Path, out: &Path) -> Command {
+        let mut cmd = Command::new(self.compiler);
+        for a in &self.job.args {
+            match a.effective() {
+                Some((Class::PchCreate, header)) => {
+                    let mut yu = OsString::from("/Yu");
+                    yu.push(header);
+                    cmd.arg(yu);
+                }
+                _ if self.drop_in_ir_step(a) => {}
+                _ => {
+                    cmd.args(&a.raw);
+                }
+            }
+        }
+        let (dep_given, mf_given, mt_given) = self.job.dep;
+        if self.cl() {
+            cmd.args(["/clang:-S", "/clang:-emit-llvm"]);
+            let mut o = OsString::from("/clang:-o");
+            o.push(ir_path);
+            cmd.arg(o);
+            // `/clang:-MD`: the dependency file must name the user's object, not our IR.
+            let clang = |flag: &str, value: &Path| {
+                let mut v = OsString::from("/clang:");
+                v.push(value);
+                [OsString::from(format!("/clang:{flag}")), v]
+            };
+            if dep_given && !mt_given {
+                cmd.args(clang("-MT", out));
+            }
+            // clang-cl names the dependency file after the source, in the working directory.
+            if dep_given && !mf_given {
+                let stem = Path::new(&src.path).file_stem().unwrap_or_default();
+                cmd.args(clang("-MF", &Path::new(stem).with_extension("d")));
+            }
+        } else {
+            cmd.args(["-S", "-emit-llvm", "-o"]).arg(ir_path);
+            // The dependency file must name the user's output, not our IR.
+            if dep_given && !mt_given {
+                cmd.arg("-MT").arg(out);
+            }
+            if dep_given && !mf_given {
+                cmd.arg("-MF").arg(out.with_extension("d"));
+            }
+        }
+        self.add_source(&mut cmd, src);
+        cmd
+    }
+
+    fn add_source(&self, cmd: &mut Command, src: &Source) {
+        match (&src.language, self.cl()) {
+            (Some(lang), true) => {
+                let mut a = OsString::from("/");
+                a.push(lang);
+                a.push(&src.path);
+                cmd.arg(a);
+            }
+            (Some(lang), false) => {
+                cmd.arg("-x").arg(lang).arg("--").arg(&src.path);
+            }
+            (None, _) => {
+                cmd.arg("--").arg(&src.path);
+            }
+        }
+    }
+
+    /// Whether `arg` is left out of the code-generation step.
+    fn drop_in_codegen_step(&self, arg: &Arg) -> bool {
+        if self.drop_in_ir_step(arg) {
+            // /FA stays: the listing is of the rewritten code (its path is set explicitly).
+            return !matches!(arg.class(), Some(Class::AsmListing));
+        }
+        let c = arg.effective().map(|(c, _)| c);
+        matches!(c, Some(Class::Language | Class::DepFile | Class::PchCreate))
+            || matches!(arg.class(), Some(Class::Language | Class::DepFile))
+    }
+
+    /// Step 3: `compiler <codegen flags> -Xclang -disable-llvm-optzns -c -o OUT -- IR`.
+    fn codegen_command(&self, src: &Source, ir_path: &Path, out: &Path) -> Command {
+        let mut cmd = Command::new(self.compiler);
+        for a in &self.job.args {
+            if !self.drop_in_codegen_step(a) {
+                cmd.args(&a.raw);
+            }
+        }
+        // No extra warnings for flags that mean nothing to IR; no temporary path in the
+        // object's LF_BUILDINFO (which records the command line).
+        cmd.args([
+            "-Wno-unused-command-line-argument",
+            "-gno-codeview-command-line",
+            "-Xclang",
+            "-disable-llvm-optzns",
+        ]);
+        let cl = self.cl();
+        match (self.job.output_kind, cl) {
+            (OutputKind::Object, true) => {
+                let mut fo = OsString::from("/Fo");
+                fo.push(out);
+                cmd.arg("/c").arg(fo);
+            }
+            (OutputKind::Object, false) => {
+                cmd.arg("-c").arg("-o").arg(out);
+            }
+            (kind, true) => {
+                cmd.arg("/c").arg(if kind == OutputKind::Asm {
+                    "/clang:-S"
+                } else {
+                    "/clang:-emit-llvm"
+                });
+                let mut o = OsString::from("/clang:-o");
+                o.push(out);
+                cmd.arg(o);
+            }
+            (kind, false) => {
+                cmd.arg(if kind == OutputKind::Asm { "-S" } else { "-c" });
+                if kind == OutputKind::Bitcode {
+                    cmd.arg("-emit-llvm");
+                }
+                cmd.arg("-o").arg(out);
+            }
+        }
+        if cl && self.job.asm_listing {
+            let mut fa = OsString::from("/Fa");
+            fa.push(self.listing_path(src));
+            cmd.arg(fa);
+        }
+        cmd.arg("--").arg(ir_path);
+        cmd
+    }
+
+    /// The link step: the user's command with each source replaced by its object.
+    fn link(&self, objects: &[PathBuf]) -> anyhow::Result<i32> {
+        let job = self.job;
+        let mut cmd = Command::new(self.compiler);
+        // Our flag first: it must precede a user's `--`.
+        cmd.arg("-Wno-unused-command-line-argument");
+        let mut inputs: Vec<OsString> = Vec::new();
+        let mut link_tail: Vec<OsString> = Vec::new();
+        for (i, a) in job.args.iter().enumerate() {
+            let object = job
+                .sources
+                .iter()
+                .position(|s| s.arg == i)
+                .and_then(|pos| objects.get(pos));
+            let is_input = object.is_some() || a.kind == Kind::Input;
+            let operands: Vec<OsString> = match object {
+                Some(obj) => vec![self.operand(obj)],
+                None => a.raw.clone(),
+            };
+            match a.effective().map(|(c, _)| c) {
+                _ if is_input && self.cl() => inputs.extend(operands),
+                _ if is_input => {
+                    cmd.args(operands);
+                }
+                Some(
+                    Class::HotpatchFile
+                    | Class::HotpatchList
+                    | Class::Parallel
+                    | Class::Language
+                    | Class::DepFile,
+                ) => {}
+                Some(Class::EndOfOptions) if self.cl() => {}
+                Some(Class::Link) => link_tail.extend(operands),
+                _ => {
+                    cmd.args(operands);
+                }
+            }
+        }
+        if self.cl() {
+            // The executable is named after the first input, which is now our temporary
+            // object: name it as clang-cl would have.
+            if let Some(fe) = self.exe_name() {
+                cmd.arg(fe);
+            }
+            // Inputs go before /link (which takes everything after it); they carry no
+            // leading '/' (see `operand`), so no `--` is needed. GNU-mode inputs stay where
+            // they were: library order matters to the linker there.
+            cmd.args(&inputs).args(&link_tail);
+        }
+        let status = process::run(&cmd)?;
+        Ok(exit_code(status))
+    }
+
+    /// `/FeNAME` when the user gave no executable name (or only a directory): clang-cl's
+    /// default, the first input's stem.
+    fn exe_name(&self) -> Option<OsString> {
+        let job = self.job;
+        let fe = job.args.iter().rev().find_map(|a| match a.effective() {
+            Some((Class::ExeOutput, v)) => Some(v.to_os_string()),
+            _ => None,
+        });
+        if job.output.is_some() || fe.as_ref().is_some_and(|v| !super::ends_with_separator(v)) {
+            return None;
+        }
+        let first = job
+            .args
+            .iter()
+            .find_map(|a| match (&a.kind, a.effective()) {
+                (Kind::Input, _) => a.raw.first().cloned(),
+                (_, Some((Class::LanguageInput, v))) => Some(v.to_os_string()),
+                _ => None,
+            })?;
+        let mut name = Path::new(&first).file_stem()?.to_os_string();
+        name.push(".exe");
+        let path = match &fe {
+            Some(dir) => Path::new(dir).join(name),
+            None => PathBuf::from(name),
+        };
+        let mut arg = OsString::from("/Fe");
+        arg.push(path);
+        Some(arg)
+    }
+
+    /// An object path as a file operand: clang-cl reads a leading '/' as an option, and
+    /// `/link` must stay last, so absolute Unix paths become relative to the working
+    /// directory.
+    fn operand(&self, path: &Path) -> OsString {
+        if self.cl() && path.as_os_str().as_encoded_bytes().first() == Some(&b'/') {
+            let base = self.cwd.canonicalize().unwrap_or_else(|_| self.cwd.clone());
+            let target = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+            if let Some(rel) = relative(&target, &base) {
+                return rel.into_os_string();
+            }
+        }
+        path.as_os_str().to_os_string()
+    }
+}
+
+/// `target` relative to `base` (both absolute), with `..` as needed.
+fn relative(target: &Path, base: &Path) -> Option<PathBuf> {
+    let t: Vec<_> = target.components().collect();
+    let b: Vec<_> = base.components().collect();
+    let common = t.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if common == 0 {
+        return None;
+    }
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in t.iter().skip(common) {
+        out.push(c);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(
+            relative(Path::new("/tmp/x/a.obj"), Path::new("/home/me/src")).unwrap(),
+            PathBuf::from("../../../tmp/x/a.obj")
+        );
+        assert_eq!(
+            relative(Path::new("/home/me/src/o/a.obj"), Path::new("/home/me/src")).unwrap(),
+            PathBuf::from("o/a.obj")
+        );
+    }
+}

@@ -1,0 +1,207 @@
+//! The one place that starts processes (clippy's `disallowed-methods` bans it elsewhere).
+//!
+//! The compiler's output belongs to the user: [`run`] lets the child write straight to our
+//! stdout and stderr and hands back its exit status untouched; [`capture`] is for the
+//! wrapper's own probes (`--version`). "Not found" is a different error from "ran and
+//! failed", and every error names the full command. With `HOTPATCH_VERBOSE=1` each command
+//! is printed to stderr first, prefixed `hotpatch-cl:`.
+//!
+//! Not here: deciding which commands to run (`mod.rs`, `pipeline.rs`).
+
+use std::ffi::{OsStr, OsString};
+use std::path::PathBuf;
+use std::process::ExitStatus;
+
+/// A command to run: program and arguments, kept as `OsString`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+}
+
+impl Command {
+    pub fn new(program: impl Into<PathBuf>) -> Self {
+        Command {
+            program: program.into(),
+            args: Vec::new(),
+        }
+    }
+
+    pub fn arg(&mut self, a: impl AsRef<OsStr>) -> &mut Self {
+        self.args.push(a.as_ref().to_os_string());
+        self
+    }
+
+    pub fn args<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(&mut self, it: I) -> &mut Self {
+        self.args
+            .extend(it.into_iter().map(|a| a.as_ref().to_os_string()));
+        self
+    }
+
+    /// The command as one shell-like line (for messages only).
+    pub fn display(&self) -> String {
+        std::iter::once(self.program.as_os_str())
+            .chain(self.args.iter().map(OsString::as_os_str))
+            .map(|a| {
+                let s = a.to_string_lossy();
+                if s.is_empty() || s.contains([' ', '"', '\'', '\t']) {
+                    format!("'{}'", s.replace('\'', r"'\''"))
+                } else {
+                    s.into_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Why a process could not do its job.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The program does not exist (or is not executable).
+    #[error("cannot run {program}: not found", program = .program.display())]
+    ToolNotFound { program: PathBuf },
+    /// The process could not be started for another reason.
+    #[error("cannot run `{command}`: {source}")]
+    Spawn {
+        command: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// It ran and exited non-zero (its stderr is what it printed, when captured).
+    #[error("`{command}` failed ({status}){}", if stderr.is_empty() { String::new() } else { format!(": {}", stderr.trim_end()) })]
+    ToolFailed {
+        command: String,
+        status: ExitStatus,
+        stderr: String,
+    },
+}
+
+fn verbose() -> bool {
+    std::env::var_os("HOTPATCH_VERBOSE").is_some_and(|v| v != "0" && !v.is_empty())
+}
+
+/// Windows limits a command line to 32767 UTF-16 units; longer argument lists go through a
+/// response file (clang reads it with Windows quoting there, whatever the driver mode).
+const MAX_COMMAND_LINE: usize = 30_000;
+
+/// The duct expression for `cmd`, and the response file it needs kept alive, if any.
+fn expression(cmd: &Command) -> Result<(duct::Expression, Option<tempfile::NamedTempFile>), Error> {
+    if verbose() {
+        eprintln!("hotpatch-cl: {}", cmd.display());
+    }
+    let length: usize = cmd.args.iter().map(|a| a.len() + 3).sum();
+    if cfg!(windows) && length > MAX_COMMAND_LINE {
+        let rsp = response_file(&cmd.args).map_err(|source| Error::Spawn {
+            command: cmd.display(),
+            source,
+        })?;
+        let mut at = OsString::from("@");
+        at.push(rsp.path());
+        #[allow(clippy::disallowed_methods)]
+        let e = duct::cmd(cmd.program.as_os_str(), [at]);
+        return Ok((e, Some(rsp)));
+    }
+    #[allow(clippy::disallowed_methods)]
+    let e = duct::cmd(cmd.program.as_os_str(), &cmd.args);
+    Ok((e, None))
+}
+
+/// Writes `args` to a temporary response file with Windows quoting (UTF-8).
+fn response_file(args: &[OsString]) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::io::Write;
+    let mut f = tempfile::Builder::new()
+        .prefix("hotpatch-cl")
+        .suffix(".rsp")
+        .tempfile()?;
+    let line: Vec<String> = args
+        .iter()
+        .map(|a| super::rsp::quote(&a.to_string_lossy(), super::rsp::Quoting::Windows))
+        .collect();
+    f.write_all(line.join(" ").as_bytes())?;
+    f.flush()?;
+    Ok(f)
+}
+
+fn spawn_error(cmd: &Command, source: std::io::Error) -> Error {
+    if source.kind() == std::io::ErrorKind::NotFound {
+        Error::ToolNotFound {
+            program: cmd.program.clone(),
+        }
+    } else {
+        Error::Spawn {
+            command: cmd.display(),
+            source,
+        }
+    }
+}
+
+/// Runs `cmd` with our stdin, stdout and stderr, and returns its exit status whatever it is.
+pub fn run(cmd: &Command) -> Result<ExitStatus, Error> {
+    let (e, _rsp) = expression(cmd)?;
+    let out = e.unchecked().run().map_err(|e| spawn_error(cmd, e))?;
+    Ok(out.status)
+}
+
+/// Runs `cmd` capturing stdout and stderr; a non-zero exit is [`Error::ToolFailed`].
+pub fn capture(cmd: &Command) -> Result<(Vec<u8>, Vec<u8>), Error> {
+    let (e, _rsp) = expression(cmd)?;
+    let out = e
+        .stdout_capture()
+        .stderr_capture()
+        .stdin_null()
+        .unchecked()
+        .run()
+        .map_err(|e| spawn_error(cmd, e))?;
+    if !out.status.success() {
+        return Err(Error::ToolFailed {
+            command: cmd.display(),
+            status: out.status,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        });
+    }
+    Ok((out.stdout, out.stderr))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn response_files_round_trip_with_windows_quoting() {
+        let args: Vec<OsString> = ["/c", "a b.c", r#"-DX="q""#, r"C:\dir\"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        let f = response_file(&args).unwrap();
+        let text = std::fs::read_to_string(f.path()).unwrap();
+        assert_eq!(
+            super::super::rsp::split_windows(&text),
+            ["/c", "a b.c", r#"-DX="q""#, r"C:\dir\"]
+        );
+    }
+
+    #[test]
+    fn missing_program_is_not_found_not_failed() {
+        let err = run(&Command::new("/nonexistent/hotpatch-cl-no-such-tool")).unwrap_err();
+        assert!(matches!(err, Error::ToolNotFound { .. }), "{err:?}");
+        assert!(err.to_string().contains("no-such-tool"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn failure_carries_command_status_and_stderr() {
+        let mut c = Command::new("sh");
+        c.args(["-c", "echo oops >&2; exit 3"]);
+        let err = capture(&c).unwrap_err();
+        match &err {
+            Error::ToolFailed { status, stderr, .. } => {
+                assert_eq!(status.code(), Some(3));
+                assert_eq!(stderr.trim(), "oops");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(err.to_string().contains("sh -c"), "{err}");
+        assert_eq!(run(&c).unwrap().code(), Some(3));
+    }
+}

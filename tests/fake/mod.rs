@@ -1,0 +1,134 @@
+//! Harness around `fake-clang`: installs it under compiler names in a private `PATH`
+//! directory, runs `hotpatch-cl` there, and reads back every command the fake received.
+#![allow(dead_code, clippy::disallowed_methods)]
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Fake {
+    pub dir: tempfile::TempDir,
+    pub bin: PathBuf,
+    pub work: PathBuf,
+    pub log: PathBuf,
+    pub env: Vec<(String, String)>,
+}
+
+pub fn fake_clang() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_fake-clang"))
+}
+
+pub fn hotpatch_cl() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_hotpatch-cl"))
+}
+
+impl Fake {
+    /// A fake compiler installed as each of `names` (symlinks, so argv[0] is the name).
+    pub fn new(names: &[&str]) -> Fake {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        let work = dir.path().join("work");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::create_dir_all(&work).unwrap();
+        for n in names {
+            symlink(&fake_clang(), &bin.join(n));
+        }
+        let log = dir.path().join("calls.jsonl");
+        Fake {
+            dir,
+            bin,
+            work,
+            log,
+            env: Vec::new(),
+        }
+    }
+
+    pub fn set(&mut self, k: &str, v: &str) -> &mut Self {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+
+    /// `PATH` with the fake's directory first.
+    pub fn path_var(&self) -> std::ffi::OsString {
+        let mut dirs = vec![self.bin.clone()];
+        if let Some(p) = std::env::var_os("PATH") {
+            dirs.extend(std::env::split_paths(&p));
+        }
+        std::env::join_paths(dirs).unwrap()
+    }
+
+    /// A command for `program` (hotpatch-cl, or a link to it) in the work directory.
+    pub fn command(&self, program: &Path) -> Command {
+        let mut c = Command::new(program);
+        c.current_dir(&self.work)
+            .env("PATH", self.path_var())
+            .env("FAKE_CLANG_LOG", &self.log)
+            .env_remove("HOTPATCH_MODE")
+            .env_remove("HOTPATCH_VERBOSE")
+            .env_remove("HOTPATCH_COMPILER");
+        for (k, v) in &self.env {
+            c.env(k, v);
+        }
+        c
+    }
+
+    /// Runs `hotpatch-cl ARGS…`.
+    pub fn run<S: AsRef<OsStr>>(&self, args: &[S]) -> Output {
+        self.command(&hotpatch_cl()).args(args).output().unwrap()
+    }
+
+    /// Every command the fake received: argv[0] then the arguments.
+    pub fn calls(&self) -> Vec<Vec<String>> {
+        match std::fs::read_to_string(&self.log) {
+            Ok(text) => text
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The calls other than `--version` probes.
+    pub fn compiles(&self) -> Vec<Vec<String>> {
+        self.calls()
+            .into_iter()
+            .filter(|c| !c.iter().any(|a| a == "--version"))
+            .collect()
+    }
+
+    pub fn write(&self, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.work.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+}
+
+#[cfg(unix)]
+pub fn symlink(target: &Path, link: &Path) {
+    std::os::unix::fs::symlink(target, link).unwrap();
+}
+
+#[cfg(windows)]
+pub fn symlink(target: &Path, link: &Path) {
+    std::fs::copy(target, link.with_extension("exe")).unwrap();
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The arguments of a call, without argv[0].
+pub fn args(call: &[String]) -> Vec<&str> {
+    call.iter().skip(1).map(String::as_str).collect()
+}
+
+#[track_caller]
+pub fn assert_in_order(haystack: &[&str], needles: &[&str]) {
+    let mut pos = 0;
+    for n in needles {
+        match haystack.iter().skip(pos).position(|h| h == n) {
+            Some(p) => pos += p + 1,
+            None => panic!("{n:?} missing (in order {needles:?}) from {haystack:?}"),
+        }
+    }
+}

@@ -1,0 +1,735 @@
+//! `hotpatch-cl` with the real compilers, compared with native clang-cl 22.
+//!
+//! Each comparison compiles the same freestanding source with `hotpatch-cl clang-cl-19`
+//! (or clang-cl-22 in `HOTPATCH_MODE=rewrite`, or clang-19 in GNU mode) and with native
+//! `clang-cl-22 -fms-secure-hotpatch-functions-list=…`, then checks with llvm-readobj-22 and
+//! llvm-objdump-22: the same S_HOTPATCHFUNC records, the same `__ref_*` symbols defined in a
+//! read-only `.rdata`, and no marked function touching a redirected global directly.
+#![allow(clippy::disallowed_methods)]
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wrapper")
+}
+
+/// A scratch directory holding copies of the fixtures (compiled at their own path there).
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    fn new() -> Scratch {
+        let dir = tempfile::tempdir().unwrap();
+        for f in std::fs::read_dir(fixtures()).unwrap() {
+            let f = f.unwrap();
+            std::fs::copy(f.path(), dir.path().join(f.file_name())).unwrap();
+        }
+        Scratch { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn p(&self, name: &str) -> String {
+        self.path(name).to_str().unwrap().to_owned()
+    }
+
+    /// `hotpatch-cl ARGS…` in the scratch directory.
+    fn wrap(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut c = Command::new(support::our_bin("hotpatch-cl"));
+        c.current_dir(self.dir.path()).args(args);
+        c.env_remove("HOTPATCH_MODE").env_remove("HOTPATCH_VERBOSE");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    }
+
+    #[track_caller]
+    fn wrap_ok(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let out = self.wrap(args, env);
+        assert!(
+            out.status.success(),
+            "hotpatch-cl {args:?} failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    #[track_caller]
+    fn native(&self, args: &[&str]) {
+        let tool = support::tool(args[0]);
+        support::run_ok(self.dir.path(), tool.to_str().unwrap(), &args[1..]);
+    }
+}
+
+/// `(function name, record name)` of every S_HOTPATCHFUNC, in object order.
+fn hotpatch_records(obj: &Path) -> Vec<(String, String)> {
+    let text = support::run_ok(
+        Path::new("."),
+        "llvm-readobj-22",
+        &["--codeview", obj.to_str().unwrap()],
+    );
+    let mut out = Vec::new();
+    let mut lines = text.lines();
+    while let Some(l) = lines.next() {
+        if l.contains("Kind: S_HOTPATCHFUNC (0x1169)") {
+            let func = lines.next().unwrap_or_default().trim().to_owned();
+            let name = lines.next().unwrap_or_default().trim().to_owned();
+            let func = func.strip_prefix("Function: ").unwrap_or(&func);
+            let func = func.rsplit_once(" (").map_or(func, |(f, _)| f).to_owned();
+            out.push((
+                func,
+                name.strip_prefix("Name: ").unwrap_or(&name).to_owned(),
+            ));
+        }
+    }
+    out
+}
+
+/// Symbols of an object: name → section name (or "UNDEF" / other).
+fn symbols(obj: &Path) -> BTreeMap<String, String> {
+    let text = support::run_ok(
+        Path::new("."),
+        "llvm-readobj-22",
+        &["--symbols", obj.to_str().unwrap()],
+    );
+    let mut out = BTreeMap::new();
+    let mut name = None;
+    for l in text.lines() {
+        let l = l.trim();
+        if let Some(n) = l.strip_prefix("Name: ") {
+            name = Some(n.to_owned());
+        } else if let Some(s) = l.strip_prefix("Section: ") {
+            if let Some(n) = name.take() {
+                out.insert(n, s.split(" (").next().unwrap_or(s).to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// Names of the redirect pointers (`__ref_G`, without the x86 C underscore).
+fn ref_symbols(obj: &Path) -> BTreeSet<String> {
+    symbols(obj)
+        .keys()
+        .filter(|n| !n.starts_with(".weak."))
+        .filter_map(|n| n.find("__ref_").map(|i| n[i..].to_owned()))
+        .collect()
+}
+
+/// Every `.weak.__ref_*.default.*` definition lies in a `.rdata` that is readable and not
+/// writable.
+#[track_caller]
+fn assert_refs_read_only(obj: &Path) {
+    let syms = symbols(obj);
+    let sections = support::run_ok(
+        Path::new("."),
+        "llvm-readobj-22",
+        &["--sections", obj.to_str().unwrap()],
+    );
+    let rdata_writable = sections
+        .split("Section {")
+        .filter(|s| s.contains("Name: .rdata"))
+        .any(|s| s.contains("IMAGE_SCN_MEM_WRITE"));
+    let defaults: Vec<_> = syms
+        .iter()
+        .filter(|(n, _)| n.contains(".weak.") && n.contains("__ref_"))
+        .collect();
+    assert!(
+        !defaults.is_empty(),
+        "{} defines no __ref_ pointer: {syms:?}",
+        obj.display()
+    );
+    for (n, s) in defaults {
+        assert_eq!(s, ".rdata", "{n} in {s}");
+    }
+    assert!(!rdata_writable, "a .rdata section is writable:\n{sections}");
+}
+
+/// Relocation targets per function (`llvm-objdump-22 -dr`).
+fn relocations_by_function(obj: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    let text = support::run_ok(
+        Path::new("."),
+        "llvm-objdump-22",
+        &["-dr", obj.to_str().unwrap()],
+    );
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut current = None;
+    for l in text.lines() {
+        if let Some(label) = l
+            .strip_suffix(">:")
+            .and_then(|l| l.split_once(" <"))
+            .map(|(_, n)| n.to_owned())
+        {
+            out.entry(label.clone()).or_default();
+            current = Some(label);
+        } else if l.contains("IMAGE_REL_") {
+            if let (Some(f), Some(target)) = (&current, l.split_whitespace().last()) {
+                out.entry(f.clone()).or_default().insert(target.to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// Marked functions reference `__ref_G` and never `G` itself.
+#[track_caller]
+fn assert_no_direct_access(obj: &Path) {
+    let refs = ref_symbols(obj);
+    let relocs = relocations_by_function(obj);
+    for (_, func) in hotpatch_records(obj) {
+        let key = relocs
+            .keys()
+            .find(|k| k.trim_start_matches('_') == func.trim_start_matches('_'))
+            .cloned();
+        let targets = key
+            .and_then(|k| relocs.get(&k).cloned())
+            .unwrap_or_default();
+        for r in &refs {
+            let g = r.strip_prefix("__ref_").unwrap();
+            assert!(
+                !targets
+                    .iter()
+                    .any(|t| t.trim_start_matches('_') == g.trim_start_matches('_')
+                        && !t.contains("__ref_")),
+                "{func} references {g} directly: {targets:?}"
+            );
+        }
+        assert!(
+            targets.iter().any(|t| t.contains("__ref_")),
+            "{func} uses no __ref_ pointer: {targets:?}"
+        );
+    }
+}
+
+/// Our object and native clang 22's agree on records and `__ref_` symbols.
+#[track_caller]
+fn assert_same_as_native(ours: &Path, native: &Path) {
+    let a = hotpatch_records(ours);
+    let b = hotpatch_records(native);
+    assert!(!b.is_empty(), "native produced no records");
+    assert_eq!(a, b, "S_HOTPATCHFUNC records");
+    assert_eq!(ref_symbols(ours), ref_symbols(native), "__ref_ symbols");
+    assert_refs_read_only(ours);
+    assert_no_direct_access(ours);
+}
+
+const C_LIST: &str = "bump,other";
+const CPP_LIST: &str = "?f@S@@QEAAHH@Z";
+
+fn native_cl(s: &Scratch, src: &str, list: &str, out: &str, extra: &[&str]) {
+    let fo = format!("/Fo{}", s.p(out));
+    let l = format!("-fms-secure-hotpatch-functions-list={list}");
+    let src = s.p(src);
+    let mut args = vec![
+        "clang-cl-22",
+        "/c",
+        "/Z7",
+        "/O2",
+        "/Brepro",
+        l.as_str(),
+        fo.as_str(),
+    ];
+    args.extend_from_slice(extra);
+    args.extend(["--", src.as_str()]);
+    s.native(&args);
+}
+
+fn wrapped_cl(
+    s: &Scratch,
+    compiler: &str,
+    src: &str,
+    list: &str,
+    out: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Output {
+    let fo = format!("/Fo{}", s.p(out));
+    let l = format!("-fms-hotpatch-functions-list={list}");
+    let src = s.p(src);
+    let mut args = vec![
+        compiler,
+        "/c",
+        "/Z7",
+        "/O2",
+        "/Brepro",
+        l.as_str(),
+        fo.as_str(),
+    ];
+    args.extend_from_slice(extra);
+    args.extend(["--", src.as_str()]);
+    s.wrap_ok(&args, env)
+}
+
+#[test]
+fn c_with_clang_cl_19_matches_native_clang_cl_22() {
+    let s = Scratch::new();
+    wrapped_cl(&s, "clang-cl-19", "hot.c", C_LIST, "ours.obj", &[], &[]);
+    native_cl(&s, "hot.c", C_LIST, "native.obj", &[]);
+    assert_same_as_native(&s.path("ours.obj"), &s.path("native.obj"));
+    let names: Vec<_> = hotpatch_records(&s.path("ours.obj"))
+        .into_iter()
+        .map(|r| r.1)
+        .collect();
+    assert_eq!(names, ["bump", "other"]);
+}
+
+#[test]
+fn cpp_with_clang_cl_19_matches_native_clang_cl_22() {
+    let s = Scratch::new();
+    wrapped_cl(&s, "clang-cl-19", "hot.cpp", CPP_LIST, "ours.obj", &[], &[]);
+    native_cl(&s, "hot.cpp", CPP_LIST, "native.obj", &[]);
+    assert_same_as_native(&s.path("ours.obj"), &s.path("native.obj"));
+}
+
+#[test]
+fn rewrite_mode_with_clang_cl_22_matches_native() {
+    let s = Scratch::new();
+    for (src, list) in [("hot.c", C_LIST), ("hot.cpp", CPP_LIST)] {
+        wrapped_cl(
+            &s,
+            "clang-cl-22",
+            src,
+            list,
+            "ours.obj",
+            &[],
+            &[("HOTPATCH_MODE", "rewrite")],
+        );
+        native_cl(&s, src, list, "native.obj", &[]);
+        assert_same_as_native(&s.path("ours.obj"), &s.path("native.obj"));
+        assert!(
+            !symbols(&s.path("ours.obj"))
+                .keys()
+                .any(|k| k.contains("__ref___ref_")),
+            "redirected twice"
+        );
+    }
+}
+
+#[test]
+fn auto_mode_with_clang_cl_22_hands_the_flags_to_the_compiler() {
+    // Native clang 22 is not byte-deterministic with hot-patching on (the order of its
+    // redirect loads varies from run to run), so compare what matters and the command.
+    let s = Scratch::new();
+    let out = wrapped_cl(
+        &s,
+        "clang-cl-22",
+        "hot.c",
+        C_LIST,
+        "ours.obj",
+        &[],
+        &[("HOTPATCH_VERBOSE", "1")],
+    );
+    native_cl(&s, "hot.c", C_LIST, "native.obj", &[]);
+    assert_same_as_native(&s.path("ours.obj"), &s.path("native.obj"));
+    let log = String::from_utf8_lossy(&out.stderr);
+    let runs: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("hotpatch-cl: "))
+        .collect();
+    assert_eq!(runs.len(), 2, "a version probe and one compile: {log}");
+    assert!(
+        runs[1].contains(&format!(" -fms-secure-hotpatch-functions-list={C_LIST} ")),
+        "{log}"
+    );
+    assert!(!runs[1].contains("emit-llvm"), "{log}");
+}
+
+#[test]
+fn x86_and_arm64_targets_match_native() {
+    let s = Scratch::new();
+    for target in [
+        "--target=i686-pc-windows-msvc",
+        "--target=aarch64-pc-windows-msvc",
+    ] {
+        wrapped_cl(
+            &s,
+            "clang-cl-19",
+            "hot.c",
+            C_LIST,
+            "ours.obj",
+            &[target],
+            &[],
+        );
+        native_cl(&s, "hot.c", C_LIST, "native.obj", &[target]);
+        let a = hotpatch_records(&s.path("ours.obj"));
+        assert_eq!(a, hotpatch_records(&s.path("native.obj")), "{target}");
+        assert_eq!(a.len(), 2, "{target}: {a:?}");
+        assert_eq!(
+            ref_symbols(&s.path("ours.obj")),
+            ref_symbols(&s.path("native.obj")),
+            "{target}"
+        );
+        assert_refs_read_only(&s.path("ours.obj"));
+        assert_no_direct_access(&s.path("ours.obj"));
+    }
+}
+
+#[test]
+fn gnu_mode_with_clang_19_matches_native_clang_22() {
+    let s = Scratch::new();
+    let common = [
+        "--target=x86_64-w64-windows-gnu",
+        "-gcodeview",
+        "-g",
+        "-O2",
+        "-c",
+    ];
+    let mut ours: Vec<&str> = vec!["clang-19"];
+    ours.extend(common);
+    ours.extend([
+        "-fms-hotpatch-functions-list=bump,other",
+        "hot.c",
+        "-o",
+        "ours.o",
+    ]);
+    s.wrap_ok(&ours, &[]);
+    let mut native: Vec<&str> = vec!["clang-22"];
+    native.extend(common);
+    native.extend([
+        "-fms-secure-hotpatch-functions-list=bump,other",
+        "hot.c",
+        "-o",
+        "native.o",
+    ]);
+    s.native(&native);
+    assert_same_as_native(&s.path("ours.o"), &s.path("native.o"));
+}
+
+#[test]
+fn several_sources_into_an_fo_directory_in_parallel() {
+    let s = Scratch::new();
+    std::fs::create_dir(s.path("objs")).unwrap();
+    let (a, b) = (s.p("hot.c"), s.p("second.c"));
+    s.wrap_ok(
+        &[
+            "clang-cl-19",
+            "/c",
+            "/Z7",
+            "/O2",
+            "/MP2",
+            "-fms-hotpatch-functions-list=bump,second",
+            "/Foobjs/",
+            "--",
+            &a,
+            &b,
+        ],
+        &[],
+    );
+    assert_eq!(hotpatch_records(&s.path("objs/hot.obj")).len(), 1);
+    assert_eq!(hotpatch_records(&s.path("objs/second.obj"))[0].1, "second");
+    assert_no_direct_access(&s.path("objs/second.obj"));
+}
+
+#[test]
+fn compile_and_link_produces_the_executable() {
+    let s = Scratch::new();
+    // clang-cl looks the linker up on PATH by this name.
+    support::tool("lld-link-22");
+    let fuse = "-fuse-ld=lld-link-22";
+    let (a, b) = (s.p("hot.c"), s.p("second.c"));
+    s.wrap_ok(
+        &[
+            "clang-cl-19",
+            "/Z7",
+            "/O2",
+            "/GS-",
+            "/Zl",
+            fuse,
+            "-fms-hotpatch-functions-list=bump,second",
+            "--",
+            &a,
+            &b,
+            "/link",
+            "/nodefaultlib",
+            "/entry:main",
+            "/subsystem:console",
+        ],
+        &[],
+    );
+    assert!(
+        s.path("hot.exe").is_file(),
+        "hot.exe named after the first source"
+    );
+    assert!(
+        !s.path("hot.obj").exists() && !s.path("second.obj").exists(),
+        "objects are temporaries when linking"
+    );
+    let headers = support::run_ok(
+        s.dir.path(),
+        "llvm-readobj-22",
+        &["--file-headers", "hot.exe"],
+    );
+    assert!(headers.contains("IMAGE_FILE_MACHINE_AMD64"), "{headers}");
+    // With /Fo a directory, clang-cl keeps the objects there; so do we.
+    std::fs::create_dir(s.path("objs")).unwrap();
+    s.wrap_ok(
+        &[
+            "clang-cl-19",
+            "/Z7",
+            "/O2",
+            "/GS-",
+            "/Zl",
+            fuse,
+            "/Foobjs/",
+            "/Feapp.exe",
+            "-fms-hotpatch-functions-list=bump,second",
+            "--",
+            &a,
+            &b,
+            "/link",
+            "/nodefaultlib",
+            "/entry:main",
+            "/subsystem:console",
+        ],
+        &[],
+    );
+    assert!(s.path("app.exe").is_file());
+    assert_eq!(hotpatch_records(&s.path("objs/second.obj"))[0].1, "second");
+}
+
+#[test]
+fn hotpatch_flags_in_a_response_file_give_the_same_object() {
+    let s = Scratch::new();
+    wrapped_cl(&s, "clang-cl-19", "hot.c", C_LIST, "direct.obj", &[], &[]);
+    std::fs::write(
+        s.path("flags.rsp"),
+        format!(
+            "/c /Z7 /O2 /Brepro \"-fms-hotpatch-functions-list={C_LIST}\" /Fo{} -- {}",
+            s.p("direct.obj"),
+            s.p("hot.c")
+        ),
+    )
+    .unwrap();
+    let first = std::fs::read(s.path("direct.obj")).unwrap();
+    std::fs::remove_file(s.path("direct.obj")).unwrap();
+    s.wrap_ok(&["clang-cl-19", "@flags.rsp"], &[]);
+    assert_eq!(std::fs::read(s.path("direct.obj")).unwrap(), first);
+}
+
+#[cfg(unix)]
+#[test]
+fn masquerade_through_a_symlink_on_path() {
+    let s = Scratch::new();
+    let shim = s.path("shim");
+    let real = s.path("real");
+    std::fs::create_dir_all(&shim).unwrap();
+    std::fs::create_dir_all(&real).unwrap();
+    std::os::unix::fs::symlink(support::our_bin("hotpatch-cl"), shim.join("clang-cl")).unwrap();
+    std::os::unix::fs::symlink(support::tool("clang-cl-19"), real.join("clang-cl")).unwrap();
+    let path = std::env::join_paths([shim.clone(), real]).unwrap();
+    let src = s.p("hot.c");
+    let out = Command::new(shim.join("clang-cl"))
+        .current_dir(s.dir.path())
+        .env("PATH", path)
+        .args([
+            "/c",
+            "/Z7",
+            "/O2",
+            "-fms-hotpatch-functions-list=bump",
+            "/Foours.obj",
+            "--",
+            &src,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(hotpatch_records(&s.path("ours.obj")).len(), 1);
+}
+
+#[test]
+fn passthrough_is_byte_identical_to_the_plain_compiler() {
+    let s = Scratch::new();
+    let src = s.p("hot.c");
+    let args = ["/c", "/Z7", "/O2", "/Brepro", "/Fox.obj", "--", &src];
+    s.native(&[&["clang-cl-19"], &args[..]].concat());
+    let plain = std::fs::read(s.path("x.obj")).unwrap();
+    std::fs::remove_file(s.path("x.obj")).unwrap();
+    s.wrap_ok(&[&["clang-cl-19"], &args[..]].concat(), &[]);
+    assert_eq!(std::fs::read(s.path("x.obj")).unwrap(), plain);
+}
+
+#[test]
+fn brepro_objects_do_not_depend_on_the_temporary_directory() {
+    let s = Scratch::new();
+    let mut objects = Vec::new();
+    for t in ["t1", "t2-longer-name"] {
+        let tmp = s.path(t);
+        std::fs::create_dir_all(&tmp).unwrap();
+        wrapped_cl(
+            &s,
+            "clang-cl-19",
+            "hot.c",
+            C_LIST,
+            "r.obj",
+            &[],
+            &[("TMPDIR", tmp.to_str().unwrap())],
+        );
+        objects.push(std::fs::read(s.path("r.obj")).unwrap());
+        assert_eq!(
+            std::fs::read_dir(&tmp).unwrap().count(),
+            0,
+            "temporaries removed"
+        );
+    }
+    assert_eq!(objects[0], objects[1]);
+    let names = support::run_ok(s.dir.path(), "llvm-readobj-22", &["--codeview", "r.obj"]);
+    assert!(
+        names.contains(&format!("ObjectName: {}", s.p("r.obj"))),
+        "S_OBJNAME names the final path"
+    );
+}
+
+#[test]
+fn a_compile_error_is_relayed_and_leaves_no_object() {
+    let s = Scratch::new();
+    let src = s.p("broken.c");
+    let out = s.wrap(
+        &[
+            "clang-cl-19",
+            "/c",
+            "-fms-hotpatch-functions-list=broken",
+            "/Fobroken.obj",
+            "--",
+            &src,
+        ],
+        &[],
+    );
+    let plain = support::run(
+        s.dir.path(),
+        "clang-cl-19",
+        &["/c", "/Foplain.obj", "--", &src],
+    );
+    assert_eq!(out.status.code(), plain.status.code());
+    assert_eq!(out.stderr, plain.stderr, "diagnostics unchanged");
+    assert!(!s.path("broken.obj").exists());
+}
+
+#[test]
+fn emit_llvm_gives_marked_ir_and_fa_gives_the_rewritten_assembly() {
+    let s = Scratch::new();
+    let src = s.p("hot.c");
+    s.wrap_ok(
+        &[
+            "clang-cl-19",
+            "/c",
+            "/O2",
+            "-fms-hotpatch-functions-list=bump",
+            "/clang:-S",
+            "/clang:-emit-llvm",
+            "/clang:-ohot.ll",
+            "--",
+            &src,
+        ],
+        &[],
+    );
+    let ir = std::fs::read_to_string(s.path("hot.ll")).unwrap();
+    assert!(ir.contains("marked_for_windows_hot_patching"), "{ir}");
+    assert!(!ir.contains("__ref_"), "mark only");
+    s.wrap_ok(
+        &[
+            "clang-cl-19",
+            "/c",
+            "/O2",
+            "/FA",
+            "-fms-hotpatch-functions-list=bump",
+            "--",
+            &src,
+        ],
+        &[],
+    );
+    let asm = std::fs::read_to_string(s.path("hot.asm")).unwrap();
+    assert!(asm.contains("__ref_counter"), "{asm}");
+    assert!(s.path("hot.obj").is_file());
+}
+
+#[test]
+fn dependency_files_match_the_plain_compiler() {
+    let s = Scratch::new();
+    let gnu = [
+        "--target=x86_64-w64-windows-gnu",
+        "-g",
+        "-gcodeview",
+        "-c",
+        "-MD",
+        "-o",
+        "dep.o",
+        "hot.c",
+    ];
+    s.native(&[&["clang-19"], &gnu[..]].concat());
+    let plain = std::fs::read_to_string(s.path("dep.d")).unwrap();
+    std::fs::remove_file(s.path("dep.d")).unwrap();
+    s.wrap_ok(
+        &[&["clang-19", "-fms-hotpatch-functions-list=bump"], &gnu[..]].concat(),
+        &[],
+    );
+    assert_eq!(std::fs::read_to_string(s.path("dep.d")).unwrap(), plain);
+    let src = s.p("hot.c");
+    let cl = ["/c", "/Z7", "/clang:-MD", "/Focl.obj", "--", src.as_str()];
+    s.native(&[&["clang-cl-19"], &cl[..]].concat());
+    let plain = std::fs::read_to_string(s.path("hot.d")).unwrap();
+    std::fs::remove_file(s.path("hot.d")).unwrap();
+    s.wrap_ok(
+        &[
+            &["clang-cl-19", "-fms-hotpatch-functions-list=bump"],
+            &cl[..],
+        ]
+        .concat(),
+        &[],
+    );
+    assert_eq!(std::fs::read_to_string(s.path("hot.d")).unwrap(), plain);
+}
+
+#[test]
+fn precompiled_headers_yc_then_yu() {
+    let s = Scratch::new();
+    let (pch, usep) = (s.p("pch.c"), s.p("usep.c"));
+    s.wrap_ok(
+        &[
+            "clang-cl-19",
+            "/c",
+            "/Z7",
+            "/O2",
+            "/Ycpch.h",
+            "/Fppch.pch",
+            "-fms-hotpatch-functions-list=pchfn,usep",
+            "--",
+            &pch,
+        ],
+        &[],
+    );
+    assert!(
+        s.path("pch.pch").is_file(),
+        "/Yc still writes the precompiled header"
+    );
+    s.wrap_ok(
+        &[
+            "clang-cl-19",
+            "/c",
+            "/Z7",
+            "/O2",
+            "/Yupch.h",
+            "/Fppch.pch",
+            "-fms-hotpatch-functions-list=pchfn,usep",
+            "--",
+            &usep,
+        ],
+        &[],
+    );
+    assert_eq!(hotpatch_records(&s.path("pch.obj"))[0].1, "pchfn");
+    assert_eq!(hotpatch_records(&s.path("usep.obj"))[0].1, "usep");
+    assert_no_direct_access(&s.path("pch.obj"));
+    assert_no_direct_access(&s.path("usep.obj"));
+}
