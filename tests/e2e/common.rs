@@ -13,11 +13,6 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-/// Whether hot-patched builds go through `hotpatch-cl` with clang 19 (the point of the project)
-/// or through native clang 22 behind `/usr/bin/env` as a do-nothing launcher (only to develop
-/// these harnesses before the wrapper existed). Everything else stays the same either way.
-pub const THROUGH_WRAPPER: bool = false;
-
 /// A compiler command for hot-patched builds: `launcher compiler ARGS…`, the shape of
 /// `CC="hotpatch-cl clang-19"` in make and of `CMAKE_C_COMPILER_LAUNCHER` in CMake.
 #[derive(Debug, Clone)]
@@ -37,17 +32,14 @@ impl HotCompiler {
         Self::pick("clang-19", "clang-22")
     }
 
+    /// `hotpatch-cl COMPILER`: a compiler without native hot-patching (clang 19) behind our
+    /// wrapper, which is the point of the project. `native` names clang 22's counterpart, the
+    /// reference the tests compare with.
     fn pick(old: &'static str, native: &'static str) -> Self {
-        if THROUGH_WRAPPER {
-            HotCompiler {
-                launcher: support::our_bin("hotpatch-cl"),
-                compiler: old,
-            }
-        } else {
-            HotCompiler {
-                launcher: support::tool("env"),
-                compiler: native,
-            }
+        support::tool(native);
+        HotCompiler {
+            launcher: support::our_bin("hotpatch-cl"),
+            compiler: old,
         }
     }
 
