@@ -22,5 +22,18 @@ echo
 echo "\$ hotpatch dump $out/c-counter.obj $out/cpp-shapes.obj"
 "$bin/hotpatch" dump "$out/c-counter.obj" "$out/cpp-shapes.obj"
 echo
-echo "The same records as native clang-cl 22 (llvm-readobj-22 --codeview):"
-llvm-readobj-22 --codeview "$out/c-counter.obj" "$out/cpp-shapes.obj" | grep -A3 'S_HOTPATCHFUNC' | grep -E 'Function|Name' | sed 's/^ */  /'
+echo "Compared with native clang-cl 22 on the same sources (llvm-readobj-22 --codeview):"
+records() { llvm-readobj-22 --codeview "$1" | grep -A3 'S_HOTPATCHFUNC' | grep -E 'Function:|Name:'; }
+refs() { llvm-objdump-22 -t "$1" | grep -o '__ref_[^ ]*$' | grep -v '^__ref_.*default' | sort; }
+for ex in c-counter:counter.c cpp-shapes:shapes.cpp; do
+  name=${ex%%:*} src=${ex#*:}
+  clang-cl-22 /c /Z7 -O2 /GS- /hotpatch "-fms-secure-hotpatch-functions-file=examples/$name/hotpatch.txt" \
+    "/Fo$out/$name.native.obj" -- "$PWD/examples/$name/$src"
+  if [ "$(records "$out/$name.obj")" = "$(records "$out/$name.native.obj")" ] &&
+     [ "$(refs "$out/$name.obj")" = "$(refs "$out/$name.native.obj")" ]; then
+    echo "  $name: same S_HOTPATCHFUNC records and __ref_ symbols as clang-cl-22"
+  else
+    echo "  $name: DIFFERENT from clang-cl-22:"; diff <(records "$out/$name.obj") <(records "$out/$name.native.obj") || true
+    exit 1
+  fi
+done
