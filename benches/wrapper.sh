@@ -21,7 +21,7 @@ unset HOTPATCH_VERBOSE
 
 sqlite() {
   local fns="sqlite3_open,sqlite3_exec,sqlite3_prepare_v2,sqlite3_step,sqlite3_finalize,sqlite3_close,sqlite3_column_int,sqlite3_bind_int,sqlite3_errmsg,sqlite3_reset"
-  local flags=(--target=x86_64-w64-windows-gnu -isystem /usr/share/mingw-w64/include -O2 -g -gcodeview -c "$SQLITE_DIR/sqlite3.c")
+  local flags=(--target=x86_64-w64-windows-gnu -isystem /usr/share/mingw-w64/include -O2 -g -gcodeview -fms-hotpatch -c "$SQLITE_DIR/sqlite3.c")
   hyperfine -N --warmup 1 --runs "${RUNS:-5}" --export-markdown "$out/sqlite.md" \
     -n plain "clang-19 ${flags[*]} -o $work/plain.o" \
     -n hotpatch-cl "$W clang-19 ${flags[*]} -fms-hotpatch-functions-list=$fns -o $work/hot.o"
@@ -42,7 +42,7 @@ mp() {
   mkdir -p "$work/lua"
   # No MSVC headers here: clang-cl with a MinGW target finds the MinGW headers; there /O2
   # is ignored and /Z7 gives DWARF, hence the GNU spellings through /clang:.
-  local flags="/c /Z7 /clang:-O2 /clang:-gcodeview --target=x86_64-w64-windows-gnu -fms-hotpatch-functions-list=lua_pushinteger,luaH_get,luaV_execute,luaD_call,lua_settop /Fo$work/lua/"
+  local flags="/c /Z7 /hotpatch /clang:-O2 /clang:-gcodeview --target=x86_64-w64-windows-gnu -fms-hotpatch-functions-list=lua_pushinteger,luaH_get,luaV_execute,luaD_call,lua_settop /Fo$work/lua/"
   hyperfine -N --warmup 1 --runs "${RUNS:-5}" --export-markdown "$out/mp.md" \
     -n serial "$W clang-cl-19 $flags /MP1 -- $srcs" \
     -n "/MP" "$W clang-cl-19 $flags /MP -- $srcs"

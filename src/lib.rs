@@ -9,7 +9,6 @@
 //! | [`coff`] | COFF objects: read sections and symbols, grow one `.debug$S` in place |
 //! | [`codeview`] | CodeView records: `.debug$S` framing, `S_HOTPATCHFUNC` encoding |
 //! | [`diag`] | `hotpatch-cl: warning:` lines and `HOTPATCH_WERROR` |
-//! | [`optflags`] | the wrapper's own `-fms-hotpatch-allow-direct-*` flags, the `/hotpatch` check |
 //! | [`names`] | hints for list entries that name nothing (demangled and near matches) |
 //! | [`verify`] | checks a whole build's objects against the function list (`hotpatch verify`) |
 //! | [`pdb`] | PDB fix-up after `lld-link` |
@@ -27,6 +26,5 @@ pub mod fsutil;
 pub mod hotlist;
 pub mod ir;
 pub mod names;
-pub mod optflags;
 pub mod pdb;
 pub mod verify;

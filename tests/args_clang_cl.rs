@@ -117,7 +117,13 @@ fn clang_21_gets_every_spelling_translated_into_one_clean_list() {
 fn native_mode_on_an_old_compiler_is_an_error() {
     let mut f = Fake::new(&[CL]);
     f.set("HOTPATCH_MODE", "native");
-    let out = f.run(&[CL, "/c", "-fms-hotpatch-functions-list=f", "a.c"]);
+    let out = f.run(&[
+        CL,
+        "/c",
+        "/hotpatch",
+        "-fms-hotpatch-functions-list=f",
+        "a.c",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).starts_with("hotpatch-cl: error: HOTPATCH_MODE=native needs clang 21"),
@@ -224,13 +230,20 @@ fn errors_are_one_line_with_exit_status_1() {
             "compiler 'no-such-compiler-xyz' not found",
         ),
         (
-            &[CL, "/c", "-fms-hotpatch-functions-file=missing.txt", "a.c"],
+            &[
+                CL,
+                "/c",
+                "/hotpatch",
+                "-fms-hotpatch-functions-file=missing.txt",
+                "a.c",
+            ],
             "missing.txt",
         ),
         (
             &[
                 CL,
                 "/c",
+                "/hotpatch",
                 "/Fox.obj",
                 "-fms-hotpatch-functions-list=f",
                 "a.c",
@@ -239,13 +252,21 @@ fn errors_are_one_line_with_exit_status_1() {
             "cannot specify '/Fox.obj' when compiling multiple source files",
         ),
         (
-            &[CL, "/c", "-flto", "-fms-hotpatch-functions-list=f", "a.c"],
+            &[
+                CL,
+                "/c",
+                "/hotpatch",
+                "-flto",
+                "-fms-hotpatch-functions-list=f",
+                "a.c",
+            ],
             "-flto with hot-patching needs clang 21",
         ),
         (
             &[
                 CL,
                 "/c",
+                "/hotpatch",
                 "--target=x86_64-pc-linux-gnu",
                 "-fms-hotpatch-functions-list=f",
                 "a.c",
@@ -253,7 +274,14 @@ fn errors_are_one_line_with_exit_status_1() {
             "not a Windows target",
         ),
         (
-            &[CL, "/c", "-fms-hotpatch-functions-list=f", "a.c", "x.asm"],
+            &[
+                CL,
+                "/c",
+                "/hotpatch",
+                "-fms-hotpatch-functions-list=f",
+                "a.c",
+                "x.asm",
+            ],
             "assembly source x.asm",
         ),
         (&[], "no compiler given"),
@@ -281,7 +309,7 @@ fn errors_are_one_line_with_exit_status_1() {
     );
     let mut f = Fake::new(&[CL]);
     f.set("HOTPATCH_MODE", "fast");
-    let out = f.run(&[CL, "/c", "a.c"]);
+    let out = f.run(&[CL, "/c", "/hotpatch", "a.c"]);
     assert!(
         stderr(&out).contains("HOTPATCH_MODE=fast"),
         "{}",
@@ -297,7 +325,13 @@ fn a_failing_ir_step_relays_the_compiler_status_and_leaves_no_temporaries() {
     f.set("FAKE_CLANG_FAIL_IF_ARG", "emit-llvm")
         .set("FAKE_CLANG_EXIT", "3")
         .set("TMPDIR", tmp.to_str().unwrap());
-    let out = f.run(&[CL, "/c", "-fms-hotpatch-functions-list=f", "a.c"]);
+    let out = f.run(&[
+        CL,
+        "/c",
+        "/hotpatch",
+        "-fms-hotpatch-functions-list=f",
+        "a.c",
+    ]);
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(
         stderr(&out),
@@ -315,7 +349,13 @@ fn verbose_prints_each_command() {
     let mut f = Fake::new(&["clang-cl-22"]);
     f.set("FAKE_CLANG_VERSION", "22.1.8")
         .set("HOTPATCH_VERBOSE", "1");
-    let out = f.run(&["clang-cl-22", "/c", "-fms-hotpatch-functions-list=f", "a.c"]);
+    let out = f.run(&[
+        "clang-cl-22",
+        "/c",
+        "/hotpatch",
+        "-fms-hotpatch-functions-list=f",
+        "a.c",
+    ]);
     let e = stderr(&out);
     let lines: Vec<&str> = e.lines().collect();
     assert!(
@@ -323,7 +363,7 @@ fn verbose_prints_each_command() {
         "{e}"
     );
     assert!(
-        lines[1].ends_with("clang-cl-22 /c -fms-secure-hotpatch-functions-list=f a.c"),
+        lines[1].ends_with("clang-cl-22 /c /hotpatch -fms-secure-hotpatch-functions-list=f a.c"),
         "{e}"
     );
 }
@@ -507,6 +547,7 @@ fn an_injection_failure_removes_the_object() {
         CL,
         "/c",
         "/Z7",
+        "/hotpatch",
         "-fms-hotpatch-functions-list=f",
         "/Fox.obj",
         "a.c",
@@ -595,4 +636,159 @@ fn clang_dependency_flags_name_the_users_object() {
     let a = f.compiles()[0].clone();
     assert_eq!(a.iter().filter(|x| *x == "/clang:-MF").count(), 1, "{a:?}");
     assert!(a.iter().any(|x| x == "/clang:-MT"), "{a:?}");
+}
+
+const OPT_OUT_IR: &str = "target triple = \"x86_64-pc-windows-msvc\"\n\n@g = global i32 0\n@h = global i32 0\n@k = global i32 0\n\ndefine i32 @f() {\n  %1 = load i32, ptr @g\n  %2 = load i32, ptr @h\n  %3 = load i32, ptr @k\n  %4 = add i32 %1, %2\n  %5 = add i32 %4, %3\n  ret i32 %5\n}\n";
+
+#[test]
+fn allow_direct_flags_are_consumed_and_reach_the_rewrite() {
+    let mut f = Fake::new(&[CL]);
+    let ir = f.write("in.ll", OPT_OUT_IR);
+    f.write("direct.txt", "h\r\n");
+    f.set("FAKE_CLANG_IR", ir.to_str().unwrap());
+    let out = f.run(&[
+        CL,
+        "/c",
+        "/hotpatch",
+        "-fms-hotpatch-functions-list=f",
+        "-fms-hotpatch-allow-direct-list=g",
+        "/clang:-fms-hotpatch-allow-direct-file=direct.txt",
+        "/clang:-S",
+        "/clang:-emit-llvm",
+        "/clang:-oout.ll",
+        "a.c",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "", "nothing to warn about");
+    let calls = f.compiles();
+    assert_eq!(calls.len(), 1, "mark-only: the IR step only: {calls:?}");
+    assert!(
+        !calls[0].iter().any(|a| a.contains("allow-direct")),
+        "the compiler never sees our flags: {calls:?}"
+    );
+    assert!(args(&calls[0]).contains(&"/hotpatch"), "{calls:?}");
+    // Mark-only output hands the opt-outs to an LLVM 21+ code generator as the attribute.
+    let text = std::fs::read_to_string(f.work.join("out.ll")).unwrap();
+    let line = |g: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("@{g} ")))
+            .unwrap()
+            .to_owned()
+    };
+    assert!(
+        line("g").contains("allow_direct_access_in_hot_patch_function"),
+        "{text}"
+    );
+    assert!(
+        line("h").contains("allow_direct_access_in_hot_patch_function"),
+        "{text}"
+    );
+    assert!(
+        !line("k").contains("allow_direct_access_in_hot_patch_function"),
+        "{text}"
+    );
+}
+
+#[test]
+fn allow_direct_flags_take_the_pipeline_on_clang_22_and_are_refused_in_native_mode() {
+    let mut f = Fake::new(&["clang-cl-22"]);
+    f.set("FAKE_CLANG_VERSION", "22.1.8");
+    let argv = [
+        "clang-cl-22",
+        "/c",
+        "/hotpatch",
+        "-fms-hotpatch-functions-list=f",
+        "-fms-hotpatch-allow-direct-list=g",
+        "a.c",
+    ];
+    let out = f.run(&argv);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let calls = f.calls();
+    assert!(
+        !calls.iter().any(|c| c.iter().any(|a| a == "--version")),
+        "no probe needed: {calls:?}"
+    );
+    assert!(args(&calls[0]).contains(&"/clang:-emit-llvm"), "{calls:?}");
+    assert!(
+        !calls
+            .iter()
+            .flatten()
+            .any(|a| a.contains("allow-direct") || a.contains("secure-hotpatch")),
+        "{calls:?}"
+    );
+
+    let mut f = Fake::new(&["clang-cl-22"]);
+    f.set("FAKE_CLANG_VERSION", "22.1.8")
+        .set("HOTPATCH_MODE", "native");
+    let out = f.run(&argv);
+    let e = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{e}");
+    assert!(
+        e.starts_with("hotpatch-cl: error: -fms-hotpatch-allow-direct-list/-file cannot be honoured with HOTPATCH_MODE=native")
+            && e.contains("HOTPATCH_MODE=rewrite")
+            && e.lines().count() == 1,
+        "{e}"
+    );
+    assert!(f.compiles().is_empty());
+}
+
+#[test]
+fn missing_hotpatch_warns_and_under_werror_nothing_runs() {
+    for version in ["19.1.7", "22.1.8"] {
+        let mut f = Fake::new(&[CL]);
+        f.set("FAKE_CLANG_VERSION", version);
+        let argv = [CL, "/c", "-fms-hotpatch-functions-list=f", "a.c"];
+        let out = f.run(&argv);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(
+            stderr(&out),
+            "hotpatch-cl: warning: hot-patch functions are listed but /hotpatch is missing: without the patchable prologue it adds, the functions cannot be hot-patched\n"
+        );
+        assert!(!f.compiles().is_empty());
+
+        let mut f = Fake::new(&[CL]);
+        f.set("FAKE_CLANG_VERSION", version)
+            .set("HOTPATCH_WERROR", "1");
+        let out = f.run(&argv);
+        assert_eq!(out.status.code(), Some(1));
+        assert_eq!(
+            stderr(&out),
+            "hotpatch-cl: error: hot-patch functions are listed but /hotpatch is missing: without the patchable prologue it adds, the functions cannot be hot-patched\n"
+        );
+        assert!(f.calls().is_empty(), "nothing ran: {:?}", f.calls());
+        // `HOTPATCH_WERROR=0` is off.
+        let mut f = Fake::new(&[CL]);
+        f.set("FAKE_CLANG_VERSION", version)
+            .set("HOTPATCH_WERROR", "0");
+        assert!(f.run(&argv).status.success());
+    }
+}
+
+#[test]
+fn an_ir_warning_under_werror_stops_before_code_generation() {
+    let mut f = Fake::new(&[CL]);
+    let ir = f.write(
+        "in.ll",
+        "target triple = \"x86_64-pc-windows-msvc\"\n\n@t = thread_local global i32 0\n\ndefine i32 @f() {\n  %1 = load i32, ptr @t\n  ret i32 %1\n}\n",
+    );
+    f.set("FAKE_CLANG_IR", ir.to_str().unwrap())
+        .set("HOTPATCH_WERROR", "1");
+    let out = f.run(&[
+        CL,
+        "/c",
+        "/Z7",
+        "/hotpatch",
+        "-fms-hotpatch-functions-list=f",
+        "/Fox.obj",
+        "a.c",
+    ]);
+    let e = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{e}");
+    assert!(
+        e.starts_with("hotpatch-cl: error: a.c: @f: thread-local @t keeps its direct TLS access"),
+        "{e}"
+    );
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert_eq!(f.compiles().len(), 1, "only the IR step ran");
+    assert!(!f.work.join("x.obj").exists());
 }

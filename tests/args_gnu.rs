@@ -299,3 +299,44 @@ fn s_and_emit_llvm_outputs_get_the_users_names() {
         .unwrap()
         .contains("define i32 @fake_function"));
 }
+
+#[test]
+fn fms_hotpatch_is_recognised_and_allow_direct_flags_are_consumed() {
+    let f = Fake::new(&[CC]);
+    f.write("d.txt", "x\n");
+    let out = f.run(&[
+        CC,
+        "-c",
+        "-fms-hotpatch",
+        "-fms-hotpatch-functions-list=f",
+        "-fms-hotpatch-allow-direct-list=g",
+        "-Xclang",
+        "-fms-hotpatch-allow-direct-file=d.txt",
+        "a.c",
+        "-o",
+        "a.o",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "", "-fms-hotpatch given: no warning");
+    let calls = f.compiles();
+    assert_eq!(calls.len(), 2, "IR step and code generation: {calls:?}");
+    for c in &calls {
+        let a = args(c);
+        assert!(a.contains(&"-fms-hotpatch"), "{a:?}");
+        assert!(!a.iter().any(|x| x.contains("allow-direct")), "{a:?}");
+        assert!(
+            !a.contains(&"-Xclang") || a.contains(&"-disable-llvm-optzns"),
+            "{a:?}"
+        );
+    }
+
+    let f = Fake::new(&[CC]);
+    let out = f.run(&[CC, "-c", "-fms-hotpatch-functions-list=f", "a.c"]);
+    assert!(
+        stderr(&out).contains(
+            "hotpatch-cl: warning: hot-patch functions are listed but -fms-hotpatch is missing"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}

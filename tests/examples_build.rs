@@ -40,7 +40,11 @@ impl Example {
 
     /// What native clang-cl 22 produces for the same source and list: the reference.
     fn reference(&self) -> HotInfo {
-        let dir = scratch(&format!("{}-reference", self.dir));
+        // One directory per call: the make and CMake tests of an example run in parallel, and
+        // `scratch` clears the directory it returns.
+        static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = scratch(&format!("{}-reference-{n}", self.dir));
         let obj = dir.join("ref.obj");
         run_ok(
             Command::new(support::tool("clang-cl-22"))

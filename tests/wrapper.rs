@@ -9,7 +9,7 @@
 
 mod support;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -70,55 +70,9 @@ impl Scratch {
     }
 }
 
-/// `(function name, record name)` of every S_HOTPATCHFUNC, in object order.
-fn hotpatch_records(obj: &Path) -> Vec<(String, String)> {
-    let text = support::run_ok(
-        Path::new("."),
-        "llvm-readobj-22",
-        &["--codeview", obj.to_str().unwrap()],
-    );
-    let mut out = Vec::new();
-    let mut lines = text.lines();
-    while let Some(l) = lines.next() {
-        if l.contains("Kind: S_HOTPATCHFUNC (0x1169)") {
-            let func = lines.next().unwrap_or_default().trim().to_owned();
-            let name = lines.next().unwrap_or_default().trim().to_owned();
-            let func = func.strip_prefix("Function: ").unwrap_or(&func);
-            let func = func.rsplit_once(" (").map_or(func, |(f, _)| f).to_owned();
-            out.push((
-                func,
-                name.strip_prefix("Name: ").unwrap_or(&name).to_owned(),
-            ));
-        }
-    }
-    out
-}
-
-/// Symbols of an object: name → section name (or "UNDEF" / other).
-fn symbols(obj: &Path) -> BTreeMap<String, String> {
-    let text = support::run_ok(
-        Path::new("."),
-        "llvm-readobj-22",
-        &["--symbols", obj.to_str().unwrap()],
-    );
-    let mut out = BTreeMap::new();
-    let mut name = None;
-    for l in text.lines() {
-        let l = l.trim();
-        if let Some(n) = l.strip_prefix("Name: ") {
-            name = Some(n.to_owned());
-        } else if let Some(s) = l.strip_prefix("Section: ") {
-            if let Some(n) = name.take() {
-                out.insert(n, s.split(" (").next().unwrap_or(s).to_owned());
-            }
-        }
-    }
-    out
-}
-
 /// Names of the redirect pointers (`__ref_G`, without the x86 C underscore).
 fn ref_symbols(obj: &Path) -> BTreeSet<String> {
-    symbols(obj)
+    support::symbols(obj)
         .keys()
         .filter(|n| !n.starts_with(".weak."))
         .filter_map(|n| n.find("__ref_").map(|i| n[i..].to_owned()))
@@ -129,7 +83,7 @@ fn ref_symbols(obj: &Path) -> BTreeSet<String> {
 /// writable.
 #[track_caller]
 fn assert_refs_read_only(obj: &Path) {
-    let syms = symbols(obj);
+    let syms = support::symbols(obj);
     let sections = support::run_ok(
         Path::new("."),
         "llvm-readobj-22",
@@ -154,38 +108,12 @@ fn assert_refs_read_only(obj: &Path) {
     assert!(!rdata_writable, "a .rdata section is writable:\n{sections}");
 }
 
-/// Relocation targets per function (`llvm-objdump-22 -dr`).
-fn relocations_by_function(obj: &Path) -> BTreeMap<String, BTreeSet<String>> {
-    let text = support::run_ok(
-        Path::new("."),
-        "llvm-objdump-22",
-        &["-dr", obj.to_str().unwrap()],
-    );
-    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut current = None;
-    for l in text.lines() {
-        if let Some(label) = l
-            .strip_suffix(">:")
-            .and_then(|l| l.split_once(" <"))
-            .map(|(_, n)| n.to_owned())
-        {
-            out.entry(label.clone()).or_default();
-            current = Some(label);
-        } else if l.contains("IMAGE_REL_") {
-            if let (Some(f), Some(target)) = (&current, l.split_whitespace().last()) {
-                out.entry(f.clone()).or_default().insert(target.to_owned());
-            }
-        }
-    }
-    out
-}
-
 /// Marked functions reference `__ref_G` and never `G` itself.
 #[track_caller]
 fn assert_no_direct_access(obj: &Path) {
     let refs = ref_symbols(obj);
-    let relocs = relocations_by_function(obj);
-    for (_, func) in hotpatch_records(obj) {
+    let relocs = support::relocations_by_function(obj);
+    for (_, func) in support::hotpatch_records(obj) {
         let key = relocs
             .keys()
             .find(|k| k.trim_start_matches('_') == func.trim_start_matches('_'))
@@ -213,8 +141,8 @@ fn assert_no_direct_access(obj: &Path) {
 /// Our object and native clang 22's agree on records and `__ref_` symbols.
 #[track_caller]
 fn assert_same_as_native(ours: &Path, native: &Path) {
-    let a = hotpatch_records(ours);
-    let b = hotpatch_records(native);
+    let a = support::hotpatch_records(ours);
+    let b = support::hotpatch_records(native);
     assert!(!b.is_empty(), "native produced no records");
     assert_eq!(a, b, "S_HOTPATCHFUNC records");
     assert_eq!(ref_symbols(ours), ref_symbols(native), "__ref_ symbols");
@@ -235,6 +163,7 @@ fn native_cl(s: &Scratch, src: &str, list: &str, out: &str, extra: &[&str]) {
         "/Z7",
         "/O2",
         "/Brepro",
+        "/hotpatch",
         l.as_str(),
         fo.as_str(),
     ];
@@ -261,6 +190,7 @@ fn wrapped_cl(
         "/Z7",
         "/O2",
         "/Brepro",
+        "/hotpatch",
         l.as_str(),
         fo.as_str(),
     ];
@@ -275,7 +205,7 @@ fn c_with_clang_cl_19_matches_native_clang_cl_22() {
     wrapped_cl(&s, "clang-cl-19", "hot.c", C_LIST, "ours.obj", &[], &[]);
     native_cl(&s, "hot.c", C_LIST, "native.obj", &[]);
     assert_same_as_native(&s.path("ours.obj"), &s.path("native.obj"));
-    let names: Vec<_> = hotpatch_records(&s.path("ours.obj"))
+    let names: Vec<_> = support::hotpatch_records(&s.path("ours.obj"))
         .into_iter()
         .map(|r| r.1)
         .collect();
@@ -306,7 +236,7 @@ fn rewrite_mode_with_clang_cl_22_matches_native() {
         native_cl(&s, src, list, "native.obj", &[]);
         assert_same_as_native(&s.path("ours.obj"), &s.path("native.obj"));
         assert!(
-            !symbols(&s.path("ours.obj"))
+            !support::symbols(&s.path("ours.obj"))
                 .keys()
                 .any(|k| k.contains("__ref___ref_")),
             "redirected twice"
@@ -360,8 +290,12 @@ fn x86_and_arm64_targets_match_native() {
             &[],
         );
         native_cl(&s, "hot.c", C_LIST, "native.obj", &[target]);
-        let a = hotpatch_records(&s.path("ours.obj"));
-        assert_eq!(a, hotpatch_records(&s.path("native.obj")), "{target}");
+        let a = support::hotpatch_records(&s.path("ours.obj"));
+        assert_eq!(
+            a,
+            support::hotpatch_records(&s.path("native.obj")),
+            "{target}"
+        );
         assert_eq!(a.len(), 2, "{target}: {a:?}");
         assert_eq!(
             ref_symbols(&s.path("ours.obj")),
@@ -424,8 +358,11 @@ fn several_sources_into_an_fo_directory_in_parallel() {
         ],
         &[],
     );
-    assert_eq!(hotpatch_records(&s.path("objs/hot.obj")).len(), 1);
-    assert_eq!(hotpatch_records(&s.path("objs/second.obj"))[0].1, "second");
+    assert_eq!(support::hotpatch_records(&s.path("objs/hot.obj")).len(), 1);
+    assert_eq!(
+        support::hotpatch_records(&s.path("objs/second.obj"))[0].1,
+        "second"
+    );
     assert_no_direct_access(&s.path("objs/second.obj"));
 }
 
@@ -493,7 +430,10 @@ fn compile_and_link_produces_the_executable() {
         &[],
     );
     assert!(s.path("app.exe").is_file());
-    assert_eq!(hotpatch_records(&s.path("objs/second.obj"))[0].1, "second");
+    assert_eq!(
+        support::hotpatch_records(&s.path("objs/second.obj"))[0].1,
+        "second"
+    );
 }
 
 #[test]
@@ -503,7 +443,7 @@ fn hotpatch_flags_in_a_response_file_give_the_same_object() {
     std::fs::write(
         s.path("flags.rsp"),
         format!(
-            "/c /Z7 /O2 /Brepro \"-fms-hotpatch-functions-list={C_LIST}\" /Fo{} -- {}",
+            "/c /Z7 /O2 /Brepro /hotpatch \"-fms-hotpatch-functions-list={C_LIST}\" /Fo{} -- {}",
             s.p("direct.obj"),
             s.p("hot.c")
         ),
@@ -546,7 +486,7 @@ fn masquerade_through_a_symlink_on_path() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(hotpatch_records(&s.path("ours.obj")).len(), 1);
+    assert_eq!(support::hotpatch_records(&s.path("ours.obj")).len(), 1);
 }
 
 #[test]
@@ -600,6 +540,7 @@ fn a_compile_error_is_relayed_and_leaves_no_object() {
         &[
             "clang-cl-19",
             "/c",
+            "/hotpatch",
             "-fms-hotpatch-functions-list=broken",
             "/Fobroken.obj",
             "--",
@@ -610,7 +551,7 @@ fn a_compile_error_is_relayed_and_leaves_no_object() {
     let plain = support::run(
         s.dir.path(),
         "clang-cl-19",
-        &["/c", "/Foplain.obj", "--", &src],
+        &["/c", "/hotpatch", "/Foplain.obj", "--", &src],
     );
     assert_eq!(out.status.code(), plain.status.code());
     assert_eq!(out.stderr, plain.stderr, "diagnostics unchanged");
@@ -728,8 +669,8 @@ fn precompiled_headers_yc_then_yu() {
         ],
         &[],
     );
-    assert_eq!(hotpatch_records(&s.path("pch.obj"))[0].1, "pchfn");
-    assert_eq!(hotpatch_records(&s.path("usep.obj"))[0].1, "usep");
+    assert_eq!(support::hotpatch_records(&s.path("pch.obj"))[0].1, "pchfn");
+    assert_eq!(support::hotpatch_records(&s.path("usep.obj"))[0].1, "usep");
     assert_no_direct_access(&s.path("pch.obj"));
     assert_no_direct_access(&s.path("usep.obj"));
 }

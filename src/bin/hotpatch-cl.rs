@@ -6,6 +6,7 @@
 //! this executable. The compiler's arguments are never parsed by clap: they stay raw
 //! `OsString`s. All the work is in `hotpatch_cl::driver`.
 
+use hotpatch_cl::diag;
 use hotpatch_cl::driver::{self, toolchain, Env, Mode};
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -13,8 +14,9 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: hotpatch-cl COMPILER [ARGS...]\n\
   COMPILER: clang-cl, clang, clang++ (a name on PATH or a path)\n\
   hot-patch flags: -fms-hotpatch-functions-file=F, -fms-hotpatch-functions-list=A,B\n\
-  (and the clang 21+ spellings -fms-secure-hotpatch-functions-file=/-list=)\n\
-  environment: HOTPATCH_MODE=auto|rewrite|native, HOTPATCH_VERBOSE=1,\n\
+  (and the clang 21+ spellings -fms-secure-hotpatch-functions-file=/-list=);\n\
+  globals that keep direct access: -fms-hotpatch-allow-direct-file=F, -fms-hotpatch-allow-direct-list=A,B\n\
+  environment: HOTPATCH_MODE=auto|rewrite|native, HOTPATCH_VERBOSE=1, HOTPATCH_WERROR=1,\n\
   HOTPATCH_COMPILER (the real compiler when installed under a compiler's name)";
 
 fn main() -> ExitCode {
@@ -63,5 +65,6 @@ fn real_main(argv0: &OsString, rest: Vec<OsString>) -> anyhow::Result<i32> {
     let path = std::env::var_os("PATH");
     let compiler = toolchain::resolve(&name, path.as_deref(), me.as_deref(), masquerade)?;
     let kind = toolchain::driver_kind(&name, &args);
-    driver::run(&compiler, kind, &args, &Env { mode })
+    let werror = diag::werror_requested(std::env::var_os(diag::WERROR_ENV).as_deref());
+    driver::run(&compiler, kind, &args, &Env { mode, werror })
 }

@@ -33,6 +33,14 @@ pub enum Class {
     HotpatchFile,
     /// `-fms-hotpatch-functions-list=` and the clang 21+ spelling: comma-separated names.
     HotpatchList,
+    /// `-fms-hotpatch-allow-direct-file=` (ours): a file of globals that keep direct access.
+    AllowDirectFile,
+    /// `-fms-hotpatch-allow-direct-list=` (ours): comma-separated globals that keep direct
+    /// access.
+    AllowDirectList,
+    /// `/hotpatch`, `-fms-hotpatch`: the patchable prologue secure hot-patching needs. Kept
+    /// on every command; the wrapper only checks that it is there.
+    HotpatchPrologue,
     /// `/c`, `-c`: compile only, no link.
     CompileOnly,
     /// `-o X`: the output of the job (object, assembly, IR or executable).
@@ -82,6 +90,21 @@ pub enum Class {
     /// A known flag the wrapper forwards unchanged (listed so its value is not taken for an
     /// input).
     Keep,
+}
+
+impl Class {
+    /// The hot-patch flags: hotpatch-cl's to act on, never given to a compiler as written
+    /// (the function set is handed to clang 21+ in its own spelling; the allow-direct
+    /// names only ever reach the IR rewrite).
+    pub fn is_hotpatch(self) -> bool {
+        matches!(
+            self,
+            Class::HotpatchFile
+                | Class::HotpatchList
+                | Class::AllowDirectFile
+                | Class::AllowDirectList
+        )
+    }
 }
 
 /// One entry of a flag table.

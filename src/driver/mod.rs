@@ -82,6 +82,12 @@ pub struct Job {
     pub args: Vec<Arg>,
     pub hot_files: Vec<PathBuf>,
     pub hot_lists: Vec<String>,
+    /// `-fms-hotpatch-allow-direct-file=` values: files of globals that keep direct access.
+    pub allow_direct_files: Vec<PathBuf>,
+    /// `-fms-hotpatch-allow-direct-list=` values.
+    pub allow_direct_lists: Vec<String>,
+    /// `/hotpatch` or `-fms-hotpatch` is given (outside `--`).
+    pub hotpatch_prologue: bool,
     pub sources: Vec<Source>,
     /// `/c`, `-c`, `-S`: no link step.
     pub compile_only: bool,
@@ -124,10 +130,6 @@ pub fn parse(kind: DriverKind, args: &[OsString]) -> Vec<Arg> {
     }
 }
 
-fn is_hotpatch(class: Class) -> bool {
-    matches!(class, Class::HotpatchFile | Class::HotpatchList)
-}
-
 /// File extensions (lower case) compiled as C/C++ sources.
 const SOURCE_EXTS: &[&str] = &["c", "c++", "cc", "cp", "cpp", "cxx", "i", "ii", "bc", "ll"];
 /// Assembly sources: not hot-patchable.
@@ -148,6 +150,9 @@ pub fn plan(kind: DriverKind, expanded: &[OsString]) -> Plan {
         args: Vec::new(),
         hot_files: Vec::new(),
         hot_lists: Vec::new(),
+        allow_direct_files: Vec::new(),
+        allow_direct_lists: Vec::new(),
+        hotpatch_prologue: false,
         sources: Vec::new(),
         compile_only: false,
         output_kind: OutputKind::Object,
@@ -191,6 +196,9 @@ pub fn plan(kind: DriverKind, expanded: &[OsString]) -> Plan {
         match class {
             Class::HotpatchFile => job.hot_files.push(PathBuf::from(value)),
             Class::HotpatchList => job.hot_lists.push(value_str),
+            Class::AllowDirectFile => job.allow_direct_files.push(PathBuf::from(value)),
+            Class::AllowDirectList => job.allow_direct_lists.push(value_str),
+            Class::HotpatchPrologue => job.hotpatch_prologue = true,
             Class::CompileOnly => job.compile_only = true,
             Class::PchCreate => job.pch_create = true,
             Class::Output => job.output = Some(value.to_os_string()),
@@ -302,10 +310,11 @@ pub fn ends_with_separator(v: &OsStr) -> bool {
     matches!(b.last(), Some(b'/') | Some(b'\\'))
 }
 
-/// The arguments with every hot-patch flag removed (also inside `/clang:` and `-Xclang`).
+/// The arguments with every hot-patch flag (function set and allow-direct names) removed,
+/// also inside `/clang:` and `-Xclang`.
 pub fn without_hotpatch_flags(args: &[Arg]) -> Vec<OsString> {
     args.iter()
-        .filter(|a| !a.effective().is_some_and(|(c, _)| is_hotpatch(c)))
+        .filter(|a| !a.effective().is_some_and(|(c, _)| c.is_hotpatch()))
         .flat_map(|a| a.raw.iter().cloned())
         .collect()
 }
@@ -314,6 +323,8 @@ pub fn without_hotpatch_flags(args: &[Arg]) -> Vec<OsString> {
 #[derive(Debug, Clone)]
 pub struct Env {
     pub mode: Mode,
+    /// `HOTPATCH_WERROR`: our warnings fail the compile (see [`crate::diag`]).
+    pub werror: bool,
 }
 
 /// The wrapper's own failure (one line on stderr, exit 1).
@@ -499,6 +510,104 @@ mod tests {
                 let _ = plan(kind, &args);
             }
         }
+    }
+
+    #[test]
+    fn allow_direct_and_prologue_flags_are_classified_by_the_tables() {
+        let j = job(
+            DriverKind::ClangCl,
+            &[
+                "/c",
+                "/hotpatch",
+                "-fms-hotpatch-functions-list=f",
+                "-fms-hotpatch-allow-direct-list=a,b",
+                "/clang:-fms-hotpatch-allow-direct-file=d.txt",
+                "--",
+                "x.c",
+            ],
+        );
+        assert!(j.hotpatch_prologue);
+        assert_eq!(j.allow_direct_lists, ["a,b"]);
+        assert_eq!(j.allow_direct_files, [PathBuf::from("d.txt")]);
+        assert!(
+            job(
+                DriverKind::ClangCl,
+                &["/c", "-hotpatch", "-fms-hotpatch-functions-list=f", "x.c"]
+            )
+            .hotpatch_prologue
+        );
+        assert!(
+            job(
+                DriverKind::ClangCl,
+                &[
+                    "/c",
+                    "-fms-hotpatch",
+                    "-fms-hotpatch-functions-list=f",
+                    "x.c"
+                ]
+            )
+            .hotpatch_prologue
+        );
+        assert!(
+            job(
+                DriverKind::ClangCl,
+                &[
+                    "/c",
+                    "/clang:-fms-hotpatch",
+                    "-fms-hotpatch-functions-list=f",
+                    "x.c"
+                ]
+            )
+            .hotpatch_prologue
+        );
+        // After `--` it is a file name, and `/hotpatch` means nothing to the GNU driver.
+        assert!(
+            !job(
+                DriverKind::ClangCl,
+                &[
+                    "/c",
+                    "-fms-hotpatch-functions-list=f",
+                    "x.c",
+                    "--",
+                    "/hotpatch"
+                ]
+            )
+            .hotpatch_prologue
+        );
+        assert!(
+            !job(
+                DriverKind::Gnu,
+                &["-c", "/hotpatch", "-fms-hotpatch-functions-list=f", "x.c"]
+            )
+            .hotpatch_prologue
+        );
+        let g = job(
+            DriverKind::Gnu,
+            &[
+                "-c",
+                "-fms-hotpatch",
+                "-fms-hotpatch-functions-list=f",
+                "-fms-hotpatch-allow-direct-file=d.txt",
+                "-fms-hotpatch-allow-direct-list=c",
+                "x.c",
+            ],
+        );
+        assert!(g.hotpatch_prologue);
+        assert_eq!(g.allow_direct_lists, ["c"]);
+        assert_eq!(g.allow_direct_files, [PathBuf::from("d.txt")]);
+        assert_eq!(
+            without_hotpatch_flags(&g.args),
+            os(&["-c", "-fms-hotpatch", "x.c"]),
+            "ours go, the compiler's prologue flag stays"
+        );
+        // Without a function set nothing is ours to do: the line passes through untouched.
+        assert!(matches!(
+            plan(
+                DriverKind::ClangCl,
+                &os(&["/c", "-fms-hotpatch-allow-direct-list=a", "x.c"])
+            ),
+            Plan::PassThrough
+        ));
     }
 
     #[test]

@@ -21,20 +21,25 @@ use super::args::{Arg, Class, Kind};
 use super::process::{self, Command};
 use super::toolchain::{self, DriverKind};
 use super::{exit_code, Env, Job, Mode, OutputKind, Source, FIRST_NATIVE_MAJOR};
+use crate::diag::{self, Warnings};
 use crate::hotlist::HotList;
+use crate::ir::optout;
 use anyhow::{anyhow, bail, Context};
+use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-/// Prints a warning of ours.
-fn warn(msg: &str) {
-    eprintln!("hotpatch-cl: warning: {msg}");
+/// Prints `warnings` on stderr; `Err` under `HOTPATCH_WERROR` when there was any (the
+/// lines already said `error:`, so the caller only fails with exit status 1).
+fn flush(warnings: &mut Warnings) -> Result<(), diag::Werror> {
+    warnings.flush(&mut std::io::stderr().lock())
 }
 
-/// Builds the function set from every `-file` and `-list` flag, printing its warnings.
-pub fn hot_list(job: &Job) -> anyhow::Result<HotList> {
+/// Builds the function set from every `-file` and `-list` flag; its warnings (names with
+/// stray whitespace) go to `warnings`.
+pub fn hot_list(job: &Job, warnings: &mut Warnings) -> anyhow::Result<HotList> {
     let mut list = HotList::new();
     for f in &job.hot_files {
         list.add_file(f)?;
@@ -42,17 +47,46 @@ pub fn hot_list(job: &Job) -> anyhow::Result<HotList> {
     for l in &job.hot_lists {
         list.add_list(l);
     }
-    for w in list.warnings() {
-        warn(w);
-    }
+    warnings.extend(list.warnings().iter().cloned());
     Ok(list)
+}
+
+/// The globals named by every `-fms-hotpatch-allow-direct-list=` and `-file=` (IR names),
+/// for [`crate::ir::Options::allow_direct`].
+pub fn allow_direct(job: &Job) -> anyhow::Result<BTreeSet<Vec<u8>>> {
+    let mut set = BTreeSet::new();
+    for l in &job.allow_direct_lists {
+        optout::add_list(&mut set, l);
+    }
+    for f in &job.allow_direct_files {
+        let bytes = std::fs::read(f).with_context(|| {
+            format!(
+                "cannot read allow-direct file {} (-fms-hotpatch-allow-direct-file)",
+                f.display()
+            )
+        })?;
+        optout::add_file_contents(&mut set, &bytes);
+    }
+    Ok(set)
 }
 
 /// Hot-patches `job` with `compiler`; returns the exit code.
 pub fn patch(compiler: &Path, job: &Job, env: &Env) -> anyhow::Result<i32> {
-    let functions = hot_list(job)?;
-    let need_version =
-        env.mode != Mode::Rewrite || (job.kind == DriverKind::Gnu && job.target.is_none());
+    let mut warnings = Warnings::new(env.werror);
+    let functions = hot_list(job, &mut warnings)?;
+    let allow_direct = allow_direct(job)?;
+    if !job.hotpatch_prologue {
+        warnings.push(diag::missing_hotpatch_flag(job.kind == DriverKind::ClangCl));
+    }
+    // Before any compiler runs: under HOTPATCH_WERROR nothing is built.
+    if flush(&mut warnings).is_err() {
+        return Ok(1);
+    }
+    // clang 21+ has no spelling for the allow-direct names: only our rewrite honours them.
+    let needs_rewrite = !job.allow_direct_files.is_empty() || !job.allow_direct_lists.is_empty();
+    let need_version = env.mode == Mode::Native
+        || (env.mode == Mode::Auto && !needs_rewrite)
+        || (job.kind == DriverKind::Gnu && job.target.is_none());
     let version = if need_version {
         Some(toolchain::version(compiler)?)
     } else {
@@ -72,21 +106,30 @@ pub fn patch(compiler: &Path, job: &Job, env: &Env) -> anyhow::Result<i32> {
         .is_some_and(|v| v.major >= FIRST_NATIVE_MAJOR);
     let native = match env.mode {
         Mode::Rewrite => false,
-        Mode::Auto => native_ok,
-        Mode::Native if native_ok => true,
-        Mode::Native => bail!(
+        Mode::Auto => native_ok && !needs_rewrite,
+        Mode::Native if !native_ok => bail!(
             "HOTPATCH_MODE=native needs clang {FIRST_NATIVE_MAJOR} or later; {} is clang {}",
             compiler.display(),
             version.map(|v| v.major).unwrap_or(0)
         ),
+        Mode::Native if needs_rewrite => bail!(
+            "-fms-hotpatch-allow-direct-list/-file cannot be honoured with HOTPATCH_MODE=native: clang has no such flag; use HOTPATCH_MODE=rewrite (or auto, which then takes the rewrite pipeline)"
+        ),
+        Mode::Native => true,
     };
     if native {
         return run_native(compiler, job, &functions);
     }
     if job.lto {
+        if env.mode == Mode::Auto && needs_rewrite {
+            bail!("-flto cannot be combined with -fms-hotpatch-allow-direct-list/-file: only the rewrite pipeline honours them, and with -flto the rewrite would have to happen in the linker");
+        }
+        if env.mode == Mode::Rewrite {
+            bail!("-flto cannot be combined with HOTPATCH_MODE=rewrite: the rewrite would have to happen in the linker");
+        }
         bail!("-flto with hot-patching needs clang {FIRST_NATIVE_MAJOR} or later (the rewrite would have to happen in the linker); {} lacks native support", compiler.display());
     }
-    Pipeline::new(compiler, job, functions)?.run()
+    Pipeline::new(compiler, job, functions, allow_direct, env.werror)?.run()
 }
 
 /// The native spelling for the whole set: a list when it fits on a command line (no temporary
@@ -119,13 +162,17 @@ fn run_native(compiler: &Path, job: &Job, functions: &HotList) -> anyhow::Result
     let mut out = Vec::new();
     let mut flag = flag;
     for a in &job.args {
-        if a.effective()
-            .is_some_and(|(c, _)| matches!(c, Class::HotpatchFile | Class::HotpatchList))
-        {
-            if let Some(f) = flag.take() {
-                out.push(f);
+        match a.effective().map(|(c, _)| c) {
+            Some(Class::HotpatchFile | Class::HotpatchList) => {
+                if let Some(f) = flag.take() {
+                    out.push(f);
+                }
+                continue;
             }
-            continue;
+            // Never reached with allow-direct names (they force the rewrite), but the
+            // compiler must not see our flags even if they are empty.
+            Some(c) if c.is_hotpatch() => continue,
+            _ => {}
         }
         out.extend(a.raw.iter().cloned());
     }
@@ -167,6 +214,8 @@ impl Drop for TempGuard {
 enum Failure {
     /// The compiler failed; it already told the user. Its exit code.
     Compiler(i32),
+    /// Our warnings, printed as errors under `HOTPATCH_WERROR` (exit status 1).
+    Werror,
     /// Our own error.
     Own(anyhow::Error),
 }
@@ -187,12 +236,20 @@ struct Pipeline<'a> {
     compiler: &'a Path,
     job: &'a Job,
     functions: HotList,
+    allow_direct: BTreeSet<Vec<u8>>,
+    werror: bool,
     temp: TempGuard,
     cwd: PathBuf,
 }
 
 impl<'a> Pipeline<'a> {
-    fn new(compiler: &'a Path, job: &'a Job, functions: HotList) -> anyhow::Result<Self> {
+    fn new(
+        compiler: &'a Path,
+        job: &'a Job,
+        functions: HotList,
+        allow_direct: BTreeSet<Vec<u8>>,
+        werror: bool,
+    ) -> anyhow::Result<Self> {
         install_ctrlc_handler();
         let temp = tempfile::Builder::new()
             .prefix("hotpatch-cl")
@@ -206,6 +263,8 @@ impl<'a> Pipeline<'a> {
             compiler,
             job,
             functions,
+            allow_direct,
+            werror,
             temp: TempGuard(temp),
             cwd,
         })
@@ -272,6 +331,9 @@ impl<'a> Pipeline<'a> {
                 Some(Ok(())) => {}
                 Some(Err(Failure::Compiler(code))) => {
                     first_code.get_or_insert(code);
+                }
+                Some(Err(Failure::Werror)) => {
+                    first_code.get_or_insert(1);
                 }
                 Some(Err(Failure::Own(e))) => return Err(e),
                 None => bail!("internal error: a source was not compiled"),
@@ -360,7 +422,7 @@ impl<'a> Pipeline<'a> {
             &self.functions,
             &crate::ir::Options {
                 mark_only,
-                ..Default::default()
+                allow_direct: self.allow_direct.clone(),
             },
         )
         .map_err(|e| {
@@ -370,8 +432,18 @@ impl<'a> Pipeline<'a> {
                 src.path.to_string_lossy()
             )
         })?;
-        for w in &rewritten.report.warnings {
-            warn(&format!("{}: {w}", src.path.to_string_lossy()));
+        let mut warnings = Warnings::new(self.werror);
+        let name = src.path.to_string_lossy();
+        warnings.extend(
+            rewritten
+                .report
+                .warnings
+                .iter()
+                .map(|w| format!("{name}: {w}")),
+        );
+        // Under HOTPATCH_WERROR the object is never written.
+        if flush(&mut warnings).is_err() {
+            return Err(Failure::Werror);
         }
         if self.job.output_kind == OutputKind::IrText {
             crate::fsutil::write_atomic(out, &rewritten.text)
@@ -402,26 +474,37 @@ impl<'a> Pipeline<'a> {
         if marked.is_empty() {
             return Ok(());
         }
-        let result = (|| -> anyhow::Result<()> {
+        let result = (|| -> anyhow::Result<bool> {
             let bytes =
                 std::fs::read(out).with_context(|| format!("cannot read {}", out.display()))?;
             let injected = crate::codeview::inject(&bytes, &marked)
                 .map_err(|e| anyhow!("{}: {e}", out.display()))?;
             for n in &injected.report.no_debug_info {
-                warn(&format!(
+                warnings.push(format!(
                     "{}: no S_HOTPATCHFUNC for '{}': the object has no CodeView debug info for it (compile with /Z7, /Zi or -gcodeview)",
                     out.display(),
                     String::from_utf8_lossy(n)
                 ));
             }
+            if flush(&mut warnings).is_err() {
+                return Ok(false);
+            }
             crate::fsutil::write_atomic(out, &injected.bytes)
-                .with_context(|| format!("cannot write {}", out.display()))
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            Ok(true)
         })();
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(out);
-            return Err(Failure::Own(e));
+        match result {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                // The code generator already wrote it: a werror build leaves no object.
+                let _ = std::fs::remove_file(out);
+                Err(Failure::Werror)
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(out);
+                Err(Failure::Own(e))
+            }
         }
-        Ok(())
     }
 
     /// Whether `arg` is left out of the IR step.
@@ -432,23 +515,23 @@ impl<'a> Pipeline<'a> {
             Kind::Known { class, .. } => {
                 let effective = arg.effective().map(|(c, _)| c).unwrap_or(*class);
                 let dropped = |c: Class| {
-                    matches!(
-                        c,
-                        Class::HotpatchFile
-                            | Class::HotpatchList
-                            | Class::CompileOnly
-                            | Class::Output
-                            | Class::ObjectOutput
-                            | Class::ExeOutput
-                            | Class::AsmListing
-                            | Class::AsmListingOutput
-                            | Class::EmitAsm
-                            | Class::EmitLlvm
-                            | Class::Link
-                            | Class::Parallel
-                            | Class::LanguageInput
-                            | Class::EndOfOptions
-                    ) || (c == Class::Language && self.job.kind == DriverKind::Gnu)
+                    c.is_hotpatch()
+                        || matches!(
+                            c,
+                            Class::CompileOnly
+                                | Class::Output
+                                | Class::ObjectOutput
+                                | Class::ExeOutput
+                                | Class::AsmListing
+                                | Class::AsmListingOutput
+                                | Class::EmitAsm
+                                | Class::EmitLlvm
+                                | Class::Link
+                                | Class::Parallel
+                                | Class::LanguageInput
+                                | Class::EndOfOptions
+                        )
+                        || (c == Class::Language && self.job.kind == DriverKind::Gnu)
                 };
                 dropped(*class) || dropped(effective)
             }
@@ -610,13 +693,8 @@ impl<'a> Pipeline<'a> {
                 _ if is_input => {
                     cmd.args(operands);
                 }
-                Some(
-                    Class::HotpatchFile
-                    | Class::HotpatchList
-                    | Class::Parallel
-                    | Class::Language
-                    | Class::DepFile,
-                ) => {}
+                Some(c) if c.is_hotpatch() => {}
+                Some(Class::Parallel | Class::Language | Class::DepFile) => {}
                 Some(Class::EndOfOptions) if self.cl() => {}
                 Some(Class::Link) => link_tail.extend(operands),
                 _ => {
@@ -705,6 +783,53 @@ fn relative(target: &Path, base: &Path) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn allow_direct_names_are_the_union_of_lists_and_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("direct.txt");
+        std::fs::write(&f, "?cache@@3HA\r\n\nlisted\n").unwrap();
+        let file_flag = format!("-fms-hotpatch-allow-direct-file={}", f.display());
+        let args: Vec<OsString> = [
+            "/c",
+            "-fms-hotpatch-functions-list=f",
+            "-fms-hotpatch-allow-direct-list=a, b",
+            file_flag.as_str(),
+            "-fms-hotpatch-allow-direct-list=c",
+            "x.c",
+        ]
+        .iter()
+        .map(OsString::from)
+        .collect();
+        let super::super::Plan::Patch(job) = super::super::plan(DriverKind::ClangCl, &args) else {
+            panic!("not patched")
+        };
+        let got: Vec<String> = allow_direct(&job)
+            .unwrap()
+            .iter()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .collect();
+        assert_eq!(got, ["?cache@@3HA", "a", "b", "c", "listed"]);
+
+        let missing: Vec<OsString> = [
+            "/c",
+            "-fms-hotpatch-functions-list=f",
+            "-fms-hotpatch-allow-direct-file=nonexist.txt",
+            "x.c",
+        ]
+        .iter()
+        .map(OsString::from)
+        .collect();
+        let super::super::Plan::Patch(job) = super::super::plan(DriverKind::ClangCl, &missing)
+        else {
+            panic!("not patched")
+        };
+        let err = format!("{:#}", allow_direct(&job).unwrap_err());
+        assert!(
+            err.contains("nonexist.txt") && err.contains("-fms-hotpatch-allow-direct-file"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn relative_paths() {
