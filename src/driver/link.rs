@@ -7,12 +7,13 @@
 //! [`driver_link_pdb`] does the same reckoning for a clang-cl compile-and-link that uses lld
 //! (`-fuse-ld=lld`, `-fuse-ld=lld-link…`), so the pipeline's link step can call [`fixup_if_written`].
 //!
-//! Which PDB: lld-link's own rules, read from the expanded command line (the `LINK` and `_LINK_`
-//! environment variables, `@file`s with lld's quoting): the last `/debug[:kind]` decides
-//! (`none`, `dwarf` and `symtab` write no PDB), `/pdb:` names it, else it is the output's path
-//! with `.pdb`; the output is `/out:` or the first input's stem (`.dll` with `/dll`, else `.exe`)
-//! in the working directory. A PDB is fixed only if it exists after the link and is not the file
-//! that was there before (size, time and inode differ), so a stale PDB is never touched.
+//! Which PDB: lld-link's own rules, read from the expanded command line (the `LINK` and
+//! `_LINK_` environment variables; `@file`s with Windows quoting unless
+//! `--rsp-quoting=posix`): the last `/debug[:kind]` decides (`none`, `dwarf` and `symtab` write
+//! no PDB), `/pdb:` names it, else it is the output's path with `.pdb`; the output is `/out:` or
+//! the first input's stem (`.dll` with `/dll`, else `.exe`) in the working directory. A PDB is
+//! fixed only if it exists after the link and is not the file that was there before (size,
+//! time and inode differ), so a stale PDB is never touched.
 //!
 //! Not here: the fix-up itself (`crate::pdb`), spawning (`process.rs`), MinGW-style `ld.lld`
 //! links (`clang --target=*-windows-gnu -fuse-ld=lld -Wl,--pdb=`), and clang 21+ native
@@ -101,17 +102,16 @@ pub fn run(linker: &Path, args: &[OsString]) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// lld-link's response-file quoting: `--rsp-quoting=` if given, else the host's convention.
+/// lld-link's response-file quoting: Windows rules on every host, POSIX rules with
+/// `--rsp-quoting=posix`.
 fn lld_quoting(args: &[OsString]) -> rsp::Quoting {
     let given = args
         .iter()
         .filter_map(|a| a.to_str()?.strip_prefix("--rsp-quoting="))
         .next_back();
     match given {
-        Some("windows") => rsp::Quoting::Windows,
-        Some(_) => rsp::Quoting::Gnu,
-        None if cfg!(windows) => rsp::Quoting::Windows,
-        None => rsp::Quoting::Gnu,
+        Some("posix") => rsp::Quoting::Gnu,
+        _ => rsp::Quoting::Windows,
     }
 }
 
