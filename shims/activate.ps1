@@ -1,7 +1,7 @@
 # Dot-source this file in PowerShell to compile with hot-patching in the current session:
 #   . shims\activate.ps1 [-Compiler C:\LLVM\bin\clang-cl.exe] [-ShimDir DIR] [-HotpatchCl PATH]
 # It fills ShimDir (default: <checkout>\target\shims) with copies of hotpatch-cl.exe named
-# clang-cl.exe, clang.exe and clang++.exe (Windows has no dependable symlinks), puts ShimDir
+# clang-cl.exe, clang.exe, clang++.exe and lld-link.exe (Windows has no dependable symlinks), puts ShimDir
 # first on PATH, sets HOTPATCH_COMPILER when -Compiler is given, and defines `hpcl`
 # (hotpatch-cl in front of that compiler). `hotpatch_deactivate` undoes it.
 param(
@@ -18,7 +18,7 @@ if ($HotpatchCl -eq "") {
     else { throw "activate.ps1: hotpatch-cl.exe not found: build it (cargo build --release) or pass -HotpatchCl" }
 }
 New-Item -ItemType Directory -Force -Path $ShimDir | Out-Null
-foreach ($name in "clang-cl.exe", "clang.exe", "clang++.exe") {
+foreach ($name in "clang-cl.exe", "clang.exe", "clang++.exe", "lld-link.exe") {
     Copy-Item -Force $HotpatchCl (Join-Path $ShimDir $name)
 }
 if (-not (Test-Path Variable:global:HotpatchOldPath)) {

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Creates a directory of compiler-named links to hotpatch-cl (clang-cl, clang, clang++), to put
-# first on PATH. Invoked under one of those names, hotpatch-cl runs the real compiler named by
-# $HOTPATCH_COMPILER, else the next program of that name on PATH that is not hotpatch-cl itself.
+# Creates a directory of compiler-named links to hotpatch-cl (clang-cl, clang, clang++) and a
+# linker-named one (lld-link), to put first on PATH. Invoked under a compiler's name,
+# hotpatch-cl runs the real compiler named by $HOTPATCH_COMPILER, else the next program of that
+# name on PATH that is not hotpatch-cl itself. As lld-link it runs $HOTPATCH_LINKER (else the
+# next lld-link on PATH) and then restores the S_HOTPATCHFUNC records in the PDB it wrote.
 #
 # Usage: shims/install.sh DIR [PATH/TO/hotpatch-cl]
 #   without the second argument: hotpatch-cl on PATH, else this checkout's target/release or
 #   target/debug build.
 # On Windows there are no symlinks to rely on: copy hotpatch-cl.exe to DIR\clang-cl.exe,
-# DIR\clang.exe and DIR\clang++.exe instead (shims/activate.ps1 -Install does it).
+# DIR\clang.exe, DIR\clang++.exe and DIR\lld-link.exe instead (shims/activate.ps1 -Install does it).
 set -euo pipefail
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
   echo "usage: $0 DIR [PATH/TO/hotpatch-cl]" >&2
@@ -34,7 +36,7 @@ fi
 # Absolute target, so the links keep working wherever DIR is.
 bin="$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")"
 mkdir -p "$dir"
-for name in clang-cl clang clang++; do
+for name in clang-cl clang clang++ lld-link; do
   ln -sfn "$bin" "$dir/$name"
 done
-echo "install.sh: $dir/{clang-cl,clang,clang++} -> $bin" >&2
+echo "install.sh: $dir/{clang-cl,clang,clang++,lld-link} -> $bin" >&2

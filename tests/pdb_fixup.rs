@@ -5,32 +5,14 @@
 
 mod support;
 
+use support::pdb::{
+    assert_fully_restored, assert_readers_accept, expected, fixtures, pdbtool, symbols,
+};
+
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pdb")
-}
-
-/// Mangled name → (name of its LF_FUNC_ID / LF_MFUNC_ID, the signature pdbutil prints for
-/// the function's type, the source file of its module).
-fn expected() -> BTreeMap<&'static str, (&'static str, &'static str, &'static str)> {
-    BTreeMap::from([
-        ("bump", ("bump", "int (int)", "app")),
-        ("twice", ("twice", "int (int)", "app")),
-        ("plain", ("plain", "int (int)", "app")),
-        ("main", ("main", "int ()", "app")),
-        ("helper_b", ("helper_b", "int (int)", "helper")),
-        ("?get@S@ns@@QEAAHH@Z", ("get", "int ns::S::(int)", "shapes")),
-        ("?over@@YAHH@Z", ("over", "int (int)", "shapes")),
-        ("?over@@YAHN@Z", ("over", "int (double)", "shapes")),
-        ("?inl@@YAHH@Z", ("inl", "int (int)", "shapes")),
-        ("fn_lib", ("fn_lib", "int (int)", "lib")),
-    ])
-}
 
 /// Compiles the fixtures with native hot-patching (or without, `hotpatch = false`), puts
 /// `lib.obj` into `lib.lib` and links `app.exe` + `app.pdb` in `dir`.
@@ -76,129 +58,13 @@ fn fixup(dir: &Path, args: &[&str]) -> std::process::Output {
     support::run(dir, hotpatch.to_str().unwrap(), &all)
 }
 
-/// One module of `llvm-pdbutil dump --symbols`: its name, S_HOTPATCHFUNC (ID, name) pairs,
-/// S_SKIP sizes, and procedures (name → printed types).
-#[derive(Debug, Default)]
-struct ModSyms {
-    hotpatch: Vec<(u32, String)>,
-    skips: Vec<u32>,
-    procs: Vec<(String, String)>,
-}
-
-fn hex(s: &str) -> u32 {
-    u32::from_str_radix(s.trim_start_matches("0x"), 16).unwrap()
-}
-
-fn symbols(dir: &Path) -> BTreeMap<String, ModSyms> {
-    let text = support::run_ok(dir, "llvm-pdbutil-22", &["dump", "--symbols", "app.pdb"]);
-    let module = regex::Regex::new(r"^\s*Mod \d+ \| `([^`]*)`").unwrap();
-    let skip = regex::Regex::new(r"\| S_SKIP \[size = (\d+)\]").unwrap();
-    let hp = regex::Regex::new(r"^\s*function = (0x[0-9A-F]+) .*, name = (\S+)$").unwrap();
-    let proc_ = regex::Regex::new(r"\| S_[GL]PROC32 \[size = \d+\] `([^`]*)`").unwrap();
-    let ty = regex::Regex::new(r"type = `(0x[0-9A-F]+) \((.*)\)`").unwrap();
-    let mut out: BTreeMap<String, ModSyms> = BTreeMap::new();
-    let mut cur = String::new();
-    let mut pending_proc: Option<String> = None;
-    for line in text.lines() {
-        if let Some(c) = module.captures(line) {
-            cur = c[1].rsplit('/').next().unwrap().to_owned();
-            out.entry(cur.clone()).or_default();
-        } else if let Some(c) = skip.captures(line) {
-            out.get_mut(&cur).unwrap().skips.push(c[1].parse().unwrap());
-        } else if let Some(c) = hp.captures(line) {
-            out.get_mut(&cur)
-                .unwrap()
-                .hotpatch
-                .push((hex(&c[1]), c[2].to_owned()));
-        } else if let Some(c) = proc_.captures(line) {
-            pending_proc = Some(c[1].to_owned());
-        } else if let (Some(c), Some(name)) = (ty.captures(line), pending_proc.as_ref()) {
-            let m = out.get_mut(&cur).unwrap();
-            m.procs
-                .push((name.clone(), format!("{} ({})", &c[1], &c[2])));
-            pending_proc = None;
-        }
-    }
-    out
-}
-
-/// `llvm-pdbutil dump --ids`: ID index → (kind, name, type index).
-fn ids(dir: &Path) -> BTreeMap<u32, (String, String, u32)> {
-    let text = support::run_ok(dir, "llvm-pdbutil-22", &["dump", "--ids", "app.pdb"]);
-    let head = regex::Regex::new(r"^\s*(0x[0-9A-F]+) \| (LF_M?FUNC_ID) ").unwrap();
-    let body = regex::Regex::new(r"^\s*name = (\S+), type = (0x[0-9A-F]+),").unwrap();
-    let mut out = BTreeMap::new();
-    let mut pending: Option<(u32, String)> = None;
-    for line in text.lines() {
-        if let Some(c) = head.captures(line) {
-            pending = Some((hex(&c[1]), c[2].to_owned()));
-        } else if let (Some(c), Some((id, kind))) = (body.captures(line), pending.take()) {
-            out.insert(id, (kind, c[1].to_owned(), hex(&c[2])));
-        }
-    }
-    out
-}
-
-static PDBTOOL: OnceLock<PathBuf> = OnceLock::new();
-
-/// Microsoft's pdbtool: from PATH, or installed once into target/tools with cargo.
-fn pdbtool() -> &'static Path {
-    PDBTOOL.get_or_init(|| {
-        if let Ok(p) = which::which("pdbtool") {
-            return p;
-        }
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools");
-        let exe = root.join("bin/pdbtool");
-        if !exe.is_file() {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let st = Command::new(cargo)
-                .args([
-                    "install",
-                    "pdbtool",
-                    "--version",
-                    "0.1.22",
-                    "--locked",
-                    "--root",
-                ])
-                .arg(&root)
-                .status()
-                .expect("cannot run cargo install pdbtool");
-            assert!(
-                st.success(),
-                "cargo install pdbtool --version 0.1.22 failed"
-            );
-        }
-        exe
-    })
-}
-
-fn assert_readers_accept(dir: &Path) {
-    let all = support::run(dir, "llvm-pdbutil-22", &["dump", "--all", "app.pdb"]);
-    assert!(
-        all.status.success() && all.stderr.is_empty(),
-        "llvm-pdbutil dump --all: {}",
-        String::from_utf8_lossy(&all.stderr)
-    );
-    let tool = pdbtool().to_str().unwrap().to_owned();
-    let check = support::run(dir, &tool, &["check", "app.pdb"]);
-    let text = String::from_utf8_lossy(&check.stdout).into_owned()
-        + &String::from_utf8_lossy(&check.stderr);
-    assert!(check.status.success(), "pdbtool check: {text}");
-    assert!(
-        regex::Regex::new(r"PDBs with errors\s*:\s*0\b")
-            .unwrap()
-            .is_match(&text),
-        "pdbtool check found errors: {text}"
-    );
-}
-
 #[test]
 fn restores_every_record_with_ids_that_resolve_to_the_function() {
     let dir = tempfile::tempdir().unwrap();
     build(dir.path(), true);
 
     // The problem exists: lld-link wrote S_SKIP and no S_HOTPATCHFUNC.
-    let before = symbols(dir.path());
+    let before = symbols(dir.path(), "app.pdb");
     let blank: usize = before.values().map(|m| m.skips.len()).sum();
     assert_eq!(blank, expected().len(), "{before:#?}");
     assert!(before.values().all(|m| m.hotpatch.is_empty()));
@@ -208,43 +74,8 @@ fn restores_every_record_with_ids_that_resolve_to_the_function() {
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("restored 10 S_HOTPATCHFUNC"), "{stderr}");
 
-    let after = symbols(dir.path());
-    let ids = ids(dir.path());
-    let mut seen = Vec::new();
-    for (module, syms) in &after {
-        assert!(syms.skips.is_empty(), "{module} still has S_SKIP: {syms:?}");
-        for (id, mangled) in &syms.hotpatch {
-            let (name, signature, source) = expected()[mangled.as_str()];
-            // The module: `lib.obj` for the archive member, `<source>.obj` otherwise.
-            assert_eq!(module, &format!("{source}.obj"), "{mangled}");
-            let (kind, id_name, ty) = ids
-                .get(id)
-                .unwrap_or_else(|| panic!("{mangled}: ID {id:#x} not in --ids"));
-            assert_eq!(id_name, name, "{mangled}: ID {id:#x} is {kind} {id_name}");
-            let want_kind = if mangled.contains("@S@ns@") {
-                "LF_MFUNC_ID"
-            } else {
-                "LF_FUNC_ID"
-            };
-            assert_eq!(kind, want_kind, "{mangled}");
-            // The ID's type is the type of this function's own procedure record.
-            let proc_ty = format!("{ty:#06X} ({signature})").replace("0X", "0x");
-            assert!(
-                syms.procs
-                    .iter()
-                    .any(|(n, t)| n.ends_with(name) && *t == proc_ty),
-                "{mangled}: no procedure `{name}` of type {proc_ty} in {module}: {:?}",
-                syms.procs
-            );
-            seen.push(mangled.clone());
-        }
-    }
-    seen.sort();
-    let mut want: Vec<String> = expected().keys().map(|s| s.to_string()).collect();
-    want.sort();
-    assert_eq!(seen, want);
-
-    assert_readers_accept(dir.path());
+    assert_fully_restored(dir.path(), "app.pdb");
+    assert_readers_accept(dir.path(), "app.pdb");
     let tool = pdbtool().to_str().unwrap().to_owned();
     let syms = support::run_ok(dir.path(), &tool, &["dump", "app.pdb", "module-symbols"]);
     for mangled in expected().keys() {
@@ -293,7 +124,7 @@ fn second_run_and_explicit_objects_change_nothing() {
         once,
         "second fix-up changed the PDB"
     );
-    assert_readers_accept(dir.path());
+    assert_readers_accept(dir.path(), "app.pdb");
 }
 
 #[test]
@@ -307,10 +138,10 @@ fn missing_object_fails_but_restores_the_other_modules() {
         stderr.contains("helper.obj is not among the given objects"),
         "{stderr}"
     );
-    let after = symbols(dir.path());
+    let after = symbols(dir.path(), "app.pdb");
     assert_eq!(after["app.obj"].hotpatch.len(), 4);
     assert_eq!(after["helper.obj"].skips.len(), 1);
-    assert_readers_accept(dir.path());
+    assert_readers_accept(dir.path(), "app.pdb");
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 #[test]
-fn install_sh_links_the_three_compiler_names_to_hotpatch_cl() {
+fn install_sh_links_the_compiler_and_linker_names_to_hotpatch_cl() {
     let dir = scratch("install-sh").join("shims");
     let bin = support::our_bin("hotpatch-cl");
     run_ok(
@@ -20,7 +20,7 @@ fn install_sh_links_the_three_compiler_names_to_hotpatch_cl() {
             .arg(&dir)
             .arg(&bin),
     );
-    for name in ["clang-cl", "clang", "clang++"] {
+    for name in ["clang-cl", "clang", "clang++", "lld-link"] {
         let link = dir.join(name);
         let target = std::fs::read_link(&link).unwrap_or_else(|e| panic!("{link:?}: {e}"));
         assert!(
@@ -38,7 +38,7 @@ fn install_sh_links_the_three_compiler_names_to_hotpatch_cl() {
             .arg(&dir)
             .arg(&bin),
     );
-    assert_eq!(std::fs::read_dir(&dir).expect("dir").count(), 3);
+    assert_eq!(std::fs::read_dir(&dir).expect("dir").count(), 4);
 }
 
 #[test]

@@ -3,21 +3,25 @@
 //! `hotpatch-cl COMPILER ARGS...` (the ccache/sccache convention), or installed as a link or
 //! copy named `clang-cl`, `clang` or `clang++` (with or without `.exe`): then the real
 //! compiler is `$HOTPATCH_COMPILER` or the next program of that name on `PATH` that is not
-//! this executable. The compiler's arguments are never parsed by clap: they stay raw
+//! this executable. `hotpatch-cl lld-link ARGS...` (any lld-link name), or a link named
+//! `lld-link`, is link mode (`driver::link`): the real linker is `$HOTPATCH_LINKER` or the next
+//! `lld-link` on `PATH`. The compiler's arguments are never parsed by clap: they stay raw
 //! `OsString`s. All the work is in `hotpatch_cl::driver`.
 
 use hotpatch_cl::diag;
-use hotpatch_cl::driver::{self, toolchain, Env, Mode};
+use hotpatch_cl::driver::{self, link, toolchain, Env, Mode};
 use std::ffi::OsString;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: hotpatch-cl COMPILER [ARGS...]\n\
   COMPILER: clang-cl, clang, clang++ (a name on PATH or a path)\n\
+  or: hotpatch-cl lld-link [ARGS...]: link, then restore S_HOTPATCHFUNC in the PDB\n\
   hot-patch flags: -fms-hotpatch-functions-file=F, -fms-hotpatch-functions-list=A,B\n\
   (and the clang 21+ spellings -fms-secure-hotpatch-functions-file=/-list=);\n\
   globals that keep direct access: -fms-hotpatch-allow-direct-file=F, -fms-hotpatch-allow-direct-list=A,B\n\
   environment: HOTPATCH_MODE=auto|rewrite|native, HOTPATCH_VERBOSE=1, HOTPATCH_WERROR=1,\n\
-  HOTPATCH_COMPILER (the real compiler when installed under a compiler's name)";
+  HOTPATCH_COMPILER (the real compiler when installed under a compiler's name),\n\
+  HOTPATCH_LINKER (the real lld-link when installed as lld-link)";
 
 fn main() -> ExitCode {
     let mut argv = std::env::args_os();
@@ -39,6 +43,26 @@ fn main() -> ExitCode {
 fn real_main(argv0: &OsString, rest: Vec<OsString>) -> anyhow::Result<i32> {
     let me = toolchain::current_exe();
     let stem = toolchain::stem(argv0).to_ascii_lowercase();
+    let path = std::env::var_os("PATH");
+    // Link mode: `hotpatch-cl lld-link… ARGS`, or installed under the name `lld-link`.
+    let link_masquerade = link::is_lld_link(argv0.as_os_str());
+    if link_masquerade || rest.first().is_some_and(|a| link::is_lld_link(a)) {
+        let (name, args) = if link_masquerade {
+            (OsString::from(&stem), rest)
+        } else {
+            let mut it = rest.into_iter();
+            (it.next().unwrap_or_default(), it.collect())
+        };
+        let linker = link::resolve(
+            &name,
+            link_masquerade,
+            std::env::var_os("HOTPATCH_LINKER"),
+            std::env::var_os("HOTPATCH_COMPILER"),
+            path.as_deref(),
+            me.as_deref(),
+        )?;
+        return link::run(&linker, &args);
+    }
     let masquerade = matches!(stem.as_str(), "clang-cl" | "clang" | "clang++");
     let (name, args) = if masquerade {
         match std::env::var_os("HOTPATCH_COMPILER").filter(|v| !v.is_empty()) {
@@ -62,7 +86,6 @@ fn real_main(argv0: &OsString, rest: Vec<OsString>) -> anyhow::Result<i32> {
     };
     let mode = Mode::from_env_value(std::env::var_os("HOTPATCH_MODE").as_deref())
         .map_err(anyhow::Error::msg)?;
-    let path = std::env::var_os("PATH");
     let compiler = toolchain::resolve(&name, path.as_deref(), me.as_deref(), masquerade)?;
     let kind = toolchain::driver_kind(&name, &args);
     let werror = diag::werror_requested(std::env::var_os(diag::WERROR_ENV).as_deref());

@@ -22,7 +22,7 @@ enum Command {
     Rewrite(hotpatch_cl::driver::tools::rewrite::Args),
     /// Add S_HOTPATCHFUNC records to a COFF object.
     Inject(hotpatch_cl::driver::tools::inject::Args),
-    /// Show the hot-patch information of COFF objects.
+    /// Show the hot-patch information of COFF objects and PDBs.
     Dump(hotpatch_cl::driver::tools::dump::Args),
     /// Check a build's objects and libraries against the hot-patch function list.
     Verify(hotpatch_cl::driver::tools::verify::Args),

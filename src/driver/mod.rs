@@ -13,6 +13,7 @@
 pub mod args;
 pub mod clang_cl;
 pub mod gnu;
+pub mod link;
 pub mod pipeline;
 pub mod process;
 pub mod rsp;

@@ -713,7 +713,14 @@ impl<'a> Pipeline<'a> {
             // they were: library order matters to the linker there.
             cmd.args(&inputs).args(&link_tail);
         }
+        // lld-link blanks the S_HOTPATCHFUNC records in the PDB: put them back while the
+        // objects (in our temporary directory) still exist.
+        let pdb = super::link::driver_link_pdb(job, &super::link::driver_exe(job));
+        let before = pdb.as_deref().map(super::link::Stamp::of);
         let status = process::run(&cmd)?;
+        if let (true, Some(pdb), Some(before)) = (status.success(), &pdb, &before) {
+            super::link::fixup_if_written(pdb, before)?;
+        }
         Ok(exit_code(status))
     }
 

@@ -97,13 +97,39 @@ pub struct ModuleDump {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HotpatchEntry {
-    /// The function ID as stored (an IPI index).
-    pub func_id: u32,
     /// The mangled name stored in the record.
     pub name: String,
+    /// The function ID as stored (an IPI index).
+    #[serde(rename = "function_id")]
+    pub func_id: u32,
     /// What the ID resolves to in the IPI stream (`scope::name`), `None` if it is not an
     /// `LF_FUNC_ID` / `LF_MFUNC_ID`.
+    #[serde(rename = "function_id_name")]
     pub function: Option<String>,
+}
+
+/// The first bytes of an MSF 7.0 container (every PDB `lld-link` and MSVC write).
+pub const MSF_MAGIC: &[u8] = b"Microsoft C/C++ MSF 7.00\r\n\x1aDS\0\0\0";
+
+/// Whether `path` is a PDB: its name ends in `.pdb` (any case) or it starts with the MSF magic.
+pub fn looks_like_pdb(path: &Path) -> bool {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("pdb"))
+    {
+        return true;
+    }
+    let mut head = [0u8; 32];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok_and(|()| head.starts_with(MSF_MAGIC))
+}
+
+impl HotpatchEntry {
+    /// What the function ID resolves to, if anything.
+    pub fn function_id_name(&self) -> Option<&str> {
+        self.function.as_deref()
+    }
 }
 
 /// One module of the PDB with its stream contents.
@@ -415,6 +441,16 @@ struct Patch {
 /// modules. Only modules holding blank `S_SKIP`s need their object. A PDB that needs nothing is
 /// not opened for writing; running the fix-up twice changes nothing the second time.
 pub fn fixup(pdb_path: &Path, objects: &[PathBuf]) -> Result<FixupReport, Error> {
+    fixup_impl(pdb_path, objects, true)
+}
+
+/// Like [`fixup`], but writes nothing unless every blanked record can be restored (then
+/// `problems` is non-empty and `written` false): a link must not leave a half-fixed PDB.
+pub fn fixup_all_or_nothing(pdb_path: &Path, objects: &[PathBuf]) -> Result<FixupReport, Error> {
+    fixup_impl(pdb_path, objects, false)
+}
+
+fn fixup_impl(pdb_path: &Path, objects: &[PathBuf], partial: bool) -> Result<FixupReport, Error> {
     let view = PdbView::open(pdb_path)?;
     let mut report = FixupReport::default();
     let base_dir = pdb_path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -512,7 +548,7 @@ pub fn fixup(pdb_path: &Path, objects: &[PathBuf]) -> Result<FixupReport, Error>
             }
         }
     }
-    if !patches.is_empty() {
+    if !patches.is_empty() && (partial || report.problems.is_empty()) {
         drop(view); // the read-only handle closes before the file is opened for writing
         write_patches(pdb_path, &patches)?;
         report.written = true;

@@ -4,6 +4,8 @@
 //! Debian package to install (`scripts/setup.sh` installs them all).
 #![allow(dead_code, clippy::disallowed_methods)]
 
+pub mod pdb;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

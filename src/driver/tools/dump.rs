@@ -1,10 +1,14 @@
-//! `hotpatch dump`: show the hot-patch information of COFF objects, as a table or as JSON.
+//! `hotpatch dump`: show the hot-patch information of COFF objects and PDBs, as a table or as
+//! JSON.
 //!
 //! The JSON output is an array with one object per FILE, in argument order:
-//! `{"file": …, ...ObjectDump}` (see docs/dump-json.md). A FILE that cannot be read or parsed
-//! is an error (`hotpatch: error: FILE: message`, exit 1) after the others are printed.
+//! `{"file": …, "kind": "object", ...ObjectDump}` for a COFF object and
+//! `{"file": …, "kind": "pdb", ...PdbDump}` for a PDB (a `.pdb` name or the MSF magic), see
+//! docs/dump-json.md. A FILE that cannot be read or parsed is an error
+//! (`hotpatch: error: FILE: message`, exit 1) after the others are printed.
 
 use crate::codeview::dump::{dump, ObjectDump};
+use crate::pdb::{self, PdbDump};
 use anyhow::Context;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -16,21 +20,33 @@ pub struct Args {
     /// Print JSON (stable, documented in docs/dump-json.md) instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// COFF objects to read.
+    /// COFF objects and PDBs to read.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum Contents {
+    Object(ObjectDump),
+    Pdb(PdbDump),
 }
 
 #[derive(Serialize)]
 struct FileDump {
     file: String,
     #[serde(flatten)]
-    dump: ObjectDump,
+    dump: Contents,
 }
 
-fn read(file: &PathBuf) -> anyhow::Result<ObjectDump> {
+fn read(file: &PathBuf) -> anyhow::Result<Contents> {
+    if pdb::looks_like_pdb(file) {
+        return Ok(Contents::Pdb(pdb::dump(file)?));
+    }
     let data = std::fs::read(file).with_context(|| format!("{}: cannot read", file.display()))?;
-    dump(&data).with_context(|| format!("{}", file.display()))
+    Ok(Contents::Object(
+        dump(&data).with_context(|| format!("{}", file.display()))?,
+    ))
 }
 
 /// Runs `hotpatch dump`.
@@ -51,7 +67,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&dumps)?);
     } else {
         for d in &dumps {
-            print_table(d);
+            match &d.dump {
+                Contents::Object(o) => print_table(&d.file, o),
+                Contents::Pdb(p) => print_pdb_table(&d.file, p),
+            }
         }
     }
     match first_error {
@@ -60,11 +79,38 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn print_table(d: &FileDump) {
-    let o = &d.dump;
+fn print_pdb_table(file: &str, p: &PdbDump) {
+    let records: usize = p.modules.iter().map(|m| m.records.len()).sum();
+    let blanks: usize = p.modules.iter().map(|m| m.blank_skips).sum();
+    println!("{file} (PDB)");
+    println!("  S_HOTPATCHFUNC records: {records}");
+    for m in &p.modules {
+        let from = if m.obj_file != m.module {
+            format!(" ({})", m.obj_file)
+        } else {
+            String::new()
+        };
+        println!("  module {} {}{from}", m.index, m.module);
+        for r in &m.records {
+            let resolved = r.function_id_name().unwrap_or("<unresolved>");
+            println!("    {:#06x}  {:<24} {}", r.func_id, resolved, r.name);
+        }
+        if m.blank_skips > 0 {
+            println!(
+                "    {} blank S_SKIP record(s) (lld-link's remains of S_HOTPATCHFUNC: run hotpatch fixup-pdb)",
+                m.blank_skips
+            );
+        }
+    }
+    if blanks > 0 {
+        println!("  blank S_SKIP records: {blanks}");
+    }
+}
+
+fn print_table(file: &str, o: &ObjectDump) {
     println!(
         "{} ({}{})",
-        d.file,
+        file,
         o.machine,
         if o.bigobj { ", bigobj" } else { "" }
     );
