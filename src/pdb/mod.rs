@@ -367,6 +367,17 @@ impl PdbView {
                 continue;
             };
             let name = info.module_name().to_vec();
+            // ms-pdb asserts (panics) on an index past the stream directory: check it first.
+            if stream >= pdb.num_streams() {
+                return Err(Error::Corrupt {
+                    path: path.to_path_buf(),
+                    stream: format!("module {index} `{}`", String::from_utf8_lossy(&name)),
+                    problem: format!(
+                        "names stream {stream}, but the PDB has {} streams",
+                        pdb.num_streams()
+                    ),
+                });
+            }
             // Only the symbol substream: line data and global refs are never touched, and
             // reading them would double the I/O of a fix-up.
             let want = u64::from(info.sym_size()).min(pdb.stream_len(stream));

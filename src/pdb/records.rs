@@ -185,20 +185,12 @@ pub fn parse_hotpatch(payload: &[u8]) -> Option<(u32, &[u8])> {
     Some((u32_at(payload, 0)?, strz_at(payload, 4)?))
 }
 
-/// Encodes an `S_HOTPATCHFUNC` record of exactly `size` bytes (length field included), zero
-/// padded as clang writes it; `None` when the name does not fit that size.
+/// Encodes an `S_HOTPATCHFUNC` record (the object side's encoder, so both write the same
+/// bytes) when it is exactly `size` bytes long, length field included: the size of the
+/// `S_SKIP` it replaces. `None` when it is not.
 pub fn encode_hotpatch(size: usize, func_id: u32, name: &[u8]) -> Option<Vec<u8>> {
-    let needed = 8 + name.len() + 1;
-    if needed > size || size > usize::from(u16::MAX) + 2 {
-        return None;
-    }
-    let mut rec = Vec::with_capacity(size);
-    rec.extend_from_slice(&u16::try_from(size - 2).ok()?.to_le_bytes());
-    rec.extend_from_slice(&S_HOTPATCHFUNC.to_le_bytes());
-    rec.extend_from_slice(&func_id.to_le_bytes());
-    rec.extend_from_slice(name);
-    rec.resize(size, 0);
-    Some(rec)
+    let rec = crate::codeview::hotpatch::encode_record(func_id, name);
+    (rec.len() == size).then_some(rec)
 }
 
 /// Procedure kinds, with whether their type field holds an item ID (object) or a type (PDB).
