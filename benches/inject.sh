@@ -17,10 +17,10 @@ compile="clang-19 --target=x86_64-w64-windows-gnu -isystem $inc -O2 -gcodeview -
 fns=sqlite3_open_v2,sqlite3_prepare_v2,sqlite3_step,sqlite3_finalize,sqlite3_close,sqlite3_exec,sqlite3_malloc,sqlite3_free,sqlite3_column_int,sqlite3_bind_int
 hyperfine --runs 1 --export-json "$work/compile.json" "$compile"
 ls -l "$work/sqlite3.obj"
-# The CLI as a build uses it: read, inject, write a sibling temporary, fdatasync, rename.
+# The CLI as a build uses it: read, inject, write a sibling temporary, rename.
 hyperfine -N --warmup 3 --runs 30 --export-json "$work/inject.json" \
   "$bin inject $work/sqlite3.obj -o $work/out.obj --functions=$fns"
-# The same with the output on tmpfs, where fdatasync costs nothing: the non-disk part.
+# The same with the files on tmpfs: the part that is not the disk.
 shm=$(mktemp -d -p /dev/shm)
 trap 'rm -rf "$work" "$shm"' EXIT
 cp "$work/sqlite3.obj" "$shm/"
