@@ -20,7 +20,7 @@
 //! compile-and-link (the compiler deletes its temporary objects before the fix-up could read
 //! them: link through the `lld-link` shim instead).
 
-use super::args::{Arg, Class, Kind};
+use super::args::{Arg, Class};
 use super::process::{self, Command};
 use super::rsp;
 use super::toolchain;
@@ -206,20 +206,9 @@ pub fn driver_exe(job: &Job) -> PathBuf {
             .and_then(|r| r.to_str())
             .is_some_and(|r| matches!(r, "/LD" | "-LD" | "/LDd" | "-LDd"))
     });
-    let fe = job.args.iter().rev().find_map(|a| match a.effective() {
-        Some((Class::ExeOutput, v)) => Some(v.to_os_string()),
-        _ => None,
-    });
-    let named = job.output.clone().or(fe);
+    let named = job.output.clone().or(job.exe_output());
     let default_name = || {
-        let first = job
-            .args
-            .iter()
-            .find_map(|a| match (&a.kind, a.effective()) {
-                (Kind::Input, _) => a.raw.first().cloned(),
-                (_, Some((Class::LanguageInput, v))) => Some(v.to_os_string()),
-                _ => None,
-            });
+        let first = job.first_input();
         PathBuf::from(
             first
                 .as_deref()

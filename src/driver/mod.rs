@@ -112,6 +112,27 @@ pub struct Job {
     pub pch_create: bool,
 }
 
+impl Job {
+    /// The last `/Fe` value (a file, or a directory when it ends with a separator).
+    pub fn exe_output(&self) -> Option<OsString> {
+        self.args.iter().rev().find_map(|a| match a.effective() {
+            Some((Class::ExeOutput, v)) => Some(v.to_os_string()),
+            _ => None,
+        })
+    }
+
+    /// The first input operand (source or object): clang-cl names the executable after it.
+    pub fn first_input(&self) -> Option<OsString> {
+        self.args
+            .iter()
+            .find_map(|a| match (&a.kind, a.effective()) {
+                (Kind::Input, _) => a.raw.first().cloned(),
+                (_, Some((Class::LanguageInput, v))) => Some(v.to_os_string()),
+                _ => None,
+            })
+    }
+}
+
 /// What to do with a command line.
 #[derive(Debug, Clone)]
 pub enum Plan {

@@ -728,21 +728,11 @@ impl<'a> Pipeline<'a> {
     /// default, the first input's stem.
     fn exe_name(&self) -> Option<OsString> {
         let job = self.job;
-        let fe = job.args.iter().rev().find_map(|a| match a.effective() {
-            Some((Class::ExeOutput, v)) => Some(v.to_os_string()),
-            _ => None,
-        });
+        let fe = job.exe_output();
         if job.output.is_some() || fe.as_ref().is_some_and(|v| !super::ends_with_separator(v)) {
             return None;
         }
-        let first = job
-            .args
-            .iter()
-            .find_map(|a| match (&a.kind, a.effective()) {
-                (Kind::Input, _) => a.raw.first().cloned(),
-                (_, Some((Class::LanguageInput, v))) => Some(v.to_os_string()),
-                _ => None,
-            })?;
+        let first = job.first_input()?;
         let mut name = Path::new(&first).file_stem()?.to_os_string();
         name.push(".exe");
         let path = match &fe {
