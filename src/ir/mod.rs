@@ -243,6 +243,9 @@ pub fn plan(input: &[u8], functions: &HotList, options: &Options) -> Result<Plan
         }
     }
 
+    if !table.internal_refs.is_empty() {
+        keep_refs_unmerged(input, &m, &mut table, &mut plan.edits);
+    }
     if !table.new_globals.is_empty() {
         let at = m
             .after_last_global
@@ -264,6 +267,85 @@ pub fn plan(input: &[u8], functions: &HotList, options: &Options) -> Result<Plan
     // Stable: insertions at one offset keep the order they were made in.
     plan.edits.sort_by_key(|(s, e, _)| (*s, *e));
     Ok(plan)
+}
+
+/// Puts the internal `__ref_`s into `@llvm.compiler.used` (a new one, or the module's own
+/// with them prepended).
+///
+/// Why: the ARM and AArch64 code generators run GlobalMerge, which packs internal globals
+/// used by the same function into one object and addresses them as `.rdata`+offset. Two
+/// internal `__ref_`s in one function (a thread-safe static's guard and the static, say)
+/// would then be reached through the section symbol instead of their `__ref_` names, unlike
+/// clang 22's (linkonce, never merged). GlobalMerge leaves `llvm.used`/`llvm.compiler.used`
+/// members alone; `compiler.used` adds nothing to the object (no `/INCLUDE:`). An existing
+/// list in a shape we do not recognise is left alone: merged `__ref_`s are still correct.
+fn keep_refs_unmerged(
+    input: &[u8],
+    m: &Module,
+    table: &mut redirect::RefTable,
+    edits: &mut Vec<(usize, usize, Vec<u8>)>,
+) {
+    let refs = &table.internal_refs;
+    let mut entries = Vec::new();
+    for r in refs {
+        entries.extend_from_slice(b"ptr ");
+        entries.extend_from_slice(r);
+        entries.extend_from_slice(b", ");
+    }
+    let key = lex::Name {
+        numbered: false,
+        bytes: (&b"llvm.compiler.used"[..]).into(),
+    };
+    match m.global(&key) {
+        None => {
+            let t = &mut table.new_globals;
+            t.extend_from_slice(
+                format!(
+                    "@llvm.compiler.used = appending global [{} x ptr] [",
+                    refs.len()
+                )
+                .as_bytes(),
+            );
+            entries.truncate(entries.len().saturating_sub(2));
+            t.extend_from_slice(&entries);
+            t.extend_from_slice(b"], section \"llvm.metadata\"\n");
+        }
+        Some(g) => {
+            // `@llvm.compiler.used = appending global [K x ptr] [ptr @a, …], section …`
+            let Some(line) = input.get(g.start..g.end) else {
+                return;
+            };
+            let Some(at) = find(line, b" global [") else {
+                return;
+            };
+            let count_at = at + b" global [".len();
+            let digits = line
+                .get(count_at..)
+                .unwrap_or_default()
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .count();
+            let rest = line.get(count_at + digits..).unwrap_or_default();
+            let Some(count) = line
+                .get(count_at..count_at + digits)
+                .and_then(|d| std::str::from_utf8(d).ok())
+                .and_then(|d| d.parse::<usize>().ok())
+            else {
+                return;
+            };
+            if !rest.starts_with(b" x ptr] [") || count == 0 {
+                return;
+            }
+            let s = g.start + count_at;
+            edits.push((s, s + digits, (count + refs.len()).to_string().into_bytes()));
+            let open = s + digits + b" x ptr] [".len();
+            edits.push((open, open, entries));
+        }
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Warnings for list entries that name no function of `m` while a function defined here

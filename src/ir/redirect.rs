@@ -344,6 +344,9 @@ pub struct RefTable {
     refs: HashMap<usize, Vec<u8>>,
     /// New globals to add, in creation order: the definition lines.
     pub new_globals: Vec<u8>,
+    /// The new `__ref_`s of internal linkage (address space 0), as printed (`@"__ref_…"`):
+    /// they go into `@llvm.compiler.used` (see `keep_refs_unmerged` in `ir`).
+    pub internal_refs: Vec<Vec<u8>>,
 }
 
 /// What rewriting one function produced.
@@ -594,6 +597,11 @@ fn ensure_ref(
             ))
         }
         None => {
+            if matches!(g.linkage, Some(b"internal" | b"private")) && g.addrspace == 0 {
+                let mut printed = Vec::new();
+                print_name(&mut printed, b'@', &rn);
+                table.internal_refs.push(printed);
+            }
             let t = &mut table.new_globals;
             print_name(t, b'@', &rn);
             t.extend_from_slice(ref_definition(g));

@@ -452,6 +452,50 @@ define void @f() {
 }
 
 #[test]
+fn internal_refs_are_kept_out_of_global_merge() {
+    // New list: only the internal `__ref_`s, in creation order.
+    let src = r#"@s = internal global i32 0
+@t = internal global i32 0
+@ext = dso_local global i32 0
+
+define void @f() {
+  store i32 1, ptr @s
+  store i32 1, ptr @t
+  store i32 1, ptr @ext
+  ret void
+}
+"#;
+    let (out, _) = run(src, "f", false);
+    assert!(
+        out.contains(
+            "@llvm.compiler.used = appending global [2 x ptr] [ptr @__ref_s, ptr @__ref_t], section \"llvm.metadata\"\n"
+        ),
+        "{out}"
+    );
+    // The module's own list grows, its members kept after ours.
+    let with_list = format!(
+        "@llvm.compiler.used = appending global [1 x ptr] [ptr @\"a]b\"], section \"llvm.metadata\"\n@\"a]b\" = internal global i32 0\n{src}"
+    );
+    let (out, _) = run(&with_list, "f", false);
+    assert!(
+        out.contains(
+            "@llvm.compiler.used = appending global [3 x ptr] [ptr @__ref_s, ptr @__ref_t, ptr @\"a]b\"], section"
+        ),
+        "{out}"
+    );
+    assert_eq!(out.matches("@llvm.compiler.used =").count(), 1, "{out}");
+    // Only external globals redirected: no list.
+    let (out, _) = run(src, "g", false);
+    assert!(!out.contains("llvm.compiler.used"), "{out}");
+    let only_ext = src
+        .replace("ptr @s\n", "ptr @ext\n")
+        .replace("ptr @t\n", "ptr @ext\n");
+    let (out, _) = run(&only_ext, "f", false);
+    assert!(out.contains("@__ref_ext = linkonce"), "{out}");
+    assert!(!out.contains("llvm.compiler.used"), "{out}");
+}
+
+#[test]
 fn annotated_and_listed_globals_stay_direct() {
     let src = r#"@keep = dso_local global i32 0, align 4
 @listed = dso_local global i32 0, align 4
