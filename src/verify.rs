@@ -197,40 +197,31 @@ pub fn verify(objects: &[Object], list: &HotList) -> Result<Vec<Problem>, Error>
             }
         }
 
-        for r in &s.hotpatch {
-            let Some(p) = s.procedures.iter().find(|p| p.ir_name == r.name) else {
+        // One report per (function, target), however often the code reaches it.
+        let mut seen = BTreeSet::new();
+        for (p, reloc) in s.hotpatched_code_relocations() {
+            let Some(target) = obj.symbol(reloc.symbol) else {
                 continue;
             };
-            let Some(code) = obj.section(p.section) else {
+            let home = match target.defined_in().and_then(|n| obj.section(n)) {
+                Some(sec) => Some((sec.name.clone(), sec.is_writable())),
+                None => externals
+                    .get(ir_name(obj.machine, &target.name).as_ref())
+                    .cloned(),
+            };
+            let Some((section, writable)) = home else {
                 continue;
             };
-            let end = p.offset.saturating_add(p.code_len);
-            let mut seen = BTreeSet::new();
-            for reloc in code
-                .relocations
-                .iter()
-                .filter(|x| x.offset >= p.offset && x.offset < end)
+            if writable
+                && !is_tls_section(&section)
+                && seen.insert((p.ir_name.clone(), target.name.clone()))
             {
-                let Some(target) = obj.symbol(reloc.symbol) else {
-                    continue;
-                };
-                let home = match target.defined_in().and_then(|n| obj.section(n)) {
-                    Some(sec) => Some((sec.name.clone(), sec.is_writable())),
-                    None => externals
-                        .get(ir_name(obj.machine, &target.name).as_ref())
-                        .cloned(),
-                };
-                let Some((section, writable)) = home else {
-                    continue;
-                };
-                if writable && !is_tls_section(&section) && seen.insert(target.name.clone()) {
-                    problems.push(Problem::DirectAccess {
-                        object: o.name.clone(),
-                        function: text(&p.ir_name),
-                        target: text(&target.name),
-                        section: text(&section),
-                    });
-                }
+                problems.push(Problem::DirectAccess {
+                    object: o.name.clone(),
+                    function: text(&p.ir_name),
+                    target: text(&target.name),
+                    section: text(&section),
+                });
             }
         }
 

@@ -137,33 +137,20 @@ pub fn dump(data: &[u8]) -> Result<ObjectDump, Error> {
     }
 
     let mut direct_global_accesses = Vec::new();
-    for r in &scan.hotpatch {
-        let Some(p) = scan.procedures.iter().find(|p| p.ir_name == r.name) else {
+    for (p, reloc) in scan.hotpatched_code_relocations() {
+        let Some(target) = obj.symbol(reloc.symbol) else {
             continue;
         };
-        let Some(code) = obj.section(p.section) else {
+        let Some(home) = target.defined_in().and_then(|n| obj.section(n)) else {
             continue;
         };
-        let end = p.offset.saturating_add(p.code_len);
-        for reloc in code
-            .relocations
-            .iter()
-            .filter(|x| x.offset >= p.offset && x.offset < end)
-        {
-            let Some(target) = obj.symbol(reloc.symbol) else {
-                continue;
-            };
-            let Some(home) = target.defined_in().and_then(|n| obj.section(n)) else {
-                continue;
-            };
-            if home.is_writable() {
-                direct_global_accesses.push(DirectAccess {
-                    function: text(&p.ir_name),
-                    offset: reloc.offset - p.offset,
-                    target: text(&target.name),
-                    target_section: text(&home.name),
-                });
-            }
+        if home.is_writable() {
+            direct_global_accesses.push(DirectAccess {
+                function: text(&p.ir_name),
+                offset: reloc.offset - p.offset,
+                target: text(&target.name),
+                target_section: text(&home.name),
+            });
         }
     }
 

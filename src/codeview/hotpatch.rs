@@ -110,6 +110,29 @@ pub struct Scan {
     pub hotpatch: Vec<HotPatchRecord>,
 }
 
+impl Scan {
+    /// Every relocation inside the code of a function that has an `S_HOTPATCHFUNC` record,
+    /// with that function: what `dump` and `verify` inspect for direct accesses.
+    pub fn hotpatched_code_relocations(
+        &self,
+    ) -> impl Iterator<Item = (&Procedure, &crate::coff::Relocation)> + '_ {
+        self.hotpatch.iter().flat_map(move |r| {
+            let proc_and_code = self
+                .procedures
+                .iter()
+                .find(|p| p.ir_name == r.name)
+                .and_then(|p| Some((p, self.obj.section(p.section)?)));
+            proc_and_code.into_iter().flat_map(|(p, code)| {
+                let end = p.offset.saturating_add(p.code_len);
+                code.relocations
+                    .iter()
+                    .filter(move |x| x.offset >= p.offset && x.offset < end)
+                    .map(move |x| (p, x))
+            })
+        })
+    }
+}
+
 fn is_debug_s(s: &Section) -> bool {
     s.name == b".debug$S"
 }
