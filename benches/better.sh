@@ -6,14 +6,7 @@
 # Usage: benches/better.sh   (needs clang-19, clang-22, mingw-w64 headers, hyperfine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-eval "$(scripts/fetch-sources.sh)"
-inc=/usr/share/mingw-w64/include
-[ -d "$inc" ] || { echo "missing $inc: apt-get install -y mingw-w64-x86-64-dev" >&2; exit 1; }
-work="${BENCH_DIR:-target/bench-ir}"
-mkdir -p "$work"
-ll="$work/sqlite3.ll"
-gnu=(--target=x86_64-w64-windows-gnu -isystem "$inc" -O2 -gcodeview -g)
-[ -s "$ll" ] || clang-19 "${gnu[@]}" -S -emit-llvm "$SQLITE_DIR/sqlite3.c" -o "$ll"
+. benches/sqlite-ir.sh
 grep '^define' "$ll" | sed -E 's/.*@("?[^"(]+"?)\(.*/\1/' | tr -d '"' >"$work/all-lines.txt"
 obj="$work/sqlite3-native.o"
 [ -s "$obj" ] || clang-22 "${gnu[@]}" -c -fms-secure-hotpatch-functions-file="$work/all-lines.txt" \

@@ -5,16 +5,7 @@
 # Usage: benches/ir-rewrite.sh   (needs clang-19, mingw-w64 headers, hyperfine, GNU time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-eval "$(scripts/fetch-sources.sh)"
-inc=/usr/share/mingw-w64/include
-[ -d "$inc" ] || { echo "missing $inc: apt-get install -y mingw-w64-x86-64-dev" >&2; exit 1; }
-work="${BENCH_DIR:-target/bench-ir}"
-mkdir -p "$work"
-ll="$work/sqlite3.ll"
-if [ ! -s "$ll" ]; then
-  clang-19 --target=x86_64-w64-windows-gnu -isystem "$inc" -O2 -gcodeview -g -S -emit-llvm \
-    "$SQLITE_DIR/sqlite3.c" -o "$ll"
-fi
+. benches/sqlite-ir.sh
 cargo build --release --quiet --bin hotpatch
 bin=target/release/hotpatch
 # Ten functions that are defined in the IR at -O2 and read or write globals.
