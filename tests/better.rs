@@ -114,25 +114,6 @@ fn to_ir(dir: &Path, name: &str, src: &str, clang: u32, target: &str) -> Vec<u8>
     std::fs::read(dir.join(format!("{stem}.ll"))).unwrap()
 }
 
-/// Compiles IR file `ll` to `obj` with `clang-{clang}` (no IR optimisation: the rewrite
-/// happens after it). `extra` adds flags (e.g. clang 22's own pass).
-fn compile_ir(dir: &Path, clang: u32, target: &str, ll: &str, obj: &str, extra: &[&str]) {
-    let t = format!("--target={target}");
-    let mut a = vec![
-        t.as_str(),
-        "-c",
-        "-O2",
-        "-Xclang",
-        "-disable-llvm-optzns",
-        "-Wno-override-module",
-        "-x",
-        "ir",
-    ];
-    a.extend_from_slice(extra);
-    a.extend([ll, "-o", obj]);
-    support::run_ok(dir, &format!("clang-{clang}"), &a);
-}
-
 /// Rewrites `input` with every defined function listed; writes `ours.ll`-like `out`.
 fn rewrite_all(dir: &Path, input: &[u8], out: &str, options: &ir::Options) -> ir::Report {
     let m = ir::module::Module::index(input).unwrap();
@@ -177,7 +158,7 @@ fn thread_locals_stay_direct(clang: u32) {
     );
 
     // Native: both thread-locals get a `__ref_` (the TLS template's address).
-    compile_ir(d, 22, target, "tls.ll", "native.obj", &["-mllvm", &list]);
+    support::compile_ir(d, 22, target, "tls.ll", "native.obj", &["-mllvm", &list]);
     let native = symbols(d, "native.obj");
     assert!(has(&native, "__ref__Init_thread_epoch"), "{native:?}");
     assert!(has(&native, "__ref_?per_thread@@3HA"), "{native:?}");
@@ -211,7 +192,7 @@ fn thread_locals_stay_direct(clang: u32) {
         &["-filetype=obj", "ours.ll", "-o", "llc-ours.obj"],
     );
     for (cc, obj) in [(clang, "ours.obj"), (22, "ours22.obj")] {
-        compile_ir(d, cc, target, "ours.ll", obj, &[]);
+        support::compile_ir(d, cc, target, "ours.ll", obj, &[]);
         let syms = symbols(d, obj);
         assert!(
             !syms.iter().any(|s| s.name.starts_with("__ref_")
@@ -304,7 +285,7 @@ fn same_named_statics_clash_natively_and_link_with_us() {
                 &ir::Options::default(),
             );
             let obj = format!("{stem}-ours.obj");
-            compile_ir(d, 19, target, &format!("{stem}-ours.ll"), &obj, &[]);
+            support::compile_ir(d, 19, target, &format!("{stem}-ours.ll"), &obj, &[]);
             // The `__ref_` is a static symbol of the same name in a read-only `.rdata`.
             let prefix = if target.starts_with("i686") { "_" } else { "" };
             let name = format!("{prefix}__ref_s_counter");
@@ -346,7 +327,7 @@ fn annotated_and_listed_globals_keep_direct_access() {
         let target = "x86_64-pc-windows-msvc";
         to_ir(d, "od.c", OPT_OUT_C, clang, target);
         // Native: the annotation means nothing to clang 22's pass.
-        compile_ir(
+        support::compile_ir(
             d,
             22,
             target,
@@ -376,7 +357,7 @@ fn annotated_and_listed_globals_keep_direct_access() {
                     value,
                 ],
             );
-            compile_ir(d, clang, target, "ours.ll", "ours.obj", &[]);
+            support::compile_ir(d, clang, target, "ours.ll", "ours.obj", &[]);
             let syms = symbols(d, "ours.obj");
             assert!(!has(&syms, "__ref_cache"), "{syms:?}");
             assert!(!has(&syms, "__ref_listed"), "{flag}: {syms:?}");
@@ -404,7 +385,7 @@ fn mark_only_output_keeps_clang_22s_own_pass_off_thread_locals_and_opt_outs() {
     };
     rewrite_all(d, &input, "marked.ll", &opts);
     // clang 22 does the redirect itself from the mark.
-    compile_ir(d, 22, target, "marked.ll", "marked.obj", &[]);
+    support::compile_ir(d, 22, target, "marked.ll", "marked.obj", &[]);
     let syms = symbols(d, "marked.obj");
     let refs: BTreeSet<&str> = syms
         .iter()

@@ -97,23 +97,7 @@ fn ours(d: &Path, target: &str) {
     list.add_file_contents(FNS.as_bytes(), "fns.txt");
     let r = ir::rewrite(&input, &list, &ir::Options::default()).unwrap();
     std::fs::write(d.join("ours.ll"), &r.text).unwrap();
-    support::run_ok(
-        d,
-        "clang-19",
-        &[
-            &t,
-            "-c",
-            "-O2",
-            "-Xclang",
-            "-disable-llvm-optzns",
-            "-Wno-override-module",
-            "-x",
-            "ir",
-            "ours.ll",
-            "-o",
-            "v.obj",
-        ],
-    );
+    support::compile_ir(d, 19, target, "ours.ll", "v.obj", &[]);
     let hp = support::our_bin("hotpatch");
     support::run_ok(
         d,

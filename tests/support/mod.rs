@@ -138,3 +138,22 @@ pub fn relocations_by_function(obj: &Path) -> BTreeMap<String, BTreeSet<String>>
     }
     out
 }
+
+/// Compiles IR file `ll` to `obj` with `clang-{clang}` (no IR optimisation: the rewrite
+/// happens after it). `extra` adds flags (e.g. clang 22's own pass).
+pub fn compile_ir(dir: &Path, clang: u32, target: &str, ll: &str, obj: &str, extra: &[&str]) {
+    let t = format!("--target={target}");
+    let mut a = vec![
+        t.as_str(),
+        "-c",
+        "-O2",
+        "-Xclang",
+        "-disable-llvm-optzns",
+        "-Wno-override-module",
+        "-x",
+        "ir",
+    ];
+    a.extend_from_slice(extra);
+    a.extend([ll, "-o", obj]);
+    run_ok(dir, &format!("clang-{clang}"), &a);
+}
