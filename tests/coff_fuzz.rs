@@ -27,18 +27,7 @@ fn bigobj() -> &'static Vec<u8> {
     static OBJ: OnceLock<Vec<u8>> = OnceLock::new();
     OBJ.get_or_init(|| {
         let w = Work::new("hot.c");
-        let mut src: String = (0..65300).map(|i| format!("int g{i} = {i};\n")).collect();
-        src.push_str("int bump(int a) { return a + g7++; }\n");
-        std::fs::write(w.path("big.c"), src).unwrap();
-        let t = "--target=x86_64-pc-windows-msvc";
-        support::run_ok(
-            w.dir.path(),
-            "clang-cl-19",
-            &[t, "/c", "/Z7", "/O2", "/Gw", "/Fobig.obj", "--", "big.c"],
-        );
-        let data = std::fs::read(w.path("big.obj")).unwrap();
-        assert_eq!(&data[..4], &[0, 0, 0xff, 0xff], "not a bigobj");
-        data
+        coff_support::build_bigobj(&w, "int bump(int a) { return a + g7++; }\n")
     })
 }
 

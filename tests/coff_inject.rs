@@ -242,25 +242,11 @@ fn adding_names_later_merges_into_the_same_subsection_in_module_order() {
 #[test]
 fn bigobj() {
     let w = Work::new("hot.c");
-    let mut src = String::new();
-    for i in 0..65300 {
-        src.push_str(&format!("int g{i} = {i};\n"));
-    }
-    src.push_str("int bump(int a) { return a + g7++; }\n");
-    src.push_str("static int __declspec(noinline) st(int a) { return a * g9; }\n");
-    src.push_str("int use_it(int a) { return st(a) + g1; }\n");
-    std::fs::write(w.path("big.c"), src).unwrap();
-    let t = "--target=x86_64-pc-windows-msvc";
-    support::run_ok(
-        w.dir.path(),
-        "clang-cl-19",
-        &[t, "/c", "/Z7", "/O2", "/Gw", "/Fobig.obj", "--", "big.c"],
-    );
-    let before = std::fs::read(w.path("big.obj")).unwrap();
-    assert_eq!(
-        &before[..4],
-        &[0, 0, 0xff, 0xff],
-        "not an ANON_OBJECT_HEADER_BIGOBJ object"
+    let before = build_bigobj(
+        &w,
+        "int bump(int a) { return a + g7++; }\n\
+         static int __declspec(noinline) st(int a) { return a * g9; }\n\
+         int use_it(int a) { return st(a) + g1; }\n",
     );
     let list: HotList = ["bump", "st", "use_it"].into_iter().collect();
     let after = codeview::inject(&before, &list).unwrap().bytes;
@@ -273,7 +259,7 @@ fn bigobj() {
         w.dir.path(),
         "clang-cl-19",
         &[
-            t,
+            "--target=x86_64-pc-windows-msvc",
             "/c",
             "/Z7",
             "/O2",

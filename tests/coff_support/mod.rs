@@ -366,3 +366,24 @@ pub fn assert_checksums_match_data(obj: &[u8]) {
     }
     assert!(checked > 0, "no section carries a checksum");
 }
+
+/// Builds `big.obj` in `w` from 65,300 data sections plus `functions` (C source), so that
+/// LLVM writes the `/bigobj` header (more than 65,279 sections), and returns its bytes.
+pub fn build_bigobj(w: &Work, functions: &str) -> Vec<u8> {
+    let mut src: String = (0..65300).map(|i| format!("int g{i} = {i};\n")).collect();
+    src.push_str(functions);
+    std::fs::write(w.path("big.c"), src).unwrap();
+    let t = "--target=x86_64-pc-windows-msvc";
+    run_ok(
+        w.dir.path(),
+        "clang-cl-19",
+        &[t, "/c", "/Z7", "/O2", "/Gw", "/Fobig.obj", "--", "big.c"],
+    );
+    let data = std::fs::read(w.path("big.obj")).unwrap();
+    assert_eq!(
+        &data[..4],
+        &[0, 0, 0xff, 0xff],
+        "not an ANON_OBJECT_HEADER_BIGOBJ object"
+    );
+    data
+}
