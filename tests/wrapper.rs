@@ -153,23 +153,38 @@ fn assert_same_as_native(ours: &Path, native: &Path) {
 const C_LIST: &str = "bump,other";
 const CPP_LIST: &str = "?f@S@@QEAAHH@Z";
 
+/// `COMPILER /c /Z7 /O2 /Brepro /hotpatch LISTFLAG=LIST /FoOUT EXTRA… -- SRC`: the one
+/// command line both the native and the wrapped compiles use.
+fn cl_args(
+    s: &Scratch,
+    compiler: &str,
+    list_flag: &str,
+    list: &str,
+    out: &str,
+    src: &str,
+    extra: &[&str],
+) -> Vec<String> {
+    let mut args: Vec<String> = [compiler, "/c", "/Z7", "/O2", "/Brepro", "/hotpatch"]
+        .map(String::from)
+        .into();
+    args.push(format!("{list_flag}={list}"));
+    args.push(format!("/Fo{}", s.p(out)));
+    args.extend(extra.iter().map(|e| e.to_string()));
+    args.extend(["--".to_string(), s.p(src)]);
+    args
+}
+
 fn native_cl(s: &Scratch, src: &str, list: &str, out: &str, extra: &[&str]) {
-    let fo = format!("/Fo{}", s.p(out));
-    let l = format!("-fms-secure-hotpatch-functions-list={list}");
-    let src = s.p(src);
-    let mut args = vec![
+    let args = cl_args(
+        s,
         "clang-cl-22",
-        "/c",
-        "/Z7",
-        "/O2",
-        "/Brepro",
-        "/hotpatch",
-        l.as_str(),
-        fo.as_str(),
-    ];
-    args.extend_from_slice(extra);
-    args.extend(["--", src.as_str()]);
-    s.native(&args);
+        "-fms-secure-hotpatch-functions-list",
+        list,
+        out,
+        src,
+        extra,
+    );
+    s.native(&args.iter().map(String::as_str).collect::<Vec<_>>());
 }
 
 fn wrapped_cl(
@@ -181,22 +196,16 @@ fn wrapped_cl(
     extra: &[&str],
     env: &[(&str, &str)],
 ) -> Output {
-    let fo = format!("/Fo{}", s.p(out));
-    let l = format!("-fms-hotpatch-functions-list={list}");
-    let src = s.p(src);
-    let mut args = vec![
+    let args = cl_args(
+        s,
         compiler,
-        "/c",
-        "/Z7",
-        "/O2",
-        "/Brepro",
-        "/hotpatch",
-        l.as_str(),
-        fo.as_str(),
-    ];
-    args.extend_from_slice(extra);
-    args.extend(["--", src.as_str()]);
-    s.wrap_ok(&args, env)
+        "-fms-hotpatch-functions-list",
+        list,
+        out,
+        src,
+        extra,
+    );
+    s.wrap_ok(&args.iter().map(String::as_str).collect::<Vec<_>>(), env)
 }
 
 #[test]
