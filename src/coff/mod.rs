@@ -12,6 +12,7 @@
 //! Reference: Microsoft PE/COFF specification, sections 3 to 5 ("Section Table", "COFF
 //! Relocations", "COFF Symbol Table").
 
+pub mod inputs;
 pub mod patch;
 
 use object::pe;
