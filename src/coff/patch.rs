@@ -250,7 +250,7 @@ pub fn splice(data: &[u8], obj: &CoffObject, splice: &Splice) -> Result<Vec<u8>,
 /// The checksum LLVM's COFF writer stores in section aux records: `JamCRC` with an initial
 /// value of 0, i.e. the reflected CRC-32 (IEEE polynomial) register started at 0 and not
 /// inverted at the end, over the concatenation of `parts`. (Checked against clang's objects in
-/// `tests/coff_inject.rs`.)
+/// `tests/it/coff_inject.rs`.)
 pub fn jamcrc(parts: &[&[u8]]) -> u32 {
     // crc32fast keeps the register inverted: an "initial CRC" of !0 starts the register at 0,
     // and inverting its final CRC gives the register back without the final inversion.

@@ -638,7 +638,7 @@ fn ensure_ref(
 /// may see every use of an internal global, e.g. under LTO) from folding the load into a
 /// direct access: the initializer is only a default, the hot-patch loader rewrites it.
 /// The explicit `.rdata` section keeps it read-only on every target: LLVM files it in the
-/// existing read-only `.rdata` (checked on x64, x86 and ARM64 by `tests/better.rs`).
+/// existing read-only `.rdata` (checked on x64, x86 and ARM64 by `tests/it/better.rs`).
 fn ref_definition(g: &GlobalVar) -> &'static [u8] {
     match g.linkage {
         Some(b"internal" | b"private") => b" = internal externally_initialized global ",

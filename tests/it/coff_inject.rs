@@ -1,11 +1,10 @@
 //! CodeView injection against the real compilers: objects from clang-cl-19 get the records
 //! clang 22 would write for the same IR, in the same place and order, and nothing else changes.
-#![allow(clippy::disallowed_methods)]
 
-mod coff_support;
-mod support;
+use crate::support;
+use crate::support::coff;
 
-use coff_support::*;
+use coff::*;
 use hotpatch_cl::codeview::{self, dump::dump};
 use hotpatch_cl::hotlist::HotList;
 

@@ -1,8 +1,7 @@
 //! `hotpatch verify` on real objects: native clang-cl-22 builds (it must flag clang 22's
 //! thread-local redirect), hotpatch-cl builds (clean), and deliberately broken ones.
-#![allow(clippy::disallowed_methods)]
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

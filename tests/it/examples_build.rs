@@ -1,13 +1,11 @@
 //! The examples build with make and with CMake through the shims, and their objects carry
 //! what native clang-cl 22 puts in the same objects: the same S_HOTPATCHFUNC records and the
 //! same `__ref_` pointers, in read-only sections.
-#![allow(clippy::disallowed_methods)]
 
-#[path = "e2e/common.rs"]
-mod common;
-mod support;
+use crate::support;
+use crate::support::e2e;
 
-use common::{hot_info, repo, run_ok, scratch, HotCompiler, HotInfo};
+use e2e::{hot_info, repo, run_ok, scratch, HotCompiler, HotInfo};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -64,7 +62,7 @@ impl Example {
     /// Checks `obj` against the reference, and that the list is not vacuous.
     fn check(&self, obj: &Path) {
         let got = hot_info(&[obj.to_path_buf()]);
-        let listed = common::list_entries(&self.src_dir().join("hotpatch.txt"));
+        let listed = e2e::list_entries(&self.src_dir().join("hotpatch.txt"));
         assert_eq!(
             got.records,
             listed.iter().cloned().collect(),
@@ -120,7 +118,7 @@ impl Example {
                 .arg("--build")
                 .arg(build),
         );
-        let objs: Vec<PathBuf> = common::objects_under(&build.join("CMakeFiles"))
+        let objs: Vec<PathBuf> = e2e::objects_under(&build.join("CMakeFiles"))
             .into_iter()
             .filter(|o| o.to_string_lossy().contains(self.source))
             .collect();
@@ -177,7 +175,7 @@ fn examples_build_with_make_through_the_masquerading_shims() {
             .arg(&shims)
             .arg(support::our_bin("hotpatch-cl")),
     );
-    let path = common::path_with(&shims);
+    let path = e2e::path_with(&shims);
     for e in [&C_COUNTER, &CPP_SHAPES] {
         let out = scratch(&format!("{}-masquerade", e.dir));
         e.make(&out, "clang-cl", Some(&path));

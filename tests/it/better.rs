@@ -1,93 +1,17 @@
 //! Where hotpatch-cl does better than clang 22 (docs/differences-from-clang22.md): each test
 //! first shows native clang 22's behaviour on the same input (so it fails if clang 22
 //! changes), then ours, inspected in the objects with llvm-objdump-22 / llvm-readobj-22.
-#![allow(clippy::disallowed_methods)]
 
-mod support;
+use crate::support;
+use crate::support::objects::Obj;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use hotpatch_cl::hotlist::HotList;
 use hotpatch_cl::ir;
 
 /// One COFF symbol: name, section number (≤ 0 for special), storage class.
-#[derive(Debug, Clone)]
-struct Sym {
-    name: String,
-    section: i32,
-    class: u32,
-}
-
-/// The symbol table, from `llvm-objdump-22 -t` lines such as
-/// `[18](sec  5)(fl 0x00)(ty   0)(scl   3) (nx 0) 0x00000000 __ref_s_counter`.
-fn symbols(dir: &Path, obj: &str) -> Vec<Sym> {
-    let text = support::run_ok(dir, "llvm-objdump-22", &["-t", obj]);
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let Some(rest) = line.strip_prefix('[') else {
-            continue;
-        };
-        let num = |key: &str| -> Option<i64> {
-            let at = rest.find(key)? + key.len();
-            let s = rest[at..].trim_start();
-            let end = s.find(')')?;
-            let v = s[..end].trim();
-            v.strip_prefix("0x")
-                .map_or_else(|| v.parse().ok(), |h| i64::from_str_radix(h, 16).ok())
-        };
-        let (Some(section), Some(class)) = (num("(sec"), num("(scl")) else {
-            continue;
-        };
-        let name = rest.rsplit(' ').next().unwrap_or_default().to_string();
-        out.push(Sym {
-            name,
-            section: section as i32,
-            class: class as u32,
-        });
-    }
-    out
-}
-
-/// Section number (1-based) → (name, writable).
-fn sections(dir: &Path, obj: &str) -> BTreeMap<i32, (String, bool)> {
-    let text = support::run_ok(dir, "llvm-readobj-22", &["--sections", obj]);
-    let mut out = BTreeMap::new();
-    let mut cur = None;
-    for line in text.lines().map(str::trim) {
-        if let Some(n) = line.strip_prefix("Number: ") {
-            cur = n.parse().ok();
-        } else if let (Some(n), Some(c)) = (line.strip_prefix("Name: "), cur) {
-            out.entry(c)
-                .or_insert((n.split(" (").next().unwrap_or(n).to_string(), false));
-        } else if line.starts_with("IMAGE_SCN_MEM_WRITE") {
-            if let Some(s) = cur.and_then(|c| out.get_mut(&c)) {
-                s.1 = true;
-            }
-        }
-    }
-    out
-}
-
-/// Every symbol a relocation of the object's code (`.text*` sections) refers to.
-fn reloc_targets(dir: &Path, obj: &str) -> BTreeSet<String> {
-    let text = support::run_ok(dir, "llvm-objdump-22", &["-r", obj]);
-    let mut in_code = false;
-    let mut out = BTreeSet::new();
-    for l in text.lines() {
-        if let Some(sec) = l.strip_prefix("RELOCATION RECORDS FOR [") {
-            in_code = sec.starts_with(".text");
-        } else if in_code && l.contains("IMAGE_REL_") {
-            out.extend(l.split_whitespace().nth(2).map(str::to_string));
-        }
-    }
-    out
-}
-
-fn has(syms: &[Sym], name: &str) -> bool {
-    syms.iter().any(|s| s.name == name)
-}
-
 /// Compiles `src` (written to `dir/name`) to IR with `clang-cl-{clang}` for `target`.
 fn to_ir(dir: &Path, name: &str, src: &str, clang: u32, target: &str) -> Vec<u8> {
     std::fs::write(dir.join(name), src).unwrap();
@@ -159,9 +83,9 @@ fn thread_locals_stay_direct(clang: u32) {
 
     // Native: both thread-locals get a `__ref_` (the TLS template's address).
     support::compile_ir(d, 22, target, "tls.ll", "native.obj", &["-mllvm", &list]);
-    let native = symbols(d, "native.obj");
-    assert!(has(&native, "__ref__Init_thread_epoch"), "{native:?}");
-    assert!(has(&native, "__ref_?per_thread@@3HA"), "{native:?}");
+    let native = Obj::read(d, "native.obj").symbols;
+    assert!(native.contains("__ref__Init_thread_epoch"), "{native:?}");
+    assert!(native.contains("__ref_?per_thread@@3HA"), "{native:?}");
     // ...and llc-22 (verifier on) rejects what its pass makes of llvm.threadlocal.address.
     let llc_list = format!(
         "--ms-secure-hotpatch-functions-list={}",
@@ -193,13 +117,14 @@ fn thread_locals_stay_direct(clang: u32) {
     );
     for (cc, obj) in [(clang, "ours.obj"), (22, "ours22.obj")] {
         support::compile_ir(d, cc, target, "ours.ll", obj, &[]);
-        let syms = symbols(d, obj);
+        let o = Obj::read(d, obj);
+        let syms = &o.symbols;
         assert!(
-            !syms.iter().any(|s| s.name.starts_with("__ref_")
-                && (s.name.contains("_Init_thread_epoch") || s.name.contains("per_thread"))),
+            !syms.iter().any(|s| s.starts_with("__ref_")
+                && (s.contains("_Init_thread_epoch") || s.contains("per_thread"))),
             "{syms:?}"
         );
-        let relocs = reloc_targets(d, obj);
+        let relocs = o.code_relocation_targets();
         for direct in ["_Init_thread_epoch", "?per_thread@@3HA", "_tls_index"] {
             assert!(
                 relocs.contains(direct),
@@ -289,18 +214,17 @@ fn same_named_statics_clash_natively_and_link_with_us() {
             // The `__ref_` is a static symbol of the same name in a read-only `.rdata`.
             let prefix = if target.starts_with("i686") { "_" } else { "" };
             let name = format!("{prefix}__ref_s_counter");
-            let syms = symbols(d, &obj);
-            let r = syms
-                .iter()
-                .find(|s| s.name == name)
-                .unwrap_or_else(|| panic!("{target}: no {name}: {syms:?}"));
-            assert_eq!(r.class, 3, "{target}: {name} is not static");
-            let secs = sections(d, &obj);
-            let (sec, writable) = &secs[&r.section];
+            let o = Obj::read(d, &obj);
+            let section = o
+                .sym_section
+                .get(&name)
+                .unwrap_or_else(|| panic!("{target}: no {name}: {:?}", o.symbols));
+            assert!(o.statics.contains(&name), "{target}: {name} is not static");
+            let (sec, writable) = &o.sections[section];
             assert_eq!(sec, ".rdata", "{target}");
             assert!(!writable, "{target}: {name} is writable");
             assert!(
-                reloc_targets(d, &obj).contains(&name),
+                o.code_relocation_targets().contains(&name),
                 "{target}: {name} unused"
             );
         }
@@ -335,7 +259,7 @@ fn annotated_and_listed_globals_keep_direct_access() {
             "native.obj",
             &["-mllvm", "-ms-secure-hotpatch-functions-list=use"],
         );
-        assert!(has(&symbols(d, "native.obj"), "__ref_cache"));
+        assert!(Obj::read(d, "native.obj").symbols.contains("__ref_cache"));
 
         // Ours, through the CLI: the annotation and --allow-direct-list / -file.
         std::fs::write(d.join("direct.txt"), "listed\r\n").unwrap();
@@ -358,11 +282,12 @@ fn annotated_and_listed_globals_keep_direct_access() {
                 ],
             );
             support::compile_ir(d, clang, target, "ours.ll", "ours.obj", &[]);
-            let syms = symbols(d, "ours.obj");
-            assert!(!has(&syms, "__ref_cache"), "{syms:?}");
-            assert!(!has(&syms, "__ref_listed"), "{flag}: {syms:?}");
-            assert!(has(&syms, "__ref_plain"), "{syms:?}");
-            let relocs = reloc_targets(d, "ours.obj");
+            let o = Obj::read(d, "ours.obj");
+            let syms = &o.symbols;
+            assert!(!syms.contains("__ref_cache"), "{syms:?}");
+            assert!(!syms.contains("__ref_listed"), "{flag}: {syms:?}");
+            assert!(syms.contains("__ref_plain"), "{syms:?}");
+            let relocs = o.code_relocation_targets();
             assert!(
                 relocs.contains("cache") && relocs.contains("listed"),
                 "{relocs:?}"
@@ -386,11 +311,11 @@ fn mark_only_output_keeps_clang_22s_own_pass_off_thread_locals_and_opt_outs() {
     rewrite_all(d, &input, "marked.ll", &opts);
     // clang 22 does the redirect itself from the mark.
     support::compile_ir(d, 22, target, "marked.ll", "marked.obj", &[]);
-    let syms = symbols(d, "marked.obj");
+    let syms = Obj::read(d, "marked.obj").symbols;
     let refs: BTreeSet<&str> = syms
         .iter()
-        .filter(|s| s.name.starts_with("__ref_"))
-        .map(|s| s.name.as_str())
+        .filter(|s| s.starts_with("__ref_"))
+        .map(String::as_str)
         .collect();
     // No `__ref_` for the annotated global nor the thread-locals; the static locals of
     // `instance_counter` are redirected (as linkonce: clang 22's pass makes them).

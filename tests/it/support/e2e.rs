@@ -1,11 +1,8 @@
 //! Shared by the build-system and Wine end-to-end tests: which command does a hot-patched
 //! compile, scratch directories under target/, the Lua sources, Wine, and reading records back
 //! out of objects (with `hotpatch dump --json`, cross-checked against `llvm-readobj-22`).
-//!
-//! Included with `#[path = "e2e/common.rs"] mod common;` next to `mod support;`.
-#![allow(dead_code, clippy::disallowed_methods)]
 
-use crate::support;
+use crate::support::{self, objects};
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -216,54 +213,16 @@ pub fn hot_info(objs: &[PathBuf]) -> HotInfo {
             info.direct_accesses.push(d.to_string());
         }
     }
-    let readobj: BTreeSet<String> = objs.iter().flat_map(|o| readobj_records(o)).collect();
+    let readobj: BTreeSet<String> = objs
+        .iter()
+        .flat_map(|o| objects::hotpatch_records(o))
+        .map(|(_, name)| name)
+        .collect();
     assert_eq!(
         info.records, readobj,
         "hotpatch dump and llvm-readobj-22 disagree on the S_HOTPATCHFUNC records"
     );
     info
-}
-
-/// Names of the S_HOTPATCHFUNC records of `obj`, as `llvm-readobj-22 --codeview` prints them.
-pub fn readobj_records(obj: &Path) -> Vec<String> {
-    let out = run_ok(
-        Command::new(support::tool("llvm-readobj-22"))
-            .arg("--codeview")
-            .arg(obj),
-    );
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let mut names = Vec::new();
-    let mut in_record = false;
-    for line in text.lines() {
-        let line = line.trim();
-        if line.starts_with("Kind: ") {
-            in_record = line.starts_with("Kind: S_HOTPATCHFUNC");
-        } else if in_record {
-            if let Some(n) = line.strip_prefix("Name: ") {
-                names.push(n.to_owned());
-                in_record = false;
-            }
-        }
-    }
-    names
-}
-
-/// Functions defined (in a code section) by `objs`, from `llvm-objdump-22 -t`: the listed
-/// functions that survived optimization.
-pub fn defined_functions(objs: &[PathBuf]) -> BTreeSet<String> {
-    let out = run_ok(
-        Command::new(support::tool("llvm-objdump-22"))
-            .arg("-t")
-            .args(objs),
-    );
-    // COFF lines: [ n](sec  1)(fl 0x00)(ty  20)(scl   2) (nx 0) 0x00000000 name
-    // type 0x20 is "function"; sec 0 is undefined.
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| l.contains("(ty  20)") && !l.contains("(sec  0)") && !l.contains("(sec -"))
-        .filter_map(|l| l.rsplit(' ').next())
-        .map(str::to_owned)
-        .collect()
 }
 
 /// A `PATH` with `dir` in front.

@@ -1,13 +1,11 @@
 //! The shims: install.sh's links, activate.sh's environment, and the MSBuild pair, whose XML
 //! is read here (MSBuild does not run on this machine): well-formed, the properties it sets,
 //! and the compile options it produces, which are then given to a real compile.
-#![allow(clippy::disallowed_methods)]
 
-#[path = "e2e/common.rs"]
-mod common;
-mod support;
+use crate::support;
+use crate::support::e2e;
 
-use common::{repo, run_ok, scratch, HotCompiler};
+use e2e::{repo, run_ok, scratch, HotCompiler};
 use std::collections::BTreeMap;
 use std::process::Command;
 
@@ -237,7 +235,7 @@ fn msbuild_targets_route_clangcl_through_the_shim_and_add_the_flags() {
             .arg("--")
             .arg(repo().join("examples/c-counter/counter.c")),
     );
-    let info = common::hot_info(&[obj]);
+    let info = e2e::hot_info(&[obj]);
     assert_eq!(
         info.records.iter().collect::<Vec<_>>(),
         ["errors_seen", "handle_request"],

@@ -1,7 +1,6 @@
 //! `hotpatch rewrite` through the binary: outputs, verbose report, and errors.
-#![allow(clippy::disallowed_methods)]
 
-mod support;
+use crate::support;
 
 use std::process::Command;
 

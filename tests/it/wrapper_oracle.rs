@@ -15,9 +15,8 @@
 //! its construct fails. Deliberate differences (docs/differences-from-clang22.md): thread-locals
 //! stay direct with us (compared outside the sets), and an internal global's `__ref_` is a static
 //! symbol rather than a weak external (names are compared, not binding).
-#![allow(clippy::disallowed_methods)]
 
-mod support;
+use crate::support::{self, objects};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -339,13 +338,9 @@ struct View {
 }
 
 fn view(obj: &Path) -> View {
-    let records = support::hotpatch_records(obj);
-    let refs = support::symbols(obj)
-        .keys()
-        .filter(|n| !n.starts_with(".weak."))
-        .filter_map(|n| n.find("__ref_").map(|i| n[i..].to_owned()))
-        .collect();
-    let all = support::relocations_by_function(obj);
+    let records = objects::hotpatch_records(obj);
+    let refs = objects::ref_symbols(obj);
+    let all = objects::relocations_by_function(obj);
     let mut relocs = BTreeMap::new();
     for (_, name) in &records {
         // The COFF symbol: the IR name, with the x86 C underscore, or without LLVM's 0x01.
@@ -362,38 +357,6 @@ fn view(obj: &Path) -> View {
         refs,
         relocs,
     }
-}
-
-/// Every `__ref_` of `obj` is defined (itself when static, else its weak default) in a
-/// `.rdata` section, and no `.rdata` section is writable.
-#[track_caller]
-fn assert_refs_read_only(obj: &Path, refs: &BTreeSet<String>) {
-    let syms = support::symbols(obj);
-    for r in refs {
-        let placed = syms.iter().any(|(n, sec)| {
-            let is_def = n.ends_with(r.as_str()) && sec != "IMAGE_SYM_UNDEFINED"
-                || n.starts_with(".weak.") && n.contains(&format!("{r}.default."));
-            is_def && sec == ".rdata"
-        });
-        assert!(
-            placed,
-            "{}: {r} not defined in .rdata: {syms:?}",
-            obj.display()
-        );
-    }
-    let sections = support::run_ok(
-        Path::new("."),
-        "llvm-readobj-22",
-        &["--sections", obj.to_str().unwrap()],
-    );
-    assert!(
-        !sections
-            .split("Section {")
-            .filter(|s| s.contains("Name: .rdata"))
-            .any(|s| s.contains("IMAGE_SCN_MEM_WRITE")),
-        "{}: a .rdata section is writable",
-        obj.display()
-    );
 }
 
 /// Compares `ours` with `native`; returns the differences, one line each.
@@ -521,7 +484,7 @@ fn check_target(case: &Case, target: &str) -> Vec<String> {
     for (compiler, mode, out) in runs {
         let obj = compile(d, &src, case, &joined, target, Some((compiler, mode)), out);
         let ov = view(&obj);
-        assert_refs_read_only(&obj, &ov.refs);
+        objects::assert_refs_read_only(&obj, &ov.refs);
         bad.extend(compare(
             &format!("{label} {compiler}"),
             case,

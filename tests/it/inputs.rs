@@ -1,9 +1,8 @@
 //! `coff::inputs` on what real tools write: MSVC `.lib` from llvm-lib-22, GNU `.a` from
 //! llvm-ar-22 (long and duplicate member names), import libraries from llvm-lib-22 /def,
 //! llvm-dlltool-22 and mingw-w64 (GNU dlltool), and a directory tree.
-#![allow(clippy::disallowed_methods)]
 
-mod support;
+use crate::support;
 
 use hotpatch_cl::coff::inputs::{Input, Inputs, Kind};
 use std::path::Path;

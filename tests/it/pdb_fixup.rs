@@ -1,9 +1,8 @@
-#![allow(clippy::disallowed_methods)]
 //! `hotpatch fixup-pdb` on PDBs that `lld-link-22 /debug` writes from native clang-cl-22
 //! objects with S_HOTPATCHFUNC records: C and C++ (overloads, a member function), several
 //! modules, one object inside a `.lib`. Checked with llvm-pdbutil-22 and Microsoft's pdbtool.
 
-mod support;
+use crate::support;
 
 use support::pdb::{
     assert_fully_restored, assert_readers_accept, expected, fixtures, pdbtool, symbols,

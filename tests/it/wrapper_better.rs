@@ -7,9 +7,8 @@
 //! - our warnings (no `/hotpatch`, an unmangled C++ name, a thread-local, no CodeView) and
 //!   `HOTPATCH_WERROR=1`, which turns each into exit status 1 with no object;
 //! - thread-locals stay direct and same-named statics link (lld-link-22).
-#![allow(clippy::disallowed_methods)]
 
-mod support;
+use crate::support::{self, objects};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -109,7 +108,7 @@ fn our_lines(e: &str) -> Vec<&str> {
 
 /// The relocation targets of `func` in `obj`.
 fn relocs_of(obj: &Path, func: &str) -> Vec<String> {
-    support::relocations_by_function(obj)
+    objects::relocations_by_function(obj)
         .get(func)
         .unwrap_or_else(|| panic!("{func} not in {}", obj.display()))
         .iter()
@@ -118,7 +117,7 @@ fn relocs_of(obj: &Path, func: &str) -> Vec<String> {
 }
 
 fn has_symbol(obj: &Path, name: &str) -> bool {
-    support::symbols(obj).contains_key(name)
+    objects::symbols(obj).contains_key(name)
 }
 
 #[test]
@@ -175,13 +174,13 @@ fn allow_direct_flags_and_the_annotation_keep_globals_direct_where_clang_22_redi
             !relocs.iter().any(|r| r == "plain"),
             "{compiler} {flag}: {relocs:?}"
         );
-        let refs: Vec<String> = support::symbols(&obj)
+        let refs: Vec<String> = objects::symbols(&obj)
             .into_keys()
             .filter(|n| n.starts_with("__ref_"))
             .collect();
         assert_eq!(refs, ["__ref_plain"], "{compiler} {flag}");
         assert_eq!(
-            support::hotpatch_records(&obj),
+            objects::hotpatch_records(&obj),
             [("use".to_owned(), "use".to_owned())],
             "{compiler} {flag}"
         );
@@ -318,7 +317,7 @@ fn warnings_where_clang_22_is_silent_and_hotpatch_werror_fails_each() {
     let e = d.wrap_ok(&args, &[("HOTPATCH_WERROR", "1")]);
     assert!(our_lines(&e).is_empty(), "{e}");
     assert_eq!(
-        support::hotpatch_records(&obj),
+        objects::hotpatch_records(&obj),
         [("measure".to_owned(), "?measure@@YAHHH@Z".to_owned())]
     );
 }
@@ -349,7 +348,7 @@ fn gnu_mode_warns_without_fms_hotpatch() {
     with.push("-fms-hotpatch");
     let e = d.wrap_ok(&with, &[("HOTPATCH_WERROR", "1")]);
     assert!(our_lines(&e).is_empty(), "{e}");
-    assert_eq!(support::hotpatch_records(&d.path("t.o")).len(), 1);
+    assert_eq!(objects::hotpatch_records(&d.path("t.o")).len(), 1);
 }
 
 #[test]
@@ -388,7 +387,7 @@ fn thread_locals_stay_direct_through_the_wrapper() {
         "{relocs:?}"
     );
     assert_eq!(
-        support::hotpatch_records(&obj),
+        objects::hotpatch_records(&obj),
         [("read_tls".to_owned(), "read_tls".to_owned())]
     );
 }
@@ -441,7 +440,7 @@ fn same_named_statics_link_through_the_wrapper_and_clash_natively() {
     assert!(our_lines(&e).is_empty(), "{e}");
     for (obj, func) in [("ours/t1.obj", "bump1"), ("ours/t2.obj", "bump2")] {
         let obj = d.path(obj);
-        let syms = support::symbols(&obj);
+        let syms = objects::symbols(&obj);
         assert_eq!(
             syms.get("__ref_s_counter").map(String::as_str),
             Some(".rdata"),

@@ -1,6 +1,5 @@
 //! Harness around `fake-clang`: installs it under compiler names in a private `PATH`
 //! directory, runs `hotpatch-cl` there, and reads back every command the fake received.
-#![allow(dead_code, clippy::disallowed_methods)]
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

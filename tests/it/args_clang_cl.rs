@@ -1,10 +1,8 @@
 //! The clang-cl side of the wrapper against `fake-clang`: which commands it runs for which
 //! command line (passthrough, native translation, the pipeline's IR step, refusals), how
 //! it finds the compiler, and that the compiler's output and exit status reach the user.
-#![allow(clippy::disallowed_methods)]
 
-mod fake;
-use fake::{args, assert_in_order, stderr, Fake};
+use crate::support::fake::{self, args, assert_in_order, stderr, Fake};
 
 const CL: &str = "clang-cl-19";
 

@@ -5,11 +5,10 @@
 //! `clang-cl-22 -fms-secure-hotpatch-functions-list=…`, then checks with llvm-readobj-22 and
 //! llvm-objdump-22: the same S_HOTPATCHFUNC records, the same `__ref_*` symbols defined in a
 //! read-only `.rdata`, and no marked function touching a redirected global directly.
-#![allow(clippy::disallowed_methods)]
 
-mod support;
+use crate::support::{self, objects};
+use objects::ref_symbols;
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -70,50 +69,26 @@ impl Scratch {
     }
 }
 
-/// Names of the redirect pointers (`__ref_G`, without the x86 C underscore).
-fn ref_symbols(obj: &Path) -> BTreeSet<String> {
-    support::symbols(obj)
-        .keys()
-        .filter(|n| !n.starts_with(".weak."))
-        .filter_map(|n| n.find("__ref_").map(|i| n[i..].to_owned()))
-        .collect()
-}
-
-/// Every `.weak.__ref_*.default.*` definition lies in a `.rdata` that is readable and not
-/// writable.
+/// The object defines at least one weak default `.weak.__ref_*.default.*`, and its `__ref_`
+/// pointers are read-only.
 #[track_caller]
-fn assert_refs_read_only(obj: &Path) {
-    let syms = support::symbols(obj);
-    let sections = support::run_ok(
-        Path::new("."),
-        "llvm-readobj-22",
-        &["--sections", obj.to_str().unwrap()],
-    );
-    let rdata_writable = sections
-        .split("Section {")
-        .filter(|s| s.contains("Name: .rdata"))
-        .any(|s| s.contains("IMAGE_SCN_MEM_WRITE"));
-    let defaults: Vec<_> = syms
-        .iter()
-        .filter(|(n, _)| n.contains(".weak.") && n.contains("__ref_"))
-        .collect();
+fn assert_weak_refs_read_only(obj: &Path) {
+    let syms = objects::symbols(obj);
     assert!(
-        !defaults.is_empty(),
+        syms.keys()
+            .any(|n| n.contains(".weak.") && n.contains("__ref_")),
         "{} defines no __ref_ pointer: {syms:?}",
         obj.display()
     );
-    for (n, s) in defaults {
-        assert_eq!(s, ".rdata", "{n} in {s}");
-    }
-    assert!(!rdata_writable, "a .rdata section is writable:\n{sections}");
+    objects::assert_refs_read_only(obj, &ref_symbols(obj));
 }
 
 /// Marked functions reference `__ref_G` and never `G` itself.
 #[track_caller]
 fn assert_no_direct_access(obj: &Path) {
     let refs = ref_symbols(obj);
-    let relocs = support::relocations_by_function(obj);
-    for (_, func) in support::hotpatch_records(obj) {
+    let relocs = objects::relocations_by_function(obj);
+    for (_, func) in objects::hotpatch_records(obj) {
         let key = relocs
             .keys()
             .find(|k| k.trim_start_matches('_') == func.trim_start_matches('_'))
@@ -141,12 +116,12 @@ fn assert_no_direct_access(obj: &Path) {
 /// Our object and native clang 22's agree on records and `__ref_` symbols.
 #[track_caller]
 fn assert_same_as_native(ours: &Path, native: &Path) {
-    let a = support::hotpatch_records(ours);
-    let b = support::hotpatch_records(native);
+    let a = objects::hotpatch_records(ours);
+    let b = objects::hotpatch_records(native);
     assert!(!b.is_empty(), "native produced no records");
     assert_eq!(a, b, "S_HOTPATCHFUNC records");
     assert_eq!(ref_symbols(ours), ref_symbols(native), "__ref_ symbols");
-    assert_refs_read_only(ours);
+    assert_weak_refs_read_only(ours);
     assert_no_direct_access(ours);
 }
 
@@ -214,7 +189,7 @@ fn c_with_clang_cl_19_matches_native_clang_cl_22() {
     wrapped_cl(&s, "clang-cl-19", "hot.c", C_LIST, "ours.obj", &[], &[]);
     native_cl(&s, "hot.c", C_LIST, "native.obj", &[]);
     assert_same_as_native(&s.path("ours.obj"), &s.path("native.obj"));
-    let names: Vec<_> = support::hotpatch_records(&s.path("ours.obj"))
+    let names: Vec<_> = objects::hotpatch_records(&s.path("ours.obj"))
         .into_iter()
         .map(|r| r.1)
         .collect();
@@ -245,7 +220,7 @@ fn rewrite_mode_with_clang_cl_22_matches_native() {
         native_cl(&s, src, list, "native.obj", &[]);
         assert_same_as_native(&s.path("ours.obj"), &s.path("native.obj"));
         assert!(
-            !support::symbols(&s.path("ours.obj"))
+            !objects::symbols(&s.path("ours.obj"))
                 .keys()
                 .any(|k| k.contains("__ref___ref_")),
             "redirected twice"
@@ -299,10 +274,10 @@ fn x86_and_arm64_targets_match_native() {
             &[],
         );
         native_cl(&s, "hot.c", C_LIST, "native.obj", &[target]);
-        let a = support::hotpatch_records(&s.path("ours.obj"));
+        let a = objects::hotpatch_records(&s.path("ours.obj"));
         assert_eq!(
             a,
-            support::hotpatch_records(&s.path("native.obj")),
+            objects::hotpatch_records(&s.path("native.obj")),
             "{target}"
         );
         assert_eq!(a.len(), 2, "{target}: {a:?}");
@@ -311,7 +286,7 @@ fn x86_and_arm64_targets_match_native() {
             ref_symbols(&s.path("native.obj")),
             "{target}"
         );
-        assert_refs_read_only(&s.path("ours.obj"));
+        assert_weak_refs_read_only(&s.path("ours.obj"));
         assert_no_direct_access(&s.path("ours.obj"));
     }
 }
@@ -367,9 +342,9 @@ fn several_sources_into_an_fo_directory_in_parallel() {
         ],
         &[],
     );
-    assert_eq!(support::hotpatch_records(&s.path("objs/hot.obj")).len(), 1);
+    assert_eq!(objects::hotpatch_records(&s.path("objs/hot.obj")).len(), 1);
     assert_eq!(
-        support::hotpatch_records(&s.path("objs/second.obj"))[0].1,
+        objects::hotpatch_records(&s.path("objs/second.obj"))[0].1,
         "second"
     );
     assert_no_direct_access(&s.path("objs/second.obj"));
@@ -440,7 +415,7 @@ fn compile_and_link_produces_the_executable() {
     );
     assert!(s.path("app.exe").is_file());
     assert_eq!(
-        support::hotpatch_records(&s.path("objs/second.obj"))[0].1,
+        objects::hotpatch_records(&s.path("objs/second.obj"))[0].1,
         "second"
     );
 }
@@ -495,7 +470,7 @@ fn masquerade_through_a_symlink_on_path() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(support::hotpatch_records(&s.path("ours.obj")).len(), 1);
+    assert_eq!(objects::hotpatch_records(&s.path("ours.obj")).len(), 1);
 }
 
 #[test]
@@ -678,8 +653,8 @@ fn precompiled_headers_yc_then_yu() {
         ],
         &[],
     );
-    assert_eq!(support::hotpatch_records(&s.path("pch.obj"))[0].1, "pchfn");
-    assert_eq!(support::hotpatch_records(&s.path("usep.obj"))[0].1, "usep");
+    assert_eq!(objects::hotpatch_records(&s.path("pch.obj"))[0].1, "pchfn");
+    assert_eq!(objects::hotpatch_records(&s.path("usep.obj"))[0].1, "usep");
     assert_no_direct_access(&s.path("pch.obj"));
     assert_no_direct_access(&s.path("usep.obj"));
 }

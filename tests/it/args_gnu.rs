@@ -1,9 +1,7 @@
 //! The GNU-style clang side of the wrapper against `fake-clang`: passthrough, native
 //! translation, the IR step's command (dependency files, `-x`), target checks.
-#![allow(clippy::disallowed_methods)]
 
-mod fake;
-use fake::{args, assert_in_order, stderr, Fake};
+use crate::support::fake::{args, assert_in_order, stderr, Fake};
 
 const CC: &str = "clang-19";
 

@@ -1,6 +1,5 @@
 //! Helpers for the CodeView injection tests: build objects from the fixtures with the real
 //! compilers, read them back with llvm-readobj-22 and the `object` crate.
-#![allow(dead_code, clippy::disallowed_methods)]
 
 use crate::support::{run_ok, tool};
 use object::{Object, ObjectSection, ObjectSymbol};

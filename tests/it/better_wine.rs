@@ -4,9 +4,8 @@
 //!
 //! The build is hotpatch-cl's pipeline by hand: clang 19 emits optimised IR, the engine
 //! rewrites it, clang 19 generates code from it without optimising again.
-#![allow(clippy::disallowed_methods)]
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

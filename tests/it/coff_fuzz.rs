@@ -1,12 +1,10 @@
 //! The COFF/CodeView reader never panics: truncated and mutated real objects (regular header,
 //! from clang-cl-19 with /Z7, x86-64 and x86) give `Ok` or a clean error from `inject` and
 //! `dump`, in bounded time (a fixed number of proptest cases plus a stride over truncations).
-#![allow(clippy::disallowed_methods)]
 
-mod coff_support;
-mod support;
+use crate::support::coff;
 
-use coff_support::Work;
+use coff::Work;
 use hotpatch_cl::codeview::{dump::dump, inject};
 use hotpatch_cl::hotlist::HotList;
 use proptest::prelude::*;
@@ -27,7 +25,7 @@ fn bigobj() -> &'static Vec<u8> {
     static OBJ: OnceLock<Vec<u8>> = OnceLock::new();
     OBJ.get_or_init(|| {
         let w = Work::new("hot.c");
-        coff_support::build_bigobj(&w, "int bump(int a) { return a + g7++; }\n")
+        coff::build_bigobj(&w, "int bump(int a) { return a + g7++; }\n")
     })
 }
 

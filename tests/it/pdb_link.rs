@@ -1,4 +1,3 @@
-#![allow(clippy::disallowed_methods)]
 //! Link mode of the wrapper with the real tools: objects from `hotpatch-cl clang-cl-19` and
 //! from native clang-cl-22 (C, C++ with overloads, several modules, one object inside a `.lib`
 //! made by llvm-lib-22), linked by `hotpatch-cl lld-link-22`, by the `lld-link` masquerade link,
@@ -6,7 +5,7 @@
 //! --symbols` shows every S_HOTPATCHFUNC and no S_SKIP, each ID resolves through `--ids` to its
 //! function, and `llvm-pdbutil-22 dump --all` and pdbtool read the PDB cleanly.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -17,101 +17,15 @@
 //!   redirect them, so a fixed clang would make this test say so;
 //! - the `__ref_` of an internal global is a static symbol (native: a weak external that
 //!   clashes across objects); both must sit in a read-only `.rdata`.
-#![allow(clippy::disallowed_methods)]
 
-mod support;
+use crate::support;
+use crate::support::objects::Obj;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use hotpatch_cl::hotlist::HotList;
 use hotpatch_cl::ir;
-
-/// Symbol → section number, section number → (name, writable), section → relocation targets.
-#[derive(Debug, Default)]
-struct Obj {
-    sym_section: BTreeMap<String, u32>,
-    sections: BTreeMap<u32, (String, bool)>,
-    relocs: BTreeMap<u32, BTreeSet<String>>,
-    symbols: BTreeSet<String>,
-    /// Symbols with storage class Static (3).
-    statics: BTreeSet<String>,
-}
-
-fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    line.trim().strip_prefix(key).map(str::trim)
-}
-
-fn read_obj(dir: &Path, obj: &str) -> Obj {
-    let text = support::run_ok(
-        dir,
-        "llvm-readobj-22",
-        &["--sections", "--symbols", "--relocations", obj],
-    );
-    let mut o = Obj::default();
-    let (mut cur_sec, mut cur_sym, mut in_relocs): (Option<u32>, Option<String>, Option<u32>) =
-        (None, None, None);
-    let mut sec_name = String::new();
-    for line in text.lines() {
-        let t = line.trim();
-        if let Some(n) = field(line, "Number:") {
-            cur_sec = n.parse().ok();
-        } else if let (Some(n), Some(sec)) = (field(line, "Name:"), cur_sec) {
-            if cur_sym.is_none() && !o.sections.contains_key(&sec) {
-                sec_name = n.split(" (").next().unwrap_or(n).to_string();
-                o.sections.insert(sec, (sec_name.clone(), false));
-            }
-        }
-        if t.starts_with("IMAGE_SCN_MEM_WRITE") {
-            if let Some(s) = cur_sec.and_then(|n| o.sections.get_mut(&n)) {
-                s.1 = true;
-            }
-        }
-        if t == "Symbol {" {
-            cur_sec = None;
-            cur_sym = Some(String::new());
-        }
-        if let (Some(sym), Some(n)) = (cur_sym.as_mut(), field(line, "Name:")) {
-            if sym.is_empty() {
-                *sym = n.to_string();
-                o.symbols.insert(n.to_string());
-            }
-        }
-        if let (Some(sym), Some(c)) = (cur_sym.as_ref(), field(line, "StorageClass:")) {
-            if c.starts_with("Static") {
-                o.statics.insert(sym.clone());
-            }
-        }
-        if let (Some(sym), Some(s)) = (cur_sym.as_ref(), field(line, "Section:")) {
-            // `Section: .text$mn (5)`
-            if let Some(num) = s
-                .rsplit_once('(')
-                .and_then(|(_, n)| n.trim_end_matches(')').parse().ok())
-            {
-                o.sym_section.entry(sym.clone()).or_insert(num);
-            }
-        }
-        if t.starts_with("Section (") && t.ends_with('{') {
-            cur_sym = None;
-            in_relocs = t["Section (".len()..]
-                .split(')')
-                .next()
-                .and_then(|n| n.parse().ok());
-        } else if let Some(sec) = in_relocs {
-            if t == "}" {
-                in_relocs = None;
-            } else if t.starts_with("0x") {
-                // `0x6 IMAGE_REL_AMD64_REL32 __ref_g (17)`
-                let parts: Vec<_> = t.split_whitespace().collect();
-                if let Some(name) = parts.get(2) {
-                    o.relocs.entry(sec).or_default().insert(name.to_string());
-                }
-            }
-        }
-    }
-    let _ = sec_name;
-    o
-}
 
 fn is_ref(sym: &str) -> bool {
     sym.starts_with("__ref_") || sym.starts_with("___ref_")
@@ -197,8 +111,8 @@ fn check(source: &str, clang: u32, target: &str) {
         "native.obj",
     ]);
     support::run_ok(d, "clang-22", &a);
-    let ours = read_obj(d, "ours.obj");
-    let native = read_obj(d, "native.obj");
+    let ours = Obj::read(d, "ours.obj");
+    let native = Obj::read(d, "native.obj");
 
     // The TLS names that native rewrites through `llvm.threadlocal.address` and we keep.
     let tls_ref = |s: &str| {

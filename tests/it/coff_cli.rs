@@ -1,11 +1,10 @@
 //! `hotpatch inject` and `hotpatch dump` through the binary: in place and `-o`, list files,
 //! atomic writes, the error format, and the JSON dump on clang 22's own hot-patched objects.
-#![allow(clippy::disallowed_methods)]
 
-mod coff_support;
-mod support;
+use crate::support;
+use crate::support::coff;
 
-use coff_support::*;
+use coff::*;
 use serde_json::Value;
 use support::{our_bin, run};
 

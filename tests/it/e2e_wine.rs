@@ -9,13 +9,11 @@
 //!    finds a record for every listed function that survived optimization.
 //!
 //! Wine runs with a private prefix under target/tmp and `WINEDEBUG=-all`.
-#![allow(clippy::disallowed_methods)]
 
-#[path = "e2e/common.rs"]
-mod common;
-mod support;
+use crate::support::e2e;
+use crate::support::{self, objects};
 
-use common::{hot_info, lua_dir, lua_harness, run_ok, scratch, wine, HotCompiler};
+use e2e::{hot_info, lua_dir, lua_harness, run_ok, scratch, wine, HotCompiler};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -24,7 +22,7 @@ const MINGW_KERNEL32: &str = "/usr/x86_64-w64-mingw32/lib/libkernel32.a";
 
 #[test]
 fn loader_simulation_msvc_redirects_the_patch_to_the_base_image_global() {
-    let src = common::repo().join("tests/e2e/loader");
+    let src = e2e::repo().join("tests/e2e/loader");
     let dir = scratch("loader");
     assert!(
         Path::new(MINGW_KERNEL32).is_file(),
@@ -142,12 +140,12 @@ fn run_lua_script(exe: &Path) -> String {
 /// Checks a hot-patched Lua build: same output as the plain build, a record for every listed
 /// function that survived optimization and none other, read-only `__ref_`s, no direct access.
 fn check_hotpatched_lua(exe: &Path, objs: &[PathBuf]) {
-    let listed = common::list_entries(&lua_harness().join("hotpatch.txt"));
+    let listed = e2e::list_entries(&lua_harness().join("hotpatch.txt"));
     assert!(
         listed.len() >= 20,
         "the list must name at least 20 functions"
     );
-    let defined = common::defined_functions(objs);
+    let defined = objects::defined_functions(objs);
     let survived: std::collections::BTreeSet<String> = listed
         .iter()
         .filter(|f| defined.contains(*f))
@@ -270,7 +268,7 @@ fn lua_hotpatched_through_make_cc_behaves_like_plain_lua() {
         &HotCompiler::gnu().make_value(),
         Some(&lua_harness().join("hotpatch.txt")),
     );
-    let objs: Vec<PathBuf> = common::objects_under(&out)
+    let objs: Vec<PathBuf> = e2e::objects_under(&out)
         .into_iter()
         .filter(|o| !o.ends_with("lua_main.o"))
         .collect();
@@ -290,9 +288,7 @@ fn lua_hotpatched_through_the_cmake_toolchain_file_behaves_like_plain_lua() {
             .arg(format!("-DLUA_DIR={}", lua_dir().display()))
             .arg(format!(
                 "-DCMAKE_TOOLCHAIN_FILE={}",
-                common::repo()
-                    .join("shims/cmake/hotpatch-cl.cmake")
-                    .display()
+                e2e::repo().join("shims/cmake/hotpatch-cl.cmake").display()
             ))
             .arg(format!(
                 "-DHOTPATCH_CHAINLOAD_TOOLCHAIN_FILE={}",
@@ -310,7 +306,7 @@ fn lua_hotpatched_through_the_cmake_toolchain_file_behaves_like_plain_lua() {
             .arg(&build)
             .args(["--parallel", "2"]),
     );
-    let objs: Vec<PathBuf> = common::objects_under(&build.join("CMakeFiles/lua.dir"))
+    let objs: Vec<PathBuf> = e2e::objects_under(&build.join("CMakeFiles/lua.dir"))
         .into_iter()
         .filter(|o| !o.ends_with("lua_main.c.obj"))
         .collect();
