@@ -1,4 +1,5 @@
-//! Filesystem helpers shared by every layer that writes an output file.
+//! Filesystem helpers shared by every layer that writes an output file, and the one way an
+//! I/O error is worded in messages ([`io_message`]).
 //!
 //! Outputs are written to a temporary file in the destination's directory and renamed
 //! over the destination, so a crash or an error never leaves a truncated file behind.
@@ -49,8 +50,24 @@ pub fn write_atomic_with(
     Ok(())
 }
 
+/// An I/O error's text without the `(os error N)` suffix that `std` appends.
+pub fn io_message(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn io_message_drops_the_os_error_number() {
+        let e = std::fs::read("/nonexistent/for/sure").unwrap_err();
+        assert_eq!(super::io_message(&e), "No such file or directory");
+    }
+
     use super::*;
 
     #[test]

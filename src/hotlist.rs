@@ -15,16 +15,13 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-/// Why a function list could not be built.
-#[derive(Debug, thiserror::Error)]
+/// Why a function list could not be built: `FILE: cannot read …: why`, the OS error said
+/// once (it is part of the message, not a separate source, so error chains do not repeat it).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum Error {
     /// The functions file could not be read (missing, unreadable, a directory…).
-    #[error("cannot read hot-patch functions file {}: {source}", path.display())]
-    ReadFile {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("{}: cannot read the hot-patch functions file: {message}", path.display())]
+    ReadFile { path: PathBuf, message: String },
 }
 
 /// A set of mangled function names, plus the warnings met while building it.
@@ -40,6 +37,22 @@ impl HotList {
         Self::default()
     }
 
+    /// The set named by every `-file=` flag (`files`) and every `-list=` flag (`lists`): the
+    /// one way the wrapper and each `hotpatch` command build it.
+    pub fn from_flags<F: AsRef<Path>, L: AsRef<str>>(
+        files: &[F],
+        lists: &[L],
+    ) -> Result<HotList, Error> {
+        let mut list = HotList::new();
+        for f in files {
+            list.add_file(f.as_ref())?;
+        }
+        for l in lists {
+            list.add_list(l.as_ref());
+        }
+        Ok(list)
+    }
+
     /// Adds every name of a comma-separated list (the value of a `-list=` flag).
     pub fn add_list(&mut self, list: &str) {
         for entry in list.split(',') {
@@ -49,9 +62,9 @@ impl HotList {
 
     /// Adds every line of the file at `path` (the value of a `-file=` flag).
     pub fn add_file(&mut self, path: &Path) -> Result<(), Error> {
-        let bytes = std::fs::read(path).map_err(|source| Error::ReadFile {
+        let bytes = std::fs::read(path).map_err(|e| Error::ReadFile {
             path: path.to_path_buf(),
-            source,
+            message: crate::fsutil::io_message(&e),
         })?;
         self.add_file_contents(&bytes, &path.display().to_string());
         Ok(())
@@ -157,11 +170,13 @@ mod tests {
     }
 
     #[test]
-    fn missing_file_names_the_file() {
-        let err = HotList::new()
-            .add_file(Path::new("nonexist.txt"))
-            .unwrap_err();
-        assert!(err.to_string().contains("nonexist.txt"), "{err}");
+    fn missing_file_names_the_file_and_says_the_cause_once() {
+        let err = HotList::from_flags(&["nonexist.txt"], &["f"]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "nonexist.txt: cannot read the hot-patch functions file: No such file or directory"
+        );
+        assert!(std::error::Error::source(&err).is_none());
     }
 
     #[test]

@@ -6,16 +6,18 @@
 //! |---|---|
 //! | [`hotlist`] | the set of functions to hot-patch, built from `-file`/`-list` flags |
 //! | [`ir`] | LLVM IR text: mark functions, redirect globals through `__ref_*` |
-//! | [`coff`] | COFF objects: read sections and symbols, grow one `.debug$S` in place |
+//! | [`coff`] | COFF objects: read sections and symbols, grow one `.debug$S` in place; the inputs of a build (objects, library members, directories) |
 //! | [`codeview`] | CodeView records: `.debug$S` framing, `S_HOTPATCHFUNC` encoding |
 //! | [`diag`] | `hotpatch-cl: warning:` lines and `HOTPATCH_WERROR` |
 //! | [`names`] | hints for list entries that name nothing (demangled and near matches) |
 //! | [`verify`] | checks a whole build's objects against the function list (`hotpatch verify`) |
 //! | [`pdb`] | PDB fix-up after `lld-link` |
 //! | [`driver`] | command lines, the compile pipeline, and the only place that spawns processes |
-//! | [`fsutil`] | atomic writes, so a failure never leaves a half-written output |
+//! | [`fsutil`] | atomic writes, so a failure never leaves a half-written output; I/O error wording |
 //!
-//! The two binaries in `src/bin/` are thin front doors onto this library.
+//! The binaries in `src/bin/` (`hotpatch-cl`, and `hotpatch` with one file per subcommand in
+//! `src/bin/hotpatch/commands/`) are thin front doors onto this library: argument parsing and
+//! printing live there, never here.
 #![forbid(unsafe_code)]
 
 pub mod codeview;

@@ -4,7 +4,7 @@
 //! writable sections (the accesses the `__ref_` redirection should have removed).
 //!
 //! The JSON form (serde) is documented in `docs/dump-json.md`; fields are only ever added.
-//! Does not print; the CLI in `driver::tools::dump` does.
+//! Does not print; `hotpatch dump` (`src/bin/hotpatch/commands/dump.rs`) does.
 
 use super::hotpatch::{ir_name, scan};
 use super::{type_records, Error, Where};

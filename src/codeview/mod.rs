@@ -12,7 +12,8 @@
 //! Does not read or write COFF structures itself; that is [`crate::coff`].
 //!
 //! References: LLVM `CodeViewDebug.cpp` (`endModule`, `emitSecureHotPatchInformation`),
-//! `cvinfo.h`, and docs/native-behaviour notes in `../shared/reference/native-behaviour.md`.
+//! `cvinfo.h`, and the measured clang 22 behaviour in docs/clang22-facts.md
+//! ("The `S_HOTPATCHFUNC` record").
 
 pub mod dump;
 pub mod hotpatch;

@@ -29,6 +29,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::fsutil::io_message;
+
 /// The first bytes of an MSF (PDB) container.
 const MSF_MAGIC: &[u8] = b"Microsoft C/C++ MSF 7.00\r\n\x1aDS\0\0\0";
 
@@ -263,15 +265,6 @@ impl Iterator for Inputs {
     }
 }
 
-/// An I/O error's text without the `(os error N)` suffix that `std` appends.
-pub fn io_message(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error ") {
-        Some(i) => text[..i].to_string(),
-        None => text,
-    }
-}
-
 /// What a file that is not an object, library or PDB is, for the error message.
 fn describe(data: &[u8]) -> String {
     let what = if data.starts_with(b"MZ") {
@@ -450,11 +443,5 @@ mod tests {
             })
             .collect();
         assert_eq!(names, ["/a.o", "/b/lib.a(m.o)", "/b/sub/c.OBJ", "/z.obj"]);
-    }
-
-    #[test]
-    fn io_message_drops_the_os_error_number() {
-        let e = std::fs::read("/nonexistent/for/sure").unwrap_err();
-        assert_eq!(io_message(&e), "No such file or directory");
     }
 }

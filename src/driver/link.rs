@@ -1,7 +1,7 @@
 //! Link mode: run `lld-link`, then put back the `S_HOTPATCHFUNC` records it blanked in the PDB.
 //!
 //! `lld-link /debug` writes every `S_HOTPATCHFUNC` of its inputs into the PDB as an `S_SKIP`
-//! (`native-behaviour.md`, shortcoming 3). [`run`] runs the linker with the user's arguments
+//! (docs/clang22-facts.md, "Where clang 22 falls short", 3). [`run`] runs the linker with the user's arguments
 //! untouched (response files included) and, when it succeeded and wrote a PDB, runs
 //! [`crate::pdb::fixup`] in process on it, with the module paths the PDB itself records.
 //! [`driver_link_pdb`] does the same reckoning for a clang-cl compile-and-link that uses lld

@@ -2,7 +2,10 @@
 //! pipeline.
 //!
 //! The pipeline, per source, keeps the user's source at its own path (anonymous-namespace
-//! hashes and `__ref_` names depend on it):
+//! hashes and `__ref_` names depend on it; docs/clang22-facts.md, "Driver behaviour a wrapper
+//! must respect"), and a source read from standard input (`-` with `/Tc`, `/Tp` or `-x`) is
+//! read by step 1 from the wrapper's own standard input, so clang names it `<stdin>` as it
+//! does natively:
 //! 1. the compiler, with the user's flags minus the hot-patch flags, writes optimized IR
 //!    to a temporary `.ll` (the user sees its diagnostics unchanged);
 //! 2. [`crate::ir::rewrite`] marks the listed functions and redirects their globals;
@@ -23,9 +26,8 @@ use super::toolchain::{self, DriverKind};
 use super::{exit_code, Env, Job, Mode, OutputKind, Source, FIRST_NATIVE_MAJOR};
 use crate::diag::{self, Warnings};
 use crate::hotlist::HotList;
-use crate::ir::optout;
+use crate::ir::optout::AllowDirect;
 use anyhow::{anyhow, bail, Context};
-use std::collections::BTreeSet;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -40,34 +42,16 @@ fn flush(warnings: &mut Warnings) -> Result<(), diag::Werror> {
 /// Builds the function set from every `-file` and `-list` flag; its warnings (names with
 /// stray whitespace) go to `warnings`.
 pub fn hot_list(job: &Job, warnings: &mut Warnings) -> anyhow::Result<HotList> {
-    let mut list = HotList::new();
-    for f in &job.hot_files {
-        list.add_file(f)?;
-    }
-    for l in &job.hot_lists {
-        list.add_list(l);
-    }
+    let list = HotList::from_flags(&job.hot_files, &job.hot_lists)?;
     warnings.extend(list.warnings().iter().cloned());
     Ok(list)
 }
 
 /// The globals named by every `-fms-hotpatch-allow-direct-list=` and `-file=` (IR names),
 /// for [`crate::ir::Options::allow_direct`].
-pub fn allow_direct(job: &Job) -> anyhow::Result<BTreeSet<Vec<u8>>> {
-    let mut set = BTreeSet::new();
-    for l in &job.allow_direct_lists {
-        optout::add_list(&mut set, l);
-    }
-    for f in &job.allow_direct_files {
-        let bytes = std::fs::read(f).with_context(|| {
-            format!(
-                "cannot read allow-direct file {} (-fms-hotpatch-allow-direct-file)",
-                f.display()
-            )
-        })?;
-        optout::add_file_contents(&mut set, &bytes);
-    }
-    Ok(set)
+pub fn allow_direct(job: &Job) -> anyhow::Result<AllowDirect> {
+    AllowDirect::from_flags(&job.allow_direct_files, &job.allow_direct_lists)
+        .map_err(|e| anyhow::anyhow!("{e} (-fms-hotpatch-allow-direct-file)"))
 }
 
 /// Hot-patches `job` with `compiler`; returns the exit code.
@@ -236,7 +220,7 @@ struct Pipeline<'a> {
     compiler: &'a Path,
     job: &'a Job,
     functions: HotList,
-    allow_direct: BTreeSet<Vec<u8>>,
+    allow_direct: AllowDirect,
     werror: bool,
     temp: TempGuard,
     cwd: PathBuf,
@@ -247,7 +231,7 @@ impl<'a> Pipeline<'a> {
         compiler: &'a Path,
         job: &'a Job,
         functions: HotList,
-        allow_direct: BTreeSet<Vec<u8>>,
+        allow_direct: AllowDirect,
         werror: bool,
     ) -> anyhow::Result<Self> {
         install_ctrlc_handler();

@@ -33,7 +33,7 @@ pub mod types;
 
 use crate::hotlist::HotList;
 use module::{Module, MARK};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::Write;
 
 /// How to rewrite.
@@ -46,7 +46,7 @@ pub struct Options {
     /// functions, as if they carried `"allow_direct_access_in_hot_patch_function"` (the
     /// `-fms-hotpatch-allow-direct-file=` / `-list=` wrapper flags). Names the module
     /// lacks are ignored: one list serves every translation unit.
-    pub allow_direct: BTreeSet<Vec<u8>>,
+    pub allow_direct: optout::AllowDirect,
 }
 
 /// What a rewrite did, for `-v` output and for the driver.

@@ -28,12 +28,12 @@ pub struct OptOut(HashSet<usize>);
 
 impl OptOut {
     /// Builds the set for module `m` of `src`, from its annotations and from `names`.
-    pub fn build(src: &[u8], m: &Module, names: &BTreeSet<Vec<u8>>) -> Result<OptOut, Error> {
+    pub fn build(src: &[u8], m: &Module, names: &AllowDirect) -> Result<OptOut, Error> {
         let mut set = HashSet::new();
-        for n in names {
+        for n in names.iter() {
             let key = Name {
                 numbered: false,
-                bytes: Cow::Borrowed(n.as_slice()),
+                bytes: Cow::Borrowed(n),
             };
             if let Some(&i) = m.global_by_name.get(&key) {
                 set.insert(i);
@@ -53,25 +53,83 @@ impl OptOut {
     }
 }
 
-/// Adds to `set` the names of a `-fms-hotpatch-allow-direct-list=` value: comma-separated,
-/// each trimmed of surrounding whitespace (global names never contain any), blanks skipped.
-pub fn add_list(set: &mut BTreeSet<Vec<u8>>, list: &str) {
-    for n in list.split(',') {
-        let n = n.trim();
-        if !n.is_empty() {
-            set.insert(n.as_bytes().to_vec());
+/// The globals (IR names, exact bytes) that keep direct access by name: the union of every
+/// `-fms-hotpatch-allow-direct-list=` / `-file=` (the wrapper) or `--allow-direct-list` /
+/// `--allow-direct-file` (`hotpatch rewrite`).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct AllowDirect(BTreeSet<Vec<u8>>);
+
+/// An allow-direct file that cannot be read: `FILE: cannot read the allow-direct file: why`.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{}: cannot read the allow-direct file: {message}", path.display())]
+pub struct ReadError {
+    pub path: std::path::PathBuf,
+    pub message: String,
+}
+
+impl AllowDirect {
+    /// The set named by `files` and `lists`.
+    pub fn from_flags<F: AsRef<std::path::Path>, L: AsRef<str>>(
+        files: &[F],
+        lists: &[L],
+    ) -> Result<AllowDirect, ReadError> {
+        let mut set = AllowDirect::default();
+        for l in lists {
+            set.add_list(l.as_ref());
         }
+        for f in files {
+            let f = f.as_ref();
+            let bytes = std::fs::read(f).map_err(|e| ReadError {
+                path: f.to_path_buf(),
+                message: crate::fsutil::io_message(&e),
+            })?;
+            set.add_file_contents(&bytes);
+        }
+        Ok(set)
+    }
+
+    /// Adds the names of a list value: comma-separated, each trimmed of surrounding
+    /// whitespace (global names never contain any), blanks skipped.
+    pub fn add_list(&mut self, list: &str) {
+        for n in list.split(',') {
+            self.add(n.as_bytes());
+        }
+    }
+
+    /// Adds the names in the contents of a file: one per line (`\n` or `\r\n`), trimmed,
+    /// blank lines skipped, names kept as bytes.
+    pub fn add_file_contents(&mut self, contents: &[u8]) {
+        for line in contents.split(|&b| b == b'\n') {
+            self.add(line);
+        }
+    }
+
+    /// Adds one name (trimmed; blank is ignored).
+    pub fn add(&mut self, name: &[u8]) {
+        let n = name.trim_ascii();
+        if !n.is_empty() {
+            self.0.insert(n.to_vec());
+        }
+    }
+
+    /// Whether no global is named.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The names, in byte order.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.0.iter().map(Vec::as_slice)
     }
 }
 
-/// Adds to `set` the names in the contents of a `-fms-hotpatch-allow-direct-file=`: one
-/// per line (`\n` or `\r\n`), trimmed, blank lines skipped, names kept as bytes.
-pub fn add_file_contents(set: &mut BTreeSet<Vec<u8>>, contents: &[u8]) {
-    for line in contents.split(|&b| b == b'\n') {
-        let n = line.trim_ascii();
-        if !n.is_empty() {
-            set.insert(n.to_vec());
+impl<const N: usize> From<[&[u8]; N]> for AllowDirect {
+    fn from(names: [&[u8]; N]) -> Self {
+        let mut set = AllowDirect::default();
+        for n in names {
+            set.add(n);
         }
+        set
     }
 }
 
@@ -150,7 +208,7 @@ mod tests {
     #[test]
     fn annotation_and_names_select_globals() {
         let m = Module::index(SRC.as_bytes()).unwrap();
-        let names: BTreeSet<Vec<u8>> = [b"listed".to_vec(), b"absent".to_vec()].into();
+        let names = AllowDirect::from([b"listed".as_slice(), b"absent"]);
         let o = OptOut::build(SRC.as_bytes(), &m, &names).unwrap();
         let idx = |n: &str| {
             m.globals
@@ -165,14 +223,23 @@ mod tests {
 
     #[test]
     fn lists_and_files_are_trimmed_and_merged() {
-        let mut set = BTreeSet::new();
-        add_list(&mut set, "a, b,,");
-        add_file_contents(&mut set, b"c\r\n\n ?x@@3HA \n");
+        let mut set = AllowDirect::default();
+        set.add_list("a, b,,");
+        set.add_file_contents(b"c\r\n\n ?x@@3HA \n");
         let got: Vec<_> = set
             .iter()
             .map(|n| String::from_utf8_lossy(n).into_owned())
             .collect();
         assert_eq!(got, ["?x@@3HA", "a", "b", "c"]);
+    }
+
+    #[test]
+    fn a_missing_file_is_one_line_naming_it() {
+        let err = AllowDirect::from_flags(&["nonexist.txt"], &["a"]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "nonexist.txt: cannot read the allow-direct file: No such file or directory"
+        );
     }
 
     #[test]
@@ -182,7 +249,7 @@ mod tests {
 @llvm.global.annotations = appending global [1 x { ptr, ptr, ptr, i32, ptr }] [{ ptr, ptr, ptr, i32, ptr } { ptr bitcast (ptr @keep to ptr), ptr getelementptr inbounds ([22 x i8], ptr @.str, i32 0, i32 0), ptr null, i32 1, ptr null }], section "llvm.metadata"
 "#;
         let m = Module::index(src.as_bytes()).unwrap();
-        let o = OptOut::build(src.as_bytes(), &m, &BTreeSet::new()).unwrap();
+        let o = OptOut::build(src.as_bytes(), &m, &AllowDirect::default()).unwrap();
         assert!(o.contains(0));
     }
 }

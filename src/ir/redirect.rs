@@ -1,7 +1,7 @@
 //! The `__ref_` rewrite inside one marked function, with clang 22's rules.
 //!
-//! Rules (LLVM's `WindowsSecureHotPatching.cpp`, measured in
-//! `shared/reference/native-behaviour.md`):
+//! Rules (LLVM's `WindowsSecureHotPatching.cpp`, measured in docs/clang22-facts.md,
+//! "Which globals a marked function reaches through `__ref_`"):
 //! - which globals need a redirect: [`needs_redirect`];
 //! - every instruction operand that is such a global, or a constant *expression* that
 //!   contains one anywhere in its tree, is rewritten; constant aggregates, metadata

@@ -512,7 +512,7 @@ define void @f() {
 "#;
     let l: HotList = ["f"].into_iter().collect();
     let opts = Options {
-        allow_direct: [b"listed".to_vec()].into(),
+        allow_direct: [b"listed".as_slice()].into(),
         ..Default::default()
     };
     let r = rewrite(src.as_bytes(), &l, &opts).unwrap();

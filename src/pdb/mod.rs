@@ -2,7 +2,7 @@
 //!
 //! `lld-link /debug` (up to version 22 at least) cannot remap the type index inside an
 //! `S_HOTPATCHFUNC`, so it writes an `S_SKIP` of the same size with a zeroed payload in its
-//! place (`native-behaviour.md`, shortcoming 3). [`fixup`] puts the records back: for every
+//! place (docs/clang22-facts.md, "Where clang 22 falls short", 3). [`fixup`] puts the records back: for every
 //! module whose symbols hold blank `S_SKIP`s, it reads the module's object (a `.obj`, or a member
 //! of a `.lib`), pairs the object's `S_HOTPATCHFUNC` records in order with blank `S_SKIP`s of the
 //! same size, translates each function ID from the object's `.debug$T` item index to the index

@@ -6,7 +6,7 @@
 //! precompiled headers (`LF_PRECOMP`) keep their IDs elsewhere and are reported as unsupported.
 
 use super::records::{self, FuncId, Malformed, Record, TypeTable};
-use object::read::archive::ArchiveFile;
+use crate::coff::inputs;
 use object::{Object, ObjectSection};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -207,19 +207,17 @@ impl ObjectFinder {
         let path = self.resolve(obj_file)?;
         let shown = path.display().to_string();
         let bytes = self.read(&path)?;
-        if !bytes.starts_with(b"!<arch>\n") && !bytes.starts_with(b"!<thin>\n") {
+        if !inputs::is_archive(bytes) {
             let debug = ObjectDebug::parse(bytes).map_err(|e| format!("{shown}: {e}"))?;
             return Ok((shown, debug));
         }
-        let archive =
-            ArchiveFile::parse(bytes).map_err(|e| format!("{shown}: bad archive: {e}"))?;
+        let members = inputs::archive_members(bytes).map_err(|e| format!("{shown}: {e}"))?;
         let mut by_base = None;
-        for member in archive.members() {
-            let member = member.map_err(|e| format!("{shown}: bad archive member: {e}"))?;
-            let name = member.name();
+        for member in &members {
+            let name = member.name.as_bytes();
             let exact = name == module_name;
             if exact || base_name(name) == base_name(module_name) {
-                let data = member.data(bytes).map_err(|e| format!("{shown}: {e}"))?;
+                let data = bytes.get(member.range.clone()).unwrap_or(&[]);
                 if exact {
                     return Self::member(&shown, name, data);
                 }

@@ -1,11 +1,13 @@
 //! `hotpatch inject`: add `S_HOTPATCHFUNC` records to a COFF object, in place or to `-o`.
 //!
-//! A thin layer over [`crate::codeview::inject`]; the output is written atomically
-//! ([`crate::fsutil::write_atomic`]), so a failure leaves the destination as it was.
+//! A thin layer over [`hotpatch_cl::codeview::inject`]; the output is written atomically
+//! ([`hotpatch_cl::fsutil::write_atomic`]), so a failure leaves the destination as it was.
 
-use crate::codeview;
-use crate::hotlist::HotList;
+use crate::output;
 use anyhow::Context;
+use hotpatch_cl::codeview;
+use hotpatch_cl::fsutil::io_message;
+use hotpatch_cl::hotlist::HotList;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -30,32 +32,27 @@ pub struct Args {
 
 /// Runs `hotpatch inject`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let mut list = HotList::new();
-    for l in &args.functions {
-        list.add_list(l);
-    }
-    for f in &args.functions_file {
-        list.add_file(f)?;
-    }
+    let list = HotList::from_flags(&args.functions_file, &args.functions)?;
     for w in list.warnings() {
-        eprintln!("hotpatch: warning: {w}");
+        output::warning(w);
     }
     if list.is_empty() {
         anyhow::bail!("no functions given: use --functions=A,B or --functions-file=FILE");
     }
     let obj = &args.object;
-    let data = std::fs::read(obj).with_context(|| format!("{}: cannot read", obj.display()))?;
+    let data = std::fs::read(obj)
+        .map_err(|e| anyhow::anyhow!("{}: cannot read: {}", obj.display(), io_message(&e)))?;
     let injected = codeview::inject(&data, &list).with_context(|| format!("{}", obj.display()))?;
     let dest = args.output.as_ref().unwrap_or(obj);
     if args.output.is_some() || injected.bytes != data {
-        crate::fsutil::write_atomic(dest, &injected.bytes)
-            .with_context(|| format!("{}: cannot write", dest.display()))?;
+        hotpatch_cl::fsutil::write_atomic(dest, &injected.bytes)
+            .map_err(|e| anyhow::anyhow!("{}: cannot write: {}", dest.display(), io_message(&e)))?;
     }
     if args.verbose {
         let r = &injected.report;
         let show = |what: &str, names: &[Vec<u8>]| {
             for n in names {
-                eprintln!(
+                err!(
                     "hotpatch: {}: {what}: {}",
                     obj.display(),
                     String::from_utf8_lossy(n)

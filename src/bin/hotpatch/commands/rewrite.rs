@@ -1,13 +1,15 @@
 //! `hotpatch rewrite`: mark functions and redirect their global accesses in an `.ll` file.
 //!
 //! Reads the IR (a file or `-` for stdin), builds the function list from every
-//! `--ms-[secure-]hotpatch-functions-{file,list}` flag, runs [`crate::ir`] and writes the
+//! `--ms-[secure-]hotpatch-functions-{file,list}` flag, runs [`hotpatch_cl::ir`] and writes the
 //! result atomically (a file, or `-`/nothing for stdout). Errors name the input file and
 //! the IR line:col; the output file is never created on error.
 
-use crate::hotlist::HotList;
-use crate::ir;
-use anyhow::Context;
+use crate::output;
+use anyhow::anyhow;
+use hotpatch_cl::fsutil::io_message;
+use hotpatch_cl::hotlist::HotList;
+use hotpatch_cl::ir::{self, optout::AllowDirect};
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,49 +57,36 @@ fn is_dash(p: &std::path::Path) -> bool {
 
 /// Runs `hotpatch rewrite`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let mut list = HotList::new();
-    for f in &args.functions_file {
-        list.add_file(f)?;
-    }
-    for l in &args.functions_list {
-        list.add_list(l);
-    }
+    let list = HotList::from_flags(&args.functions_file, &args.functions_list)?;
     for w in list.warnings() {
-        eprintln!("hotpatch: warning: {w}");
+        output::warning(w);
     }
     let name = args.input.display().to_string();
     let input = if is_dash(&args.input) {
         let mut v = Vec::new();
         std::io::stdin()
             .read_to_end(&mut v)
-            .context("cannot read stdin")?;
+            .map_err(|e| anyhow!("<stdin>: cannot read: {}", io_message(&e)))?;
         v
     } else {
-        std::fs::read(&args.input).with_context(|| format!("cannot read {name}"))?
+        std::fs::read(&args.input)
+            .map_err(|e| anyhow!("{name}: cannot read: {}", io_message(&e)))?
     };
-    let mut allow_direct = std::collections::BTreeSet::new();
-    for l in &args.allow_direct_list {
-        ir::optout::add_list(&mut allow_direct, l);
-    }
-    for f in &args.allow_direct_file {
-        let bytes = std::fs::read(f)
-            .with_context(|| format!("cannot read allow-direct file {}", f.display()))?;
-        ir::optout::add_file_contents(&mut allow_direct, &bytes);
-    }
+    let allow_direct = AllowDirect::from_flags(&args.allow_direct_file, &args.allow_direct_list)?;
     let options = ir::Options {
         mark_only: args.mark_only,
         allow_direct,
     };
     let plan = ir::plan(&input, &list, &options).map_err(|e| anyhow::anyhow!("{name}:{e}"))?;
     for w in &plan.report.warnings {
-        eprintln!("hotpatch: warning: {name}: {w}");
+        output::warning(format_args!("{name}: {w}"));
     }
     if args.verbose {
         for f in &plan.report.marked {
-            eprintln!("hotpatch: marked {}", String::from_utf8_lossy(f));
+            err!("hotpatch: marked {}", String::from_utf8_lossy(f));
         }
         for (f, g) in &plan.report.redirected {
-            eprintln!(
+            err!(
                 "hotpatch: redirected {} in {}",
                 String::from_utf8_lossy(g),
                 String::from_utf8_lossy(f)
@@ -105,14 +94,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     }
     match args.output.as_deref() {
-        Some(p) if !is_dash(p) => crate::fsutil::write_atomic_with(p, |w| plan.write_to(&input, w))
-            .with_context(|| format!("cannot write {}", p.display()))?,
+        Some(p) if !is_dash(p) => {
+            hotpatch_cl::fsutil::write_atomic_with(p, |w| plan.write_to(&input, w))
+                .map_err(|e| anyhow!("{}: cannot write: {}", p.display(), io_message(&e)))?
+        }
         _ => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
             plan.write_to(&input, &mut w)
                 .and_then(|()| w.flush())
-                .context("cannot write stdout")?;
+                .map_err(|e| anyhow!("<stdout>: cannot write: {}", io_message(&e)))?;
         }
     }
     Ok(ExitCode::SUCCESS)

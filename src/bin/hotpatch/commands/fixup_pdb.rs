@@ -1,9 +1,10 @@
 //! `hotpatch fixup-pdb APP.pdb [OBJ|LIB...] [-v]`: restore the `S_HOTPATCHFUNC` records that
-//! lld-link blanked, through [`crate::pdb::fixup`]. Prints what it did; records that stay
+//! lld-link blanked, through [`hotpatch_cl::pdb::fixup`]. Prints what it did; records that stay
 //! blank are errors (exit 1, after writing the ones that could be restored), and so is an
 //! unreadable PDB.
 
-use crate::pdb;
+use crate::output;
+use hotpatch_cl::pdb;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -25,32 +26,34 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let shown = args.pdb.display();
     if args.verbose {
         for r in &report.restored {
-            eprintln!(
+            err!(
                 "{shown}: {}: restored S_HOTPATCHFUNC `{}` (function ID {:#x})",
-                r.module, r.name, r.func_id
+                r.module,
+                r.name,
+                r.func_id
             );
         }
     }
     for n in &report.notes {
-        eprintln!("{shown}: note: {n}");
+        output::note(format_args!("{shown}: {n}"));
     }
     for p in &report.problems {
-        eprintln!("hotpatch: error: {shown}: {p}");
+        err!("hotpatch: error: {shown}: {p}");
     }
     if report.written {
-        eprintln!(
+        err!(
             "{shown}: restored {} S_HOTPATCHFUNC record(s)",
             report.restored.len()
         );
     } else if report.already_present > 0 && report.blank_skips == 0 {
-        eprintln!(
+        err!(
             "{shown}: nothing to do: its {} S_HOTPATCHFUNC record(s) are already in place",
             report.already_present
         );
     } else if report.blank_skips == 0 {
-        eprintln!("{shown}: nothing to do: no blank S_SKIP records (not an lld-link PDB with hot-patch records)");
+        err!("{shown}: nothing to do: no blank S_SKIP records (not an lld-link PDB with hot-patch records)");
     } else {
-        eprintln!("{shown}: left unchanged");
+        err!("{shown}: left unchanged");
     }
     // What could be restored is written; still fail so a build notices the rest.
     if report.problems.is_empty() {

@@ -1,0 +1,8 @@
+//! The subcommands, one file each: arguments (clap), a `run` that calls the library and
+//! prints through [`crate::output`].
+
+pub mod dump;
+pub mod fixup_pdb;
+pub mod inject;
+pub mod rewrite;
+pub mod verify;

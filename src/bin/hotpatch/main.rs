@@ -1,0 +1,57 @@
+//! `hotpatch`: the toolbox (rewrite IR, inject and dump CodeView records, verify a build,
+//! fix up PDBs).
+//!
+//! One file per subcommand in `commands/`: each declares its clap arguments, calls the
+//! library and prints. Every line a command prints goes through [`output`], and every error
+//! reads `hotpatch: error: FILE: what went wrong`.
+
+#[macro_use]
+mod output;
+mod commands;
+
+use clap::{Parser, Subcommand};
+use commands::{dump, fixup_pdb, inject, rewrite, verify};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "hotpatch",
+    version,
+    about = "Windows Secure Hot-Patching toolbox for clang"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Restore the S_HOTPATCHFUNC records that lld-link blanked in a PDB.
+    FixupPdb(fixup_pdb::Args),
+    /// Mark functions and redirect their global accesses in LLVM IR text.
+    Rewrite(rewrite::Args),
+    /// Add S_HOTPATCHFUNC records to a COFF object.
+    Inject(inject::Args),
+    /// Show the hot-patch information of objects, libraries, build directories and PDBs.
+    Dump(dump::Args),
+    /// Check a build's objects, libraries and directories against the hot-patch function list.
+    Verify(verify::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result: anyhow::Result<ExitCode> = match cli.command {
+        Command::FixupPdb(args) => fixup_pdb::run(&args),
+        Command::Rewrite(args) => rewrite::run(args),
+        Command::Inject(a) => inject::run(a),
+        Command::Dump(a) => dump::run(a),
+        Command::Verify(a) => verify::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            output::error(&e);
+            ExitCode::from(1)
+        }
+    }
+}
