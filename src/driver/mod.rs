@@ -8,7 +8,6 @@
 //!
 //! Submodules: flag tables (`args`, `clang_cl`, `gnu`), response files (`rsp`), finding
 //! the compiler (`toolchain`), and the only place that starts processes (`process`).
-//! [`tools`] holds the `hotpatch` toolbox subcommands.
 
 pub mod args;
 pub mod clang_cl;
@@ -18,7 +17,6 @@ pub mod pipeline;
 pub mod process;
 pub mod rsp;
 pub mod toolchain;
-pub mod tools;
 
 use args::{Arg, Class, Kind};
 use std::ffi::{OsStr, OsString};
@@ -198,7 +196,8 @@ pub fn plan(kind: DriverKind, expanded: &[OsString]) -> Plan {
         if arg.kind == Kind::Input {
             let path = arg.raw.first().cloned().unwrap_or_default();
             let ext = extension(&path);
-            if path == "-" {
+            if path == "-" && language.is_none() {
+                // Standard input without `-x`: the compiler itself refuses it.
                 stdin_input = true;
             } else if language.is_some() || SOURCE_EXTS.contains(&ext.as_str()) {
                 job.sources.push(Source {
@@ -274,9 +273,8 @@ pub fn plan(kind: DriverKind, expanded: &[OsString]) -> Plan {
         return Plan::PassThrough;
     }
     if stdin_input {
-        return Plan::Refuse(
-            "hot-patching a source read from standard input ('-') is not supported".into(),
-        );
+        // clang needs a language for standard input (`-x c` / `/Tc -`) and says so itself.
+        return Plan::PassThrough;
     }
     if let Some(a) = asm_inputs.first() {
         return Plan::Refuse(format!(
@@ -492,6 +490,37 @@ mod tests {
             panic!()
         };
         assert!(r.contains("x.s"), "{r}");
+    }
+
+    #[test]
+    fn standard_input_with_a_language_is_a_source_and_without_one_the_compilers_business() {
+        let gnu = job(
+            DriverKind::Gnu,
+            &["-c", "-fms-hotpatch-functions-list=f", "-x", "c++", "-"],
+        );
+        assert_eq!(gnu.sources.len(), 1);
+        assert_eq!(gnu.sources[0].path, "-");
+        assert_eq!(gnu.sources[0].language.as_deref(), Some("c++".as_ref()));
+        let cl = job(
+            DriverKind::ClangCl,
+            &["/c", "-fms-hotpatch-functions-list=f", "/Tp", "-"],
+        );
+        assert_eq!(cl.sources[0].path, "-");
+        for (kind, args) in [
+            (
+                DriverKind::Gnu,
+                &["-c", "-fms-hotpatch-functions-list=f", "-"],
+            ),
+            (
+                DriverKind::ClangCl,
+                &["/c", "-fms-hotpatch-functions-list=f", "-"],
+            ),
+        ] {
+            assert!(
+                matches!(plan(kind, &os(args)), Plan::PassThrough),
+                "{args:?}"
+            );
+        }
     }
 
     use proptest::prelude::*;

@@ -1,0 +1,173 @@
+//! A source read from standard input (`-`) is hot-patched like native clang 22 compiles it
+//! (docs/clang22-facts.md, "Standard input"): the same object name (`-.obj`, `-.o`), the same
+//! `S_OBJNAME`, the same file name in the line tables (`<stdin>` in the working directory) and
+//! the same anonymous-namespace hash, because the wrapper hands its standard input to the IR
+//! step instead of compiling a copy under another name.
+#![allow(clippy::disallowed_methods)]
+
+mod support;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+const SRC: &str = "namespace { int counter; }\nint bump() { return ++counter; }\n";
+const MANGLED: &str = "?bump@@YAHXZ";
+
+/// Runs `program args…` in `dir` with `input` on its standard input; panics unless it exits 0.
+fn run_with_stdin(dir: &Path, program: &Path, args: &[&str], input: &str) {
+    let mut child = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+    let mut pipe = child.stdin.take().unwrap();
+    pipe.write_all(input.as_bytes()).unwrap();
+    drop(pipe);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{} {args:?}: {}{}",
+        program.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// What must agree with native clang 22: records, symbol names, S_OBJNAME and the file
+/// names of the line tables (`llvm-readobj-22 --codeview`).
+fn facts(obj: &Path) -> (Vec<(String, String)>, Vec<String>, Vec<String>) {
+    let records = support::hotpatch_records(obj);
+    let mut names: Vec<String> = support::symbols(obj)
+        .into_keys()
+        .filter(|n| n.contains("counter") || n.contains("bump"))
+        .collect();
+    names.sort();
+    let cv = support::run_ok(
+        obj.parent().unwrap(),
+        "llvm-readobj-22",
+        &["--codeview", obj.to_str().unwrap()],
+    );
+    let mut files: Vec<String> = cv
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("ObjectName:") || l.starts_with("Filename:"))
+        .map(str::to_string)
+        .collect();
+    files.dedup();
+    (records, names, files)
+}
+
+#[test]
+fn clang_cl_stdin_matches_native_clang_cl_22() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ours, native) = (dir.path().join("ours"), dir.path().join("native"));
+    // The same directory name length is not needed: each compile runs in its own directory
+    // and the facts compared are relative to it.
+    std::fs::create_dir_all(&ours).unwrap();
+    std::fs::create_dir_all(&native).unwrap();
+    let list = format!("-fms-hotpatch-functions-list={MANGLED}");
+    let hp = support::our_bin("hotpatch-cl");
+    let clang19 = support::tool("clang-cl-19");
+    let cl = ["/c", "/Z7", "/O2", "/hotpatch", "/Tp", "-"];
+    let mut a: Vec<&str> = vec![clang19.to_str().unwrap(), list.as_str()];
+    a.extend(cl);
+    run_with_stdin(&ours, &hp, &a, SRC);
+    let native_list = format!("-fms-secure-hotpatch-functions-list={MANGLED}");
+    let mut n: Vec<&str> = vec![native_list.as_str()];
+    n.extend(cl);
+    run_with_stdin(&native, &support::tool("clang-cl-22"), &n, SRC);
+
+    let ours_obj = ours.join("-.obj");
+    let native_obj = native.join("-.obj");
+    assert!(ours_obj.is_file() && native_obj.is_file());
+    let (r1, s1, f1) = facts(&ours_obj);
+    let (r2, s2, f2) = facts(&native_obj);
+    assert_eq!(r1, [("bump".to_string(), MANGLED.to_string())]);
+    assert_eq!(r1, r2);
+    // hotpatch-cl gives the static `counter` a `__ref_` of its own linkage (a documented
+    // difference); the anonymous-namespace hash inside the names must be clang 22's.
+    let hash = |names: &[String]| -> Vec<String> {
+        names
+            .iter()
+            .filter_map(|n| n.find("?A0x").map(|i| n[i..i + 12].to_string()))
+            .collect()
+    };
+    assert!(!hash(&s2).is_empty(), "{s2:?}");
+    let mut h1 = hash(&s1);
+    let mut h2 = hash(&s2);
+    h1.dedup();
+    h2.dedup();
+    assert_eq!(h1, h2, "ours {s1:?}, native {s2:?}");
+    let rel = |facts: Vec<String>, base: &Path| -> Vec<String> {
+        facts
+            .into_iter()
+            .map(|l| l.replace(&base.display().to_string(), "DIR"))
+            .collect()
+    };
+    let f1 = rel(f1, &ours);
+    assert_eq!(f1, rel(f2, &native));
+    assert!(f1.contains(&"ObjectName: DIR/-.obj".to_string()), "{f1:?}");
+    assert!(
+        f1.iter().any(|l| l.starts_with("Filename: DIR/<stdin>")),
+        "{f1:?}"
+    );
+
+    // The same source compiled from a file gets another hash: the test sees the difference.
+    std::fs::write(ours.join("s.cpp"), SRC).unwrap();
+    support::run_ok(&ours, "clang-cl-22", &["/c", "/Z7", "s.cpp"]);
+    let (_, s3, _) = facts(&ours.join("s.obj"));
+    assert_ne!(hash(&s3), h2);
+}
+
+#[test]
+fn gnu_mode_stdin_with_x_matches_native_clang_22() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ours, native) = (dir.path().join("ours"), dir.path().join("native"));
+    std::fs::create_dir_all(&ours).unwrap();
+    std::fs::create_dir_all(&native).unwrap();
+    let f = "_Z4bumpv";
+    let gnu = [
+        "--target=x86_64-w64-windows-gnu",
+        "-g",
+        "-gcodeview",
+        "-O2",
+        "-fms-hotpatch",
+        "-c",
+        "-x",
+        "c++",
+        "-",
+    ];
+    let list = format!("-fms-hotpatch-functions-list={f}");
+    let hp = support::our_bin("hotpatch-cl");
+    let clang19 = support::tool("clang-19");
+    let mut a: Vec<&str> = vec![clang19.to_str().unwrap(), list.as_str()];
+    a.extend(gnu);
+    run_with_stdin(&ours, &hp, &a, SRC);
+    let native_list = format!("-fms-secure-hotpatch-functions-list={f}");
+    let mut n: Vec<&str> = vec![native_list.as_str()];
+    n.extend(gnu);
+    run_with_stdin(&native, &support::tool("clang-22"), &n, SRC);
+    let (r1, s1, f1) = facts(&ours.join("-.o"));
+    let (r2, s2, f2) = facts(&native.join("-.o"));
+    assert_eq!(r1, [("bump".to_string(), f.to_string())]);
+    assert_eq!(r1, r2);
+    assert!(
+        s1.contains(&"_ZN12_GLOBAL__N_17counterE".to_string()),
+        "{s1:?}"
+    );
+    assert!(
+        s2.contains(&"_ZN12_GLOBAL__N_17counterE".to_string()),
+        "{s2:?}"
+    );
+    let rel = |facts: Vec<String>, base: &Path| -> Vec<String> {
+        facts
+            .into_iter()
+            .map(|l| l.replace(&base.display().to_string(), "DIR"))
+            .collect()
+    };
+    assert_eq!(rel(f1, &ours), rel(f2, &native));
+}
