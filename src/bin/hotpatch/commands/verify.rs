@@ -67,6 +67,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             data: i.data(),
         })
         .collect();
+    if unreadable > 0 {
+        // The error lines said it; a verdict on part of the build would mislead.
+        return Ok(ExitCode::from(1));
+    }
     let problems = verify(&objects, &list)?;
     for p in &problems {
         out!("{p}");
@@ -76,14 +80,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         String::new()
     };
-    if unreadable > 0 {
-        err!(
-            "hotpatch verify: {unreadable} input(s) could not be read; {} problem(s) in {} objects{note}",
-            problems.len(),
-            objects.len()
-        );
-        Ok(ExitCode::from(1))
-    } else if problems.is_empty() {
+    if problems.is_empty() {
         err!(
             "hotpatch verify: {} objects, {} listed functions: OK{note}",
             objects.len(),
