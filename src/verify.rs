@@ -108,13 +108,13 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// Errors: an object that cannot be read.
+/// Errors: an object that cannot be read. The cause is part of the message, not a `source`,
+/// so that error chains print it once.
 #[derive(Debug, thiserror::Error)]
-#[error("{object}: {source}")]
+#[error("{object}: {cause}")]
 pub struct Error {
     pub object: String,
-    #[source]
-    pub source: crate::codeview::Error,
+    pub cause: crate::codeview::Error,
 }
 
 fn text(b: &[u8]) -> String {
@@ -129,9 +129,9 @@ fn is_tls_section(name: &[u8]) -> bool {
 pub fn verify(objects: &[Object], list: &HotList) -> Result<Vec<Problem>, Error> {
     let mut scans = Vec::with_capacity(objects.len());
     for o in objects {
-        let s = scan(o.data).map_err(|source| Error {
+        let s = scan(o.data).map_err(|cause| Error {
             object: o.name.clone(),
-            source,
+            cause,
         })?;
         scans.push(s);
     }

@@ -404,6 +404,13 @@ fn every_error_is_one_line_naming_the_file() {
     assert!(bad.starts_with("hotpatch: error: bad.obj: "), "{bad}");
     let bad = one_error(d, &hp, &["inject", "--functions=bump", "bad.obj"]);
     assert!(bad.starts_with("hotpatch: error: bad.obj: "), "{bad}");
+    // verify used to say the parse error twice (message and error source).
+    let bad = one_error(d, &hp, &["verify", "--functions=bump", "bad.obj"]);
+    assert!(
+        bad.starts_with("hotpatch: error: bad.obj: not a valid COFF object: "),
+        "{bad}"
+    );
+    assert_eq!(bad.matches("not a valid COFF object").count(), 1, "{bad}");
     let ir = one_error(
         d,
         &hp,

@@ -30,11 +30,7 @@ fn main() -> ExitCode {
     match real_main(&argv0, rest) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
-            let mut msg = format!("hotpatch-cl: error: {e}");
-            for cause in e.chain().skip(1) {
-                msg.push_str(&format!(": {cause}"));
-            }
-            eprintln!("{msg}");
+            eprintln!("hotpatch-cl: error: {e:#}");
             ExitCode::from(1)
         }
     }

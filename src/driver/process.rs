@@ -62,12 +62,9 @@ pub enum Error {
     #[error("cannot run {program}: not found", program = .program.display())]
     ToolNotFound { program: PathBuf },
     /// The process could not be started for another reason.
-    #[error("cannot run `{command}`: {source}")]
-    Spawn {
-        command: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The cause is in the message (not a `source`), so error chains say it once.
+    #[error("cannot run `{command}`: {message}")]
+    Spawn { command: String, message: String },
     /// It ran and exited non-zero (its stderr is what it printed, when captured).
     #[error("`{command}` failed ({status}){}", if stderr.is_empty() { String::new() } else { format!(": {}", stderr.trim_end()) })]
     ToolFailed {
@@ -94,7 +91,7 @@ fn expression(cmd: &Command) -> Result<(duct::Expression, Option<tempfile::Named
     if cfg!(windows) && length > MAX_COMMAND_LINE {
         let rsp = response_file(&cmd.args).map_err(|source| Error::Spawn {
             command: cmd.display(),
-            source,
+            message: crate::fsutil::io_message(&source),
         })?;
         let mut at = OsString::from("@");
         at.push(rsp.path());
@@ -131,7 +128,7 @@ fn spawn_error(cmd: &Command, source: std::io::Error) -> Error {
     } else {
         Error::Spawn {
             command: cmd.display(),
-            source,
+            message: crate::fsutil::io_message(&source),
         }
     }
 }

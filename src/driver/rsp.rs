@@ -24,12 +24,9 @@ pub enum Quoting {
 /// Why a response file could not be expanded.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot read response file {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// The cause is in the message (not a `source`), so error chains say it once.
+    #[error("{}: cannot read the response file: {message}", path.display())]
+    Read { path: PathBuf, message: String },
     #[error("response file {} is not valid UTF-8 or UTF-16", path.display())]
     Encoding { path: PathBuf },
     #[error("response file {} includes itself (nested deeper than {MAX_DEPTH} levels)", path.display())]
@@ -80,9 +77,9 @@ fn expand_into(
         if depth >= MAX_DEPTH {
             return Err(Error::TooDeep { path });
         }
-        let raw = std::fs::read(&path).map_err(|source| Error::Read {
+        let raw = std::fs::read(&path).map_err(|e| Error::Read {
             path: path.clone(),
-            source,
+            message: crate::fsutil::io_message(&e),
         })?;
         let text = decode(&raw).ok_or_else(|| Error::Encoding { path: path.clone() })?;
         let words: Vec<OsString> = match quoting {
