@@ -151,6 +151,23 @@ fn dump_reads_objects_libraries_import_libraries_pdbs_and_directories() {
     assert!(stdout.contains("libh.a(h.o) (x86-64)\n  S_HOTPATCHFUNC records: 1\n"));
     assert!(stdout.contains("libh.a(h.o) (x86-64)\n  S_HOTPATCHFUNC records: 0\n"));
     assert!(stdout.contains("h.pdb (PDB)\n"));
+
+    // mingw-w64's libkernel32.a: its compiled intrinsics are dumped, its DLL imports counted.
+    let k32 = Path::new("/usr/x86_64-w64-mingw32/lib/libkernel32.a");
+    assert!(k32.is_file(), "apt-get install mingw-w64-x86-64-dev");
+    let out = hotpatch(d, &["dump", k32.to_str().unwrap()]);
+    assert!(out.status.success());
+    let heads = headers(&text(&out.stdout));
+    assert!(heads
+        .iter()
+        .any(|h| h.ends_with("libkernel32.a(lib64_libkernel32_a-__movsb.o)")));
+    let note = text(&out.stderr);
+    assert!(
+        note.starts_with(&format!("hotpatch: note: {}: ", k32.display()))
+            && note.ends_with(" import member(s) (DLL imports, no code) skipped\n")
+            && note.lines().count() == 1,
+        "{note}"
+    );
     assert_eq!(
         stderr,
         "hotpatch: note: foo.lib: an import library (no code), skipped\n"
@@ -212,6 +229,11 @@ fn dump_json_names_members_and_marks_failed_files() {
     let last = entries.last().unwrap();
     assert_eq!(last["kind"], "error");
     assert_eq!(last["error"], "No such file or directory");
+
+    // Only an import library: a valid, empty answer.
+    let out = hotpatch(d, &["dump", "--json", "foo.lib"]);
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), "[]\n");
 
     // Nothing could be read: nothing on stdout.
     let out = hotpatch(d, &["dump", "--json", "missing.obj"]);

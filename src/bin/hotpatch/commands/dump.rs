@@ -125,7 +125,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .iter()
         .any(|d| !matches!(d.dump, Contents::Error { .. }));
     if args.json {
-        if any_read {
+        // When every input failed there is no answer to give: stdout stays empty.
+        if any_read || failed == 0 {
             out!("{}", serde_json::to_string_pretty(&dumps)?);
         }
     } else {
