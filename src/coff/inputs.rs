@@ -139,7 +139,6 @@ pub fn archive_members(data: &[u8]) -> Result<Vec<Member>, String> {
     if archive.is_thin() {
         return Err("a thin archive (its members are separate files): give those files".into());
     }
-    let base = data.as_ptr() as usize;
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut out = Vec::new();
     for m in archive.members() {
@@ -148,7 +147,9 @@ pub fn archive_members(data: &[u8]) -> Result<Vec<Member>, String> {
         let bytes = m
             .data(data)
             .map_err(|e| format!("archive member {name}: {e}"))?;
-        let start = bytes.as_ptr() as usize - base;
+        // `data` checked that the range lies inside the archive.
+        let start = usize::try_from(m.file_range().0)
+            .map_err(|_| format!("archive member {name}: offset too large"))?;
         let occurrence = seen.entry(name.clone()).or_insert(0);
         out.push(Member {
             occurrence: *occurrence,
@@ -397,6 +398,17 @@ mod tests {
             ]
         );
         assert_eq!(&ar[m[1].range.clone()], obj.as_slice());
+    }
+
+    #[test]
+    fn truncated_archives_are_errors_not_panics() {
+        let obj = empty_object();
+        let ar = gnu_archive(&[("a_rather_long_member_name.o", &obj), ("x.o", &obj)]);
+        for end in 0..ar.len() {
+            let _ = archive_members(&ar[..end]);
+        }
+        assert!(archive_members(&ar[..ar.len() - 3]).is_err());
+        assert!(archive_members(b"!<thin>\n").is_err());
     }
 
     #[test]
