@@ -23,6 +23,8 @@ mod ir_oracle;
 mod pdb_fixup;
 mod pdb_link;
 mod shims;
+mod stdin;
+mod tools_inputs;
 mod verify;
 mod wrapper;
 mod wrapper_better;

@@ -2,9 +2,7 @@
 //! `.lib` (llvm-lib-22) and GNU `.a` (llvm-ar-22) with long and duplicate member names, import
 //! libraries, PDBs (lld-link-22), directories and a real CMake build tree; and the error line of
 //! every command (`hotpatch: error: FILE: why`, each cause once).
-#![allow(clippy::disallowed_methods)]
-
-mod support;
+use crate::support;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -3,9 +3,7 @@
 //! `S_OBJNAME`, the same file name in the line tables (`<stdin>` in the working directory) and
 //! the same anonymous-namespace hash, because the wrapper hands its standard input to the IR
 //! step instead of compiling a copy under another name.
-#![allow(clippy::disallowed_methods)]
-
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::path::Path;
@@ -40,8 +38,8 @@ fn run_with_stdin(dir: &Path, program: &Path, args: &[&str], input: &str) {
 /// What must agree with native clang 22: records, symbol names, S_OBJNAME and the file
 /// names of the line tables (`llvm-readobj-22 --codeview`).
 fn facts(obj: &Path) -> (Vec<(String, String)>, Vec<String>, Vec<String>) {
-    let records = support::hotpatch_records(obj);
-    let mut names: Vec<String> = support::symbols(obj)
+    let records = support::objects::hotpatch_records(obj);
+    let mut names: Vec<String> = support::objects::symbols(obj)
         .into_keys()
         .filter(|n| n.contains("counter") || n.contains("bump"))
         .collect();
