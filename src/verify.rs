@@ -12,7 +12,9 @@
 //!   the TLS template, see docs/differences-from-clang22.md), as hotpatch-cl keeps them;
 //! - a `__ref_` pointer defined outside a read-only section;
 //! - a `__ref_` pointer to a thread-local (defined in a `.tls*` section by one of the
-//!   objects, or MSVC's `_Init_thread_epoch`): clang 22's thread-local redirect.
+//!   objects, or MSVC's `_Init_thread_epoch`): clang 22's thread-local redirect;
+//! - a `__ref_` pointer that is a plain COFF weak external (clang 22's `linkonce` without a
+//!   comdat): a link hazard, since lld-link calls two objects' copies a duplicate symbol.
 //!
 //! Objects come from files or `.lib` archive members; archive members that are not COFF
 //! objects (short import records, LLVM bitcode) are skipped and counted. Reading the CodeView
@@ -57,6 +59,13 @@ pub enum Problem {
         object: String,
         symbol: String,
         target: String,
+    },
+    /// `symbol` (a `__ref_`) is a plain weak external; `others` are the other objects of
+    /// the build that carry the same one.
+    WeakRef {
+        object: String,
+        symbol: String,
+        others: Vec<String>,
     },
 }
 
@@ -104,6 +113,23 @@ impl std::fmt::Display for Problem {
                 f,
                 "{object}: '{symbol}' redirects the thread-local '{target}': the patch would use the TLS template, not the thread's copy"
             ),
+            Problem::WeakRef {
+                object,
+                symbol,
+                others,
+            } => {
+                write!(
+                    f,
+                    "{object}: '{symbol}' is a plain weak external (clang 22's form): lld-link reports a duplicate symbol when two objects carry it"
+                )?;
+                if !others.is_empty() {
+                    write!(f, " (here also {})", others.join(", "))?;
+                }
+                write!(
+                    f,
+                    "; hint: build through hotpatch-cl, whose __ref_ is a read-only COMDAT"
+                )
+            }
         }
     }
 }
@@ -166,6 +192,18 @@ pub fn verify(objects: &[Object], list: &HotList) -> Result<Vec<Problem>, Error>
         }
     }
 
+    // Objects (by index) carrying each plain weak `__ref_`, by COFF symbol name.
+    let mut weak_refs: BTreeMap<&[u8], Vec<usize>> = BTreeMap::new();
+    for (i, s) in scans.iter().enumerate() {
+        for sym in s.obj.iter_symbols() {
+            if sym.weak_default.is_some()
+                && ir_name(s.obj.machine, &sym.name).starts_with(b"__ref_")
+            {
+                weak_refs.entry(sym.name.as_slice()).or_default().push(i);
+            }
+        }
+    }
+
     let mut problems = Vec::new();
     for name in list.iter() {
         if !functions.contains(name) {
@@ -179,7 +217,7 @@ pub fn verify(objects: &[Object], list: &HotList) -> Result<Vec<Problem>, Error>
         }
     }
 
-    for (o, s) in objects.iter().zip(&scans) {
+    for (oi, (o, s)) in objects.iter().zip(&scans).enumerate() {
         let obj = &s.obj;
         let recorded: BTreeSet<&[u8]> = s.hotpatch.iter().map(|r| r.name.as_slice()).collect();
         let mut defined_here: BTreeSet<Vec<u8>> = obj
@@ -234,6 +272,20 @@ pub fn verify(objects: &[Object], list: &HotList) -> Result<Vec<Problem>, Error>
                 Some(d) => obj.symbol(d),
                 None => Some(sym),
             };
+            if sym.weak_default.is_some() {
+                let others = weak_refs
+                    .get(sym.name.as_slice())
+                    .into_iter()
+                    .flatten()
+                    .filter(|&&j| j != oi)
+                    .filter_map(|&j| objects.get(j).map(|x| x.name.clone()))
+                    .collect();
+                problems.push(Problem::WeakRef {
+                    object: o.name.clone(),
+                    symbol: text(&sym.name),
+                    others,
+                });
+            }
             if let Some(sec) = home
                 .and_then(|h| h.defined_in())
                 .and_then(|n| obj.section(n))
@@ -261,6 +313,7 @@ pub fn verify(objects: &[Object], list: &HotList) -> Result<Vec<Problem>, Error>
         Problem::DirectAccess { .. } => 2,
         Problem::RefNotReadOnly { .. } => 3,
         Problem::ThreadLocalRef { .. } => 4,
+        Problem::WeakRef { .. } => 5,
     });
     Ok(problems)
 }

@@ -46,7 +46,9 @@ pub struct HotPatchFunction {
 pub struct RefSymbol {
     /// COFF symbol name (with the x86 underscore).
     pub symbol: String,
-    /// `external`, `static` or `weak external` (then the section is the default definition's).
+    /// `comdat` (an external symbol in a COMDAT section: hotpatch-cl's form for a global that
+    /// is not internal), `static` (hotpatch-cl's form for an internal global), `weak external`
+    /// (clang 22's form; the section is then the default definition's) or `external`.
     pub kind: String,
     /// Name and 1-based number of the section holding the pointer; `null` if undefined.
     pub section: Option<String>,
@@ -121,6 +123,13 @@ pub fn dump(data: &[u8]) -> Result<ObjectDump, Error> {
         let (kind, home) = match s.weak_default {
             Some(d) => ("weak external", obj.symbol(d)),
             None if s.storage_class == object::pe::IMAGE_SYM_CLASS_STATIC.0 => ("static", Some(s)),
+            None if s
+                .defined_in()
+                .and_then(|n| obj.section(n))
+                .is_some_and(|sec| sec.is_comdat()) =>
+            {
+                ("comdat", Some(s))
+            }
             None => ("external", Some(s)),
         };
         let section = home

@@ -175,7 +175,11 @@ pub fn ir_name(machine: u16, coff_name: &[u8]) -> std::borrow::Cow<'_, [u8]> {
         return Cow::Borrowed(coff_name);
     }
     match coff_name.split_first() {
-        Some((b'_' | b'@', rest)) if ends_with_count(rest, b"@") => unmangled(coff_name),
+        // A C++ name inside (`___ref_??_B?1??f@@YAHXZ@51`, the `__ref_` of a static local's
+        // guard) is not a `__stdcall`/`__fastcall` C name, whatever it ends with.
+        Some((b'_' | b'@', rest)) if ends_with_count(rest, b"@") && !rest.contains(&b'?') => {
+            unmangled(coff_name)
+        }
         Some((b'_', rest)) => Cow::Borrowed(rest),
         _ => Cow::Borrowed(coff_name),
     }
@@ -556,6 +560,10 @@ mod tests {
         assert_eq!(ir(x86, b"vec_add@@8"), b"\x01vec_add@@8");
         assert_eq!(ir(x86, b"?f@@YAHH@Z"), b"?f@@YAHH@Z");
         assert_eq!(ir(x86, b"___ref_table"), b"__ref_table");
+        assert_eq!(
+            ir(x86, b"___ref_??_B?1??f@@YAHXZ@51"),
+            b"__ref_??_B?1??f@@YAHXZ@51"
+        );
         assert_eq!(ir(x86, b"_f@x"), b"f@x");
         assert_eq!(ir(x64, b"bump"), b"bump");
         assert_eq!(ir(x64, b"_bump"), b"_bump");

@@ -4,15 +4,15 @@
 //! `}` line, so the index works line by line: global variable definitions (`@g = …
 //! global|constant …`), named types (`%T = type …`) and attribute groups (`attributes #N
 //! = { … }`) are lexed and parsed fully; for `define` only the header is parsed and the body
-//! is skipped to its closing `}` line. Everything else (declarations, aliases, metadata,
-//! comdats, module asm) is not looked at. What is not touched is later copied through as
+//! is skipped to its closing `}` line. Of a comdat (`$c = comdat any`) only the name is
+//! kept. Everything else (declarations, aliases, metadata, module asm) is not looked at. What is not touched is later copied through as
 //! the original bytes, so the index keeps byte offsets, not text.
 
 use super::lex::{lex_all, name_of, Lexer, Name, Tok, Token};
 use super::types::{parse_type, Cursor, Ty};
 use super::Error;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The attribute clang 22 reads to decide which functions to rewrite.
 pub const MARK: &[u8] = b"marked_for_windows_hot_patching";
@@ -81,6 +81,8 @@ pub struct Module<'a> {
     pub types: HashMap<Name<'static>, Ty>,
     pub functions: Vec<Function<'a>>,
     pub groups: BTreeMap<u32, AttrGroup>,
+    /// Names of the comdats the module declares (`$name = comdat any`).
+    pub comdats: HashSet<Name<'a>>,
     /// Offset just after the last global variable's line (its newline included).
     pub after_last_global: Option<usize>,
     /// Offset of the first `define`/`declare` line.
@@ -134,6 +136,15 @@ impl<'a> Module<'a> {
                         m.types.insert(name, ty);
                     }
                     end
+                }
+                Some(b'$') => {
+                    // `$name = comdat KIND`: only the name is kept.
+                    let mut lx = Lexer::new(src, pos, line_end, false);
+                    let t = lx.next_token()?;
+                    if t.kind == Tok::Comdat {
+                        m.comdats.insert(name_of(src, &t));
+                    }
+                    line_end
                 }
                 Some(b'a') if line.starts_with(b"attributes ") => {
                     let end = entity(src, pos, &mut toks)?;

@@ -567,7 +567,35 @@ fn ptr_type(space: u32) -> Vec<u8> {
 }
 
 /// The redirect pointer of global `gi`, created on first use (or reused when the module
-/// already has it).
+/// already has it: an existing `__ref_X` is never redirected or redefined).
+///
+/// clang 22 makes every `__ref_` `linkonce` without a comdat: in the object a COFF weak
+/// external with a `.weak.__ref_G.default.*` alias. Two objects carrying the same one do
+/// not link with lld-link (`duplicate symbol: __ref_G`), and for an internal global two
+/// files' patches would share one pointer even where a linker accepts it (MinGW ld.lld).
+/// Ours, in two forms:
+///
+/// - a global of external linkage (defined here or elsewhere, C++ inline variables and
+///   static locals of inline functions included) gets a read-only COMDAT of its own:
+///
+///   ```text
+///   $__ref_G = comdat any
+///   @__ref_G = linkonce externally_initialized constant ptr @G, comdat, section ".rdata"
+///   ```
+///
+///   Every object may carry it and both lld-link and MinGW ld.lld keep one copy; all copies
+///   are equal, since `G` has one definition program-wide. `constant` is what makes LLVM
+///   give the COMDAT section only `IMAGE_SCN_MEM_READ` (a non-constant global in an explicit
+///   `.rdata` COMDAT gets `MEM_WRITE` too). `linkonce` (not `_odr`) and
+///   `externally_initialized` both tell the optimizer that the initializer is not final, so
+///   the load stays in the code at -O2 (and under LTO): the hot-patch loader rewrites it.
+/// - a global of internal (or private) linkage gets an internal pointer: a static COFF
+///   symbol of exactly the name `__ref_G` beside the static `G`, in the object's read-only
+///   `.rdata`. Nothing can clash across objects, and patch tools still pair `__ref_G` with
+///   `G` by name, per object (a renamed external symbol would link too, but break that
+///   pairing). `externally_initialized` keeps the load, as above.
+///
+/// Both are checked on x64, x86 and ARM64 by `tests/link_many.rs` and `tests/better.rs`.
 fn ensure_ref(
     src: &[u8],
     m: &Module,
@@ -597,14 +625,23 @@ fn ensure_ref(
             ))
         }
         None => {
-            if matches!(g.linkage, Some(b"internal" | b"private")) && g.addrspace == 0 {
+            let internal = matches!(g.linkage, Some(b"internal" | b"private"));
+            if internal && g.addrspace == 0 {
                 let mut printed = Vec::new();
                 print_name(&mut printed, b'@', &rn);
                 table.internal_refs.push(printed);
             }
             let t = &mut table.new_globals;
+            if !internal && !m.comdats.contains(&key) {
+                print_name(t, b'$', &rn);
+                t.extend_from_slice(b" = comdat any\n");
+            }
             print_name(t, b'@', &rn);
-            t.extend_from_slice(ref_definition(g));
+            t.extend_from_slice(if internal {
+                b" = internal externally_initialized global "
+            } else {
+                b" = linkonce externally_initialized constant "
+            });
             t.extend_from_slice(&ptr_type(g.addrspace));
             t.push(b' ');
             if g.name.numbered {
@@ -614,36 +651,15 @@ fn ensure_ref(
             } else {
                 print_name(t, b'@', &g.name.bytes);
             }
-            t.extend_from_slice(b", section \".rdata\"\n");
+            t.extend_from_slice(if internal {
+                &b", section \".rdata\"\n"[..]
+            } else {
+                &b", comdat, section \".rdata\"\n"[..]
+            });
         }
     }
     table.refs.insert(gi, rn.clone());
     Ok(rn)
-}
-
-/// How the redirect pointer of `g` is defined, up to its type.
-///
-/// clang 22 makes every `__ref_` `linkonce`: a COFF weak external whose name is the same
-/// in every object. That is right for a global with one definition program-wide (all
-/// objects then agree on what `__ref_G` points at), and wrong for a global of *internal*
-/// linkage: two translation units with their own `static int s_counter` both define
-/// `__ref_s_counter`, and lld-link stops with a duplicate symbol (link.exe would pick one
-/// and point both files' patches at the same variable).
-///
-/// The `__ref_` of an internal (or private) global is therefore internal too: a static
-/// COFF symbol of exactly the same name `__ref_G`, in the same object as the static `G`
-/// it points at, so patch tools still pair them by name, per object, and nothing can
-/// clash across objects. A renamed external symbol (a hash suffix) would link too, but it
-/// would break that pairing by name. `externally_initialized` stops the optimizer (which
-/// may see every use of an internal global, e.g. under LTO) from folding the load into a
-/// direct access: the initializer is only a default, the hot-patch loader rewrites it.
-/// The explicit `.rdata` section keeps it read-only on every target: LLVM files it in the
-/// existing read-only `.rdata` (checked on x64, x86 and ARM64 by `tests/it/better.rs`).
-fn ref_definition(g: &GlobalVar) -> &'static [u8] {
-    match g.linkage {
-        Some(b"internal" | b"private") => b" = internal externally_initialized global ",
-        _ => b" = linkonce global ",
-    }
 }
 
 /// Turns `e` into instructions appended to `prologue` when it contains a redirected

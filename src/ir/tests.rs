@@ -86,7 +86,14 @@ fn which_globals_are_redirected_follows_clang_22() {
     assert_eq!(rep.marked, [b"f".to_vec()]);
     let added = lines_added(RULES, &out);
     assert!(
-        added.contains(&"@__ref_mut = linkonce global ptr @mut, section \".rdata\"".to_string()),
+        added.contains(
+            &"@__ref_mut = linkonce externally_initialized constant ptr @mut, comdat, section \".rdata\""
+                .to_string()
+        ),
+        "{out}"
+    );
+    assert!(
+        added.contains(&"$__ref_mut = comdat any".to_string()),
         "{out}"
     );
     assert!(
@@ -199,9 +206,12 @@ define void @"?f@S@@QEAAXXZ"() {
 "#;
     let (out, rep) = run(src, "?f@S@@QEAAXXZ", false);
     for l in [
-        r#"@"__ref_x y" = linkonce global ptr @"x y", section ".rdata""#,
-        r#"@"__ref_a\22b" = linkonce global ptr @"a\22b", section ".rdata""#,
-        r#"@"__ref_?count@S@@2HA" = linkonce global ptr @"?count@S@@2HA", section ".rdata""#,
+        r#"$"__ref_x y" = comdat any"#,
+        r#"@"__ref_x y" = linkonce externally_initialized constant ptr @"x y", comdat, section ".rdata""#,
+        r#"$"__ref_a\22b" = comdat any"#,
+        r#"@"__ref_a\22b" = linkonce externally_initialized constant ptr @"a\22b", comdat, section ".rdata""#,
+        r#"$"__ref_?count@S@@2HA" = comdat any"#,
+        r#"@"__ref_?count@S@@2HA" = linkonce externally_initialized constant ptr @"?count@S@@2HA", comdat, section ".rdata""#,
         r#"  %"hp.ref.x y" = load ptr, ptr @"__ref_x y""#,
         r#"  store i32 2, ptr %"hp.ref.a\22b""#,
     ] {
@@ -442,7 +452,7 @@ define void @f() {
     for line in [
         "@__ref_s_counter = internal externally_initialized global ptr @s_counter, section \".rdata\"\n",
         "@__ref_.compoundliteral = internal externally_initialized global ptr @.compoundliteral, section \".rdata\"\n",
-        "@__ref_ext = linkonce global ptr @ext, section \".rdata\"\n",
+        "$__ref_ext = comdat any\n@__ref_ext = linkonce externally_initialized constant ptr @ext, comdat, section \".rdata\"\n",
     ] {
         assert!(out.contains(line), "{line} missing:\n{out}");
     }
@@ -669,4 +679,34 @@ define void @g(ptr %p) {
             }
         }
     }
+}
+
+#[test]
+fn external_refs_are_read_only_comdats_declared_once() {
+    let src = r#"$__ref_h = comdat any
+@g = external global i32
+@h = linkonce_odr global i32 0, comdat
+@3 = global i32 0
+
+define void @f() {
+  store i32 1, ptr @g
+  store i32 1, ptr @h
+  store i32 1, ptr @3
+  ret void
+}
+"#;
+    let (out, _) = run(src, "f", false);
+    for line in [
+        "$__ref_g = comdat any\n@__ref_g = linkonce externally_initialized constant ptr @g, comdat, section \".rdata\"\n",
+        "@__ref_h = linkonce externally_initialized constant ptr @h, comdat, section \".rdata\"\n",
+        "$__ref_3 = comdat any\n@__ref_3 = linkonce externally_initialized constant ptr @3, comdat, section \".rdata\"\n",
+    ] {
+        assert!(out.contains(line), "{line} missing:\n{out}");
+    }
+    // The module's own `$__ref_h` is reused, never declared a second time.
+    assert_eq!(out.matches("$__ref_h = comdat").count(), 1, "{out}");
+    // Rewriting the output again changes nothing: the `__ref_`s are recognised as such.
+    let (twice, rep) = run(&out, "f", false);
+    assert_eq!(out, twice);
+    assert!(rep.redirected.is_empty());
 }

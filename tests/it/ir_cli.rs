@@ -52,7 +52,9 @@ fn rewrites_a_file_and_reports_with_v() {
     );
     let text = std::fs::read_to_string(dir.path().join("out.ll")).unwrap();
     assert!(
-        text.contains("@__ref_g = linkonce global ptr @g, section \".rdata\"\n"),
+        text.contains(
+            "$__ref_g = comdat any\n@__ref_g = linkonce externally_initialized constant ptr @g, comdat, section \".rdata\"\n"
+        ),
         "{text}"
     );
     assert!(text.contains("  store i32 1, ptr %hp.ref.g\n"), "{text}");

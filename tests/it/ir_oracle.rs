@@ -15,8 +15,9 @@
 //!   verifier rejects); the engine keeps them direct. Their names are compared outside
 //!   the sets, ours must have no `__ref_` for them, and native is checked to still
 //!   redirect them, so a fixed clang would make this test say so;
-//! - the `__ref_` of an internal global is a static symbol (native: a weak external that
-//!   clashes across objects); both must sit in a read-only `.rdata`.
+//! - the `__ref_` of an internal global is a static symbol, that of any other global an
+//!   external symbol in a COMDAT of its own (native: weak externals, which clash across
+//!   objects); all must sit in a read-only `.rdata`.
 
 use crate::support;
 use crate::support::objects::Obj;
@@ -185,13 +186,13 @@ fn check(source: &str, clang: u32, target: &str) {
             "clang 22 no longer redirects thread-locals: revisit the TLS rule"
         );
     }
-    // Every `__ref_` pointer (its weak default, or itself when static) sits in a
-    // read-only `.rdata`.
+    // Every `__ref_` pointer (itself: a static or a COMDAT; a weak external's default) sits
+    // in a read-only `.rdata`.
     let mut placed = 0;
     for (s, sec) in &ours.sym_section {
         let weak_default = s.starts_with(".weak.__ref_") || s.starts_with(".weak.___ref_");
-        let static_ref = is_ref(s) && ours.statics.contains(s);
-        if weak_default || static_ref {
+        let defined_ref = is_ref(s) && *sec != 0;
+        if weak_default || defined_ref {
             placed += 1;
             let (name, writable) = &ours.sections[sec];
             if name != ".rdata" || *writable {
@@ -202,7 +203,7 @@ fn check(source: &str, clang: u32, target: &str) {
     let all_refs = ours.symbols.iter().filter(|s| is_ref(s)).count();
     assert_eq!(
         placed, all_refs,
-        "one weak default or static definition per __ref_"
+        "one definition (static, COMDAT or weak default) per __ref_"
     );
     assert!(
         failures.is_empty(),

@@ -1,0 +1,337 @@
+//! Programs of several files link: every object carries the `__ref_` pointers of the globals
+//! its hot-patched functions share with the others (issue: `duplicate symbol: __ref_counter`).
+//!
+//! For each program (`tests/fixtures/link-many`: C files sharing external globals; C++ files
+//! sharing a header's inline function with a static local and a Meyers singleton):
+//! 1. native clang-cl-22 objects of the same sources do not link with lld-link-22
+//!    (`duplicate symbol: __ref_…`: its `__ref_`s are plain weak externals), and
+//!    `hotpatch verify` calls each of them a link hazard, naming the other objects;
+//! 2. `hotpatch-cl clang-cl-19` objects (x64, x86, ARM64) link with lld-link-22: every
+//!    `__ref_` of a shared global is a COMDAT in a read-only `.rdata`, that of a `static` a
+//!    static symbol; the image holds one `__ref_` of each name; `hotpatch verify` is clean;
+//! 3. in GNU mode (x64), the same sources through `hotpatch-cl clang-19` link with MinGW
+//!    ld.lld (which accepts clang 22's weak form too, also checked).
+//!
+//! And `hotpatch rewrite` output compiled with optimisation on (clang 19 and 22, `-O2`, all
+//! three targets) keeps the loads of the COMDAT `__ref_`s in the code and links.
+#![allow(clippy::disallowed_methods)]
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/link-many")
+}
+
+/// A target: clang triple, lld-link `/machine:`, the C symbol prefix.
+#[derive(Clone, Copy)]
+struct Target {
+    triple: &'static str,
+    machine: &'static str,
+    x86: bool,
+}
+
+const TARGETS: [Target; 3] = [
+    Target {
+        triple: "x86_64-pc-windows-msvc",
+        machine: "x64",
+        x86: false,
+    },
+    Target {
+        triple: "i686-pc-windows-msvc",
+        machine: "x86",
+        x86: true,
+    },
+    Target {
+        triple: "aarch64-pc-windows-msvc",
+        machine: "arm64",
+        x86: false,
+    },
+];
+
+/// A program of several files and the functions to hot-patch in it.
+struct Program {
+    sources: &'static [&'static str],
+    /// Extra compiler flags (clang-cl spelling).
+    flags: &'static [&'static str],
+    /// The list for a target (mangled names differ on x86).
+    list: fn(Target) -> Vec<&'static str>,
+    /// Globals shared by several objects: their `__ref_` (IR name) must be a COMDAT.
+    shared: &'static [&'static str],
+    /// Internal globals whose `__ref_` must be a static symbol.
+    statics: &'static [&'static str],
+}
+
+const C_PROGRAM: Program = Program {
+    sources: &["state.c", "a.c", "b.c", "c.c"],
+    flags: &[],
+    list: |_| vec!["fa", "fb", "fc"],
+    shared: &["__ref_counter", "__ref_table"],
+    statics: &["__ref_s_hits"],
+};
+
+const CPP_PROGRAM: Program = Program {
+    sources: &["one.cpp", "two.cpp", "seed.cpp"],
+    // No MSVC runtime here: plain guards instead of thread-safe statics, no RTTI/EH.
+    flags: &["/Zc:threadSafeInit-", "/GR-", "/EHs-c-"],
+    list: |t| {
+        vec![
+            "?one@@YAHXZ",
+            "?two@@YAHXZ",
+            "?bump_local@@YAHXZ",
+            if t.x86 {
+                "?get@Registry@@SAAAU1@XZ"
+            } else {
+                "?get@Registry@@SAAEAU1@XZ"
+            },
+        ]
+    },
+    shared: &[
+        "__ref_?calls@?1??bump_local@@YAHXZ@4HA",
+        "__ref_??_B?1??bump_local@@YAHXZ@51",
+    ],
+    statics: &[],
+};
+
+/// The COFF name of the IR symbol `name` (x86 adds `_` to C names, not to `?` names).
+fn coff(t: Target, name: &str) -> String {
+    if t.x86 && !name.starts_with('?') {
+        format!("_{name}")
+    } else {
+        name.to_owned()
+    }
+}
+
+fn obj_name(src: &str) -> String {
+    Path::new(src)
+        .with_extension("obj")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Compiles `p` for `t` into `dir/sub` with `compiler` (a `hotpatch-cl` command or clang-cl-22
+/// alone) and `hot_flag` (the list flag); returns the object paths.
+fn compile(dir: &Path, sub: &str, p: &Program, t: Target, ours: bool) -> Vec<String> {
+    let out = dir.join(sub);
+    std::fs::create_dir_all(&out).unwrap();
+    let list = (p.list)(t).join(",");
+    let mut args: Vec<String> = Vec::new();
+    let program = if ours {
+        args.push("clang-cl-19".into());
+        args.push(format!("-fms-hotpatch-functions-list={list}"));
+        support::our_bin("hotpatch-cl")
+            .to_string_lossy()
+            .into_owned()
+    } else {
+        args.push(format!("-fms-secure-hotpatch-functions-list={list}"));
+        "clang-cl-22".to_owned()
+    };
+    args.extend(
+        [
+            format!("--target={}", t.triple),
+            "/nologo".into(),
+            "/c".into(),
+            "/Z7".into(),
+            "/O2".into(),
+            "/GS-".into(),
+            "/Zl".into(),
+            "/hotpatch".into(),
+            format!("/Fo{}/", out.display()),
+        ]
+        .into_iter()
+        .chain(p.flags.iter().map(|f| f.to_string()))
+        .chain(["--".into()])
+        .chain(
+            p.sources
+                .iter()
+                .map(|s| fixtures().join(s).to_string_lossy().into_owned()),
+        ),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    support::run_ok(dir, &program, &args);
+    p.sources
+        .iter()
+        .map(|s| out.join(obj_name(s)).to_string_lossy().into_owned())
+        .collect()
+}
+
+/// `lld-link-22 /dll /noentry` of `objs` exporting `exports` (else the linker drops
+/// everything); its output (success, stderr).
+fn lld_link(dir: &Path, t: Target, objs: &[String], exports: &[&str], out: &str) -> (bool, String) {
+    let mut args = vec![
+        "/nologo".to_owned(),
+        "/dll".into(),
+        "/noentry".into(),
+        "/nodefaultlib".into(),
+        format!("/machine:{}", t.machine),
+        format!("/out:{out}"),
+        format!("/map:{out}.map"),
+    ];
+    args.extend(exports.iter().map(|e| format!("/export:{e}")));
+    args.extend(objs.iter().cloned());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = support::run(dir, "lld-link-22", &args);
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// `hotpatch verify` of `objs` against `list`: (clean?, stdout).
+fn verify(dir: &Path, list: &str, objs: &[String]) -> (bool, String) {
+    let mut args = vec!["verify".to_owned(), format!("--functions={list}")];
+    args.extend(objs.iter().cloned());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = support::run(dir, support::our_bin("hotpatch").to_str().unwrap(), &args);
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+    )
+}
+
+/// `hotpatch dump --json` of one object: `__ref_` symbol → (kind, section, writable).
+fn refs_of(dir: &Path, obj: &str) -> BTreeMap<String, (String, String, bool)> {
+    let hp = support::our_bin("hotpatch");
+    let json = support::run_ok(dir, hp.to_str().unwrap(), &["dump", "--json", obj]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut out = BTreeMap::new();
+    for r in v[0]["ref_symbols"].as_array().unwrap() {
+        out.insert(
+            r["symbol"].as_str().unwrap().to_owned(),
+            (
+                r["kind"].as_str().unwrap().to_owned(),
+                r["section"].as_str().unwrap_or("").to_owned(),
+                r["writable"].as_bool().unwrap() || !r["readable"].as_bool().unwrap(),
+            ),
+        );
+    }
+    out
+}
+
+/// The flags of every `.rdata` section of `obj` that is a COMDAT, from llvm-readobj-22.
+fn comdat_rdata_flags(dir: &Path, obj: &str) -> Vec<BTreeSet<String>> {
+    let text = support::run_ok(dir, "llvm-readobj-22", &["--sections", obj]);
+    text.split("Section {")
+        .filter(|s| s.contains("Name: .rdata"))
+        .map(|s| {
+            s.lines()
+                .map(str::trim)
+                .filter(|l| l.starts_with("IMAGE_SCN_") && !l.starts_with("IMAGE_SCN_ALIGN"))
+                .map(|l| l.split(' ').next().unwrap().to_owned())
+                .collect::<BTreeSet<_>>()
+        })
+        .filter(|f| f.contains("IMAGE_SCN_LNK_COMDAT"))
+        .collect()
+}
+
+fn check_program(name: &str, p: &Program) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    for t in TARGETS {
+        let listed = (p.list)(t);
+        let list = listed.join(",");
+        let label = format!("{name} {}", t.triple);
+
+        // 1. clang 22's own objects: weak `__ref_`s, which lld-link calls duplicates.
+        let native = compile(dir, &format!("native-{}", t.machine), p, t, false);
+        let (ok, err) = lld_link(
+            dir,
+            t,
+            &native,
+            &listed,
+            &format!("native-{}.dll", t.machine),
+        );
+        assert!(!ok, "{label}: clang 22's objects linked:\n{err}");
+        for r in p.shared {
+            let want = format!("duplicate symbol: {}", coff(t, r));
+            assert!(err.contains(&want), "{label}: no '{want}' in:\n{err}");
+        }
+        let (clean, report) = verify(dir, &list, &native);
+        assert!(
+            !clean,
+            "{label}: verify passed clang 22's objects:\n{report}"
+        );
+        let first = Path::new(&native[1]).file_name().unwrap().to_string_lossy();
+        let hazard = format!(
+            "'{}' is a plain weak external (clang 22's form): lld-link reports a duplicate symbol when two objects carry it (here also ",
+            coff(t, p.shared[0])
+        );
+        assert!(
+            report
+                .lines()
+                .any(|l| l.contains(&*first) && l.contains(&hazard)),
+            "{label}: no link hazard reported for {}:\n{report}",
+            p.shared[0]
+        );
+
+        // 2. Ours: COMDAT `__ref_`s for shared globals, static ones for statics; links.
+        let ours = compile(dir, &format!("ours-{}", t.machine), p, t, true);
+        let mut seen_shared = BTreeMap::new();
+        for obj in &ours {
+            for (sym, (kind, section, writable)) in refs_of(dir, obj) {
+                let ir = if t.x86 {
+                    sym.strip_prefix('_').unwrap_or(&sym).to_owned()
+                } else {
+                    sym.clone()
+                };
+                let want = if p.statics.contains(&ir.as_str()) {
+                    "static"
+                } else {
+                    "comdat"
+                };
+                assert_eq!(kind, want, "{label}: {obj}: {sym}");
+                assert_eq!(section, ".rdata", "{label}: {obj}: {sym}");
+                assert!(!writable, "{label}: {obj}: {sym} is writable");
+                *seen_shared.entry(ir).or_insert(0) += 1;
+            }
+            // COMDAT `.rdata` sections are read-only data and nothing else.
+            for flags in comdat_rdata_flags(dir, obj) {
+                assert_eq!(
+                    flags,
+                    BTreeSet::from(
+                        [
+                            "IMAGE_SCN_CNT_INITIALIZED_DATA",
+                            "IMAGE_SCN_LNK_COMDAT",
+                            "IMAGE_SCN_MEM_READ"
+                        ]
+                        .map(String::from)
+                    ),
+                    "{label}: {obj}"
+                );
+            }
+        }
+        for r in p.shared {
+            assert!(
+                seen_shared.get(*r).is_some_and(|&n| n >= 2),
+                "{label}: {r} is not carried by two objects: {seen_shared:?}"
+            );
+        }
+        let dll = format!("ours-{}.dll", t.machine);
+        let (ok, err) = lld_link(dir, t, &ours, &listed, &dll);
+        assert!(ok, "{label}: our objects do not link:\n{err}");
+        // The image keeps one `__ref_` of each shared name (the map lists each symbol kept).
+        let map = std::fs::read_to_string(dir.join(format!("{dll}.map"))).unwrap();
+        for r in p.shared {
+            let sym = coff(t, r);
+            let kept = map
+                .lines()
+                .filter(|l| l.split_whitespace().any(|w| w == sym))
+                .count();
+            assert_eq!(kept, 1, "{label}: {sym} in the map:\n{map}");
+        }
+        let (clean, report) = verify(dir, &list, &ours);
+        assert!(clean, "{label}: verify on our objects:\n{report}");
+    }
+}
+
+#[test]
+fn c_files_sharing_external_globals_link_with_lld_link_on_x64_x86_arm64() {
+    check_program("C", &C_PROGRAM);
+}
+
+#[test]
+fn cpp_inline_static_local_and_meyers_singleton_link_with_lld_link_on_x64_x86_arm64() {
+    check_program("C++", &CPP_PROGRAM);
+}
