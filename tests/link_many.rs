@@ -62,6 +62,9 @@ struct Program {
     shared: &'static [&'static str],
     /// Internal globals whose `__ref_` must be a static symbol.
     statics: &'static [&'static str],
+    /// GNU mode (MinGW): extra flags and the list (Itanium names for C++).
+    gnu_flags: &'static [&'static str],
+    gnu_list: &'static str,
 }
 
 const C_PROGRAM: Program = Program {
@@ -70,6 +73,8 @@ const C_PROGRAM: Program = Program {
     list: |_| vec!["fa", "fb", "fc"],
     shared: &["__ref_counter", "__ref_table"],
     statics: &["__ref_s_hits"],
+    gnu_flags: &[],
+    gnu_list: "fa,fb,fc",
 };
 
 const CPP_PROGRAM: Program = Program {
@@ -93,6 +98,8 @@ const CPP_PROGRAM: Program = Program {
         "__ref_??_B?1??bump_local@@YAHXZ@51",
     ],
     statics: &[],
+    gnu_flags: &["-fno-threadsafe-statics", "-fno-exceptions", "-fno-rtti"],
+    gnu_list: "_Z3onev,_Z3twov,_Z10bump_localv,_ZN8Registry3getEv",
 };
 
 /// The COFF name of the IR symbol `name` (x86 adds `_` to C names, not to `?` names).
@@ -324,6 +331,71 @@ fn check_program(name: &str, p: &Program) {
         let (clean, report) = verify(dir, &list, &ours);
         assert!(clean, "{label}: verify on our objects:\n{report}");
     }
+
+    // 3. GNU mode, linked by MinGW ld.lld (a DLL with the MinGW runtime).
+    let hp = support::our_bin("hotpatch-cl");
+    for ours in [false, true] {
+        let sub = if ours { "gnu-ours" } else { "gnu-native" };
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+        let mut objs = Vec::new();
+        for src in p.sources {
+            let obj = format!("{sub}/{}", Path::new(src).with_extension("o").display());
+            let path = fixtures().join(src);
+            let mut args: Vec<&str> = Vec::new();
+            let flag;
+            if ours {
+                flag = format!("-fms-hotpatch-functions-list={}", p.gnu_list);
+                args.push("clang-19");
+            } else {
+                flag = format!("-fms-secure-hotpatch-functions-list={}", p.gnu_list);
+            }
+            args.extend(["--target=x86_64-w64-windows-gnu", "-O2", "-g", "-gcodeview"]);
+            args.extend([
+                "-fms-hotpatch",
+                &flag,
+                "-c",
+                path.to_str().unwrap(),
+                "-o",
+                &obj,
+            ]);
+            args.extend(p.gnu_flags);
+            let program = if ours {
+                hp.to_str().unwrap()
+            } else {
+                "clang-22"
+            };
+            support::run_ok(dir, program, &args);
+            objs.push(obj);
+        }
+        if ours {
+            for obj in &objs {
+                for (sym, (kind, section, writable)) in refs_of(dir, obj) {
+                    let want = if p.statics.contains(&sym.as_str()) {
+                        "static"
+                    } else {
+                        "comdat"
+                    };
+                    assert_eq!(
+                        (kind.as_str(), section.as_str(), writable),
+                        (want, ".rdata", false),
+                        "{name} GNU: {obj}: {sym}"
+                    );
+                }
+            }
+        }
+        let mut args = vec![
+            "--target=x86_64-w64-windows-gnu",
+            "--sysroot=/usr",
+            "-fuse-ld=lld-22",
+            "-shared",
+            "-o",
+        ];
+        let dll = format!("{sub}.dll");
+        args.push(&dll);
+        args.extend(objs.iter().map(String::as_str));
+        // MinGW ld.lld accepts clang 22's weak `__ref_`s as well as our COMDATs.
+        support::run_ok(dir, "clang-22", &args);
+    }
 }
 
 #[test]
@@ -334,4 +406,100 @@ fn c_files_sharing_external_globals_link_with_lld_link_on_x64_x86_arm64() {
 #[test]
 fn cpp_inline_static_local_and_meyers_singleton_link_with_lld_link_on_x64_x86_arm64() {
     check_program("C++", &CPP_PROGRAM);
+}
+
+/// `hotpatch rewrite` output compiled with the optimiser on (clang 19 and 22 `-O2`, as an
+/// LTO or IR-only user would): the COMDAT `__ref_` is `linkonce` and `externally_initialized`,
+/// so its load stays in the code, and the objects of several files link.
+#[test]
+fn rewrite_output_keeps_the_loads_at_o2_and_links_on_x64_x86_arm64() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let hp = support::our_bin("hotpatch");
+    for t in TARGETS {
+        let target = format!("--target={}", t.triple);
+        for clang in [19, 22] {
+            let mut objs = Vec::new();
+            let mut checked = 0;
+            for src in C_PROGRAM.sources {
+                let stem = Path::new(src).file_stem().unwrap().to_string_lossy();
+                let ll = format!("{stem}-{}-{clang}.ll", t.machine);
+                let rw = format!("{stem}-{}-{clang}.rw.ll", t.machine);
+                let obj = format!("{stem}-{}-{clang}.obj", t.machine);
+                let path = fixtures().join(src);
+                support::run_ok(
+                    dir,
+                    &format!("clang-{clang}"),
+                    &[
+                        &target,
+                        "-O2",
+                        "-S",
+                        "-emit-llvm",
+                        "-o",
+                        &ll,
+                        path.to_str().unwrap(),
+                    ],
+                );
+                support::run_ok(
+                    dir,
+                    hp.to_str().unwrap(),
+                    &[
+                        "rewrite",
+                        &ll,
+                        "-o",
+                        &rw,
+                        "--ms-hotpatch-functions-list=fa,fb,fc",
+                    ],
+                );
+                let text = std::fs::read_to_string(dir.join(&rw)).unwrap();
+                if stem != "state" {
+                    assert!(
+                        text.contains("$__ref_counter = comdat any\n@__ref_counter = linkonce externally_initialized constant ptr @counter, comdat, section \".rdata\""),
+                        "{rw}:\n{text}"
+                    );
+                }
+                // Optimisation on: nothing may fold the load of `__ref_counter` away.
+                support::run_ok(
+                    dir,
+                    &format!("clang-{clang}"),
+                    &[
+                        &target,
+                        "-c",
+                        "-O2",
+                        "-Wno-override-module",
+                        &rw,
+                        "-o",
+                        &obj,
+                    ],
+                );
+                let relocs = support::relocations_by_function(&dir.join(&obj));
+                for f in ["fa", "fb", "fc"] {
+                    let Some(r) = relocs.get(&coff(t, f)) else {
+                        continue;
+                    };
+                    let label = format!("clang {clang} {} {f}", t.triple);
+                    assert!(r.contains(&coff(t, "__ref_counter")), "{label}: {r:?}");
+                    checked += 1;
+                    assert!(
+                        !r.contains(&coff(t, "counter")),
+                        "{label}: direct access: {r:?}"
+                    );
+                }
+                objs.push(obj);
+            }
+            assert_eq!(
+                checked, 3,
+                "clang {clang} {}: fa, fb, fc not all found",
+                t.triple
+            );
+            let (ok, err) = lld_link(
+                dir,
+                t,
+                &objs,
+                &["fa", "fb", "fc"],
+                &format!("rw-{}-{clang}.dll", t.machine),
+            );
+            assert!(ok, "clang {clang} {}: {err}", t.triple);
+        }
+    }
 }
