@@ -3,6 +3,10 @@
 //! 1. A hot-patch loader simulation in MSVC mode (`tests/e2e/loader`): a patch DLL built with
 //!    `bump` hot-patched, a base program that redirects the DLL's `__ref_counter` to its own
 //!    global and checks that the patched code follows. Asserted by the base program's exit code.
+//!    The same for a program of several files (`tests/e2e/loader-many`): two patch files share
+//!    two globals, so both objects carry `__ref_counter` and `__ref_total` (clang 22's objects
+//!    do not link: duplicate symbols); the base program redirects the DLL's one copy of each,
+//!    and both files' patched functions follow.
 //! 2. Lua 5.4 in GNU mode with the interpreter functions of `tests/e2e/lua/hotpatch.txt`
 //!    hot-patched, built three ways (compiler called directly, make with `CC=…`, CMake with the
 //!    toolchain file): each prints exactly what the plain build prints, and `hotpatch dump`
@@ -79,6 +83,120 @@ fn loader_simulation_msvc_redirects_the_patch_to_the_base_image_global() {
         out.status.code(),
         Some(0),
         "base.exe failed at step {:?} (see tests/e2e/loader/base.c):\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn loader_simulation_many_files_redirects_shared_refs_to_the_base_image_globals() {
+    let src = common::repo().join("tests/e2e/loader-many");
+    let dir = scratch("loader-many");
+    assert!(
+        Path::new(MINGW_KERNEL32).is_file(),
+        "{MINGW_KERNEL32} is missing: run scripts/setup.sh (apt-get install mingw-w64-x86-64-dev)"
+    );
+    let patch_sources = ["patch_a.c", "patch_b.c", "patch_state.c"].map(|f| src.join(f));
+    let flags = ["/nologo", "/c", "/Z7", "/O2", "/GS-", "/Zl", "/hotpatch"];
+    let lld = support::tool("lld-link-22");
+    let link_patch = |sub: &str| {
+        Command::new(&lld)
+            .current_dir(dir.join(sub))
+            .args(["/nologo", "/dll", "/noentry", "/nodefaultlib"])
+            // The loader finds the pointers to redirect through data exports.
+            .args(["/export:bump_a", "/export:bump_b"])
+            .args(["/export:__ref_counter,DATA", "/export:__ref_total,DATA"])
+            .args([
+                "/out:patch.dll",
+                "patch_a.obj",
+                "patch_b.obj",
+                "patch_state.obj",
+            ])
+            .output()
+            .expect("lld-link-22 runs")
+    };
+
+    // clang 22 on the same sources: its weak `__ref_`s are duplicates for lld-link.
+    std::fs::create_dir_all(dir.join("native")).unwrap();
+    run_ok(
+        Command::new(support::tool("clang-cl-22"))
+            .args(flags)
+            .arg("-fms-secure-hotpatch-functions-list=bump_a,bump_b")
+            .arg(format!("/Fo{}/", dir.join("native").display()))
+            .arg("--")
+            .args(&patch_sources),
+    );
+    let native = link_patch("native");
+    let err = String::from_utf8_lossy(&native.stderr);
+    assert!(!native.status.success(), "clang 22's patch linked:\n{err}");
+    assert!(err.contains("duplicate symbol: __ref_counter"), "{err}");
+
+    // Ours: the patch through the wrapper, the base an ordinary compile.
+    std::fs::create_dir_all(dir.join("ours")).unwrap();
+    run_ok(
+        HotCompiler::msvc()
+            .command()
+            .args(flags)
+            .arg("-fms-secure-hotpatch-functions-list=bump_a,bump_b")
+            .arg(format!("/Fo{}/", dir.join("ours").display()))
+            .arg("--")
+            .args(&patch_sources),
+    );
+    let objs: Vec<PathBuf> = ["patch_a.obj", "patch_b.obj"]
+        .iter()
+        .map(|o| dir.join("ours").join(o))
+        .collect();
+    for obj in &objs {
+        let info = hot_info(std::slice::from_ref(obj));
+        assert_eq!(
+            info.refs.iter().collect::<Vec<_>>(),
+            ["__ref_counter", "__ref_total"],
+            "{obj:?}"
+        );
+        assert!(info.writable_refs.is_empty(), "{info:?}");
+        assert!(info.direct_accesses.is_empty(), "{info:?}");
+    }
+    let info = hot_info(&objs);
+    assert_eq!(
+        info.records.iter().collect::<Vec<_>>(),
+        ["bump_a", "bump_b"]
+    );
+    let ours = link_patch("ours");
+    assert!(
+        ours.status.success(),
+        "our patch does not link:\n{}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    run_ok(
+        Command::new(support::tool("clang-cl-19"))
+            .args(["/nologo", "/c", "/O2", "/GS-", "/Zl"])
+            .arg(format!("/Fo{}/", dir.join("ours").display()))
+            .arg("--")
+            .arg(src.join("base_main.c"))
+            .arg(src.join("base_state.c")),
+    );
+    run_ok(
+        Command::new(&lld)
+            .current_dir(dir.join("ours"))
+            .args([
+                "/nologo",
+                "/entry:start",
+                "/subsystem:console",
+                "/nodefaultlib",
+            ])
+            .args([
+                "/out:base.exe",
+                "base_main.obj",
+                "base_state.obj",
+                MINGW_KERNEL32,
+            ]),
+    );
+
+    let out = wine(&dir.join("ours"), &dir.join("ours/base.exe"), &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "base.exe failed at step {:?} (see tests/e2e/loader-many/base_main.c):\n{}",
         out.status.code(),
         String::from_utf8_lossy(&out.stderr)
     );

@@ -1,0 +1,3 @@
+/* The base image's globals, the ones the patch must end up using. */
+int counter;
+int total;
