@@ -16,6 +16,8 @@
 //! three targets) keeps the loads of the COMDAT `__ref_`s in the code and links.
 #![allow(clippy::disallowed_methods)]
 
+#[path = "e2e/common.rs"]
+mod common;
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -502,4 +504,166 @@ fn rewrite_output_keeps_the_loads_at_o2_and_links_on_x64_x86_arm64() {
             assert!(ok, "clang {clang} {}: {err}", t.triple);
         }
     }
+}
+
+/// The MinGW runtime pieces a DLL of GNU-mode objects needs when `lld-link` (MSVC mode)
+/// links it: Debian's mingw-w64-x86-64-dev and gcc-mingw-w64-x86-64-win32.
+fn mingw_runtime() -> Vec<String> {
+    let lib = Path::new("/usr/x86_64-w64-mingw32/lib");
+    let gcc = std::fs::read_dir("/usr/lib/gcc/x86_64-w64-mingw32")
+        .ok()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path().join("libgcc.a")))
+        .find(|p| p.is_file())
+        .expect("no libgcc.a for x86_64-w64-mingw32: apt-get install gcc-mingw-w64-x86-64-win32");
+    let mut out: Vec<String> = [
+        "dllcrt2.o",
+        "libmingwex.a",
+        "libmingw32.a",
+        "libmsvcrt.a",
+        "libkernel32.a",
+    ]
+    .iter()
+    .map(|f| {
+        let p = lib.join(f);
+        assert!(
+            p.is_file(),
+            "{p:?} is missing: apt-get install mingw-w64-x86-64-dev"
+        );
+        p.to_string_lossy().into_owned()
+    })
+    .collect();
+    out.push(gcc.to_string_lossy().into_owned());
+    out
+}
+
+/// Compiles every Lua source in GNU mode with `program args…` into `dir/sub`, two at a time.
+fn compile_lua(dir: &Path, sub: &str, program: &str, args: &[String]) -> Vec<String> {
+    let out = dir.join(sub);
+    std::fs::create_dir_all(&out).unwrap();
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(common::lua_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .collect();
+    sources.sort();
+    assert!(sources.len() >= 30, "Lua sources incomplete: {sources:?}");
+    let objs: Vec<String> = sources
+        .iter()
+        .map(|s| {
+            let o = out.join(s.file_stem().unwrap()).with_extension("o");
+            o.to_string_lossy().into_owned()
+        })
+        .collect();
+    let include = format!("-I{}", common::lua_dir().display());
+    let jobs: Vec<(&PathBuf, &String)> = sources.iter().zip(&objs).collect();
+    std::thread::scope(|scope| {
+        for chunk in jobs.chunks(jobs.len().div_ceil(2)) {
+            let include = &include;
+            scope.spawn(move || {
+                for (src, obj) in chunk {
+                    let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+                    a.extend(["--target=x86_64-w64-windows-gnu", "--sysroot=/usr"]);
+                    a.extend(["-O2", "-std=gnu99", include, "-c"]);
+                    a.extend([src.to_str().unwrap(), "-o", obj]);
+                    support::run_ok(dir, program, &a);
+                }
+            });
+        }
+    });
+    objs
+}
+
+/// `lld-link-22` (through `hotpatch-cl` when `ours`) over Lua's objects as a DLL with a PDB.
+fn link_lua(dir: &Path, objs: &[String], name: &str, ours: bool) -> std::process::Output {
+    let mut args: Vec<String> = Vec::new();
+    let program = if ours {
+        args.push("lld-link-22".into());
+        support::our_bin("hotpatch-cl")
+            .to_string_lossy()
+            .into_owned()
+    } else {
+        "lld-link-22".into()
+    };
+    args.extend([
+        "/nologo".into(),
+        "/dll".into(),
+        "/entry:DllMainCRTStartup".into(),
+        // GNU ld's name for the image base, which the MinGW runtime uses.
+        "/alternatename:__image_base__=__ImageBase".into(),
+        "/debug".into(),
+        format!("/pdb:{name}.pdb"),
+        format!("/out:{name}.dll"),
+    ]);
+    args.extend(objs.iter().cloned());
+    args.extend(mingw_runtime());
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    support::run(dir, &program, &a)
+}
+
+/// A real library of many files: Lua, every other function listed (and the two that share
+/// `luaT_typenames_`), compiled in GNU mode and linked by `hotpatch-cl lld-link-22` into a
+/// DLL whose PDB keeps every record of its objects. clang 22's objects of the same sources
+/// do not link (`duplicate symbol: __ref_luaT_typenames_`).
+#[test]
+fn lua_with_every_other_function_listed_links_with_lld_link_and_its_pdb_has_every_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // The list: every other function a plain build defines.
+    let plain = compile_lua(dir, "plain", "clang-19", &[]);
+    let plain: Vec<PathBuf> = plain.iter().map(PathBuf::from).collect();
+    let defined = common::defined_functions(&plain);
+    let mut listed: BTreeSet<&str> = defined.iter().step_by(2).map(String::as_str).collect();
+    // The two users of the one shared mutable-through-pointer global, `luaT_typenames_`
+    // (lapi.c and ltm.c): the pair that makes clang 22's objects clash.
+    listed.extend(["lua_typename", "luaT_objtypename"]);
+    assert!(listed.len() >= 200, "only {} functions", listed.len());
+    let list = dir.join("hot.txt");
+    std::fs::write(
+        &list,
+        listed.iter().map(|f| format!("{f}\n")).collect::<String>(),
+    )
+    .unwrap();
+
+    let cv = ["-g".to_owned(), "-gcodeview".into(), "-fms-hotpatch".into()];
+    let mut native_args = cv.to_vec();
+    native_args.push(format!(
+        "-fms-secure-hotpatch-functions-file={}",
+        list.display()
+    ));
+    let native = compile_lua(dir, "native", "clang-22", &native_args);
+    let n = link_lua(dir, &native, "native", false);
+    let err = String::from_utf8_lossy(&n.stderr);
+    assert!(!n.status.success(), "clang 22's Lua linked");
+    assert!(
+        err.contains("duplicate symbol: __ref_luaT_typenames_"),
+        "{err}"
+    );
+
+    let mut our_args = vec!["clang-19".to_owned()];
+    our_args.extend(cv);
+    our_args.push(format!("-fms-hotpatch-functions-file={}", list.display()));
+    let hp = support::our_bin("hotpatch-cl");
+    let ours = compile_lua(dir, "ours", hp.to_str().unwrap(), &our_args);
+    let o = link_lua(dir, &ours, "ours", true);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // Every object's records, module by module, in the PDB.
+    let pdb = support::pdb::symbols(dir, "ours.pdb");
+    let mut total = 0;
+    for obj in &ours {
+        let module = Path::new(obj).file_name().unwrap().to_string_lossy();
+        let mut want = common::readobj_records(Path::new(obj));
+        want.sort();
+        let m = pdb
+            .get(&*module)
+            .unwrap_or_else(|| panic!("no module {module} in the PDB"));
+        let mut got: Vec<String> = m.hotpatch.iter().map(|(_, n)| n.clone()).collect();
+        got.sort();
+        assert_eq!(got, want, "{module}");
+        assert!(m.skips.is_empty(), "{module}: S_SKIP left: {:?}", m.skips);
+        total += want.len();
+    }
+    assert!(total >= 150, "only {total} records");
 }
