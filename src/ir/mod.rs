@@ -12,14 +12,18 @@
 //! - this file chooses the functions, handles the mark attribute, and applies the edits.
 //!
 //! Every byte outside the edits is copied unchanged. The edits are: the rewritten
-//! operands and the new entry-block instructions of marked functions, their attribute
-//! group reference or inline mark, the new `@__ref_*` globals (after the last global) and
-//! new attribute groups (after the last group).
+//! operands and the new entry-block instructions of marked functions, their inline mark,
+//! the inline allow-direct attribute of globals, the new `@__ref_*` globals (after the last
+//! global) and the `@llvm.compiler.used` entries of internal ones.
 //!
-//! The mark `"marked_for_windows_hot_patching"`: mark-only mode adds it (the output is
-//! for an LLVM 21+ code generator, which then does the rewrite itself). A full rewrite
-//! leaves rewritten functions *without* it, since clang 21+ would otherwise redirect the
-//! `__ref_` loads a second time; [`Report::marked`] carries the list instead.
+//! The mark `"marked_for_windows_hot_patching"` is added to every listed function and kept
+//! on every function that had it, in both modes. Mark-only output is for an LLVM 21+ code
+//! generator, which then does the rewrite itself. A full rewrite stays marked too, so that
+//! `clang-22 -c` / `llc-22` on it writes the `S_HOTPATCHFUNC` records itself; its pass then
+//! redirects nothing a second time, because every `__ref_` pointer (created or found) and
+//! every global kept direct on purpose (thread-locals, opt-outs) carries
+//! `"allow_direct_access_in_hot_patch_function"`, the attribute that pass honours. clang 15
+//! to 20 ignore both attributes.
 //!
 //! Not done here: debug info for `__ref_` globals (clang 22 attaches a
 //! `DIGlobalVariableExpression` that no compile unit lists, so it never reaches the
@@ -78,6 +82,9 @@ pub enum Error {
         col: usize,
         message: String,
     },
+    /// A bug of the engine caught before any output (e.g. overlapping edits).
+    #[error("internal error of the IR rewrite: {0}")]
+    Internal(String),
 }
 
 impl Error {
@@ -99,11 +106,37 @@ impl Error {
     }
 }
 
+/// One edit of the input: bytes `start..end` replaced by `text` (an insertion when
+/// `start == end`, a deletion when `text` is empty).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub start: usize,
+    pub end: usize,
+    pub text: Vec<u8>,
+}
+
+impl Edit {
+    /// Replaces `start..end` by `text`.
+    pub fn replace(start: usize, end: usize, text: Vec<u8>) -> Edit {
+        Edit { start, end, text }
+    }
+
+    /// Inserts `text` before the byte at `at`.
+    pub fn insert(at: usize, text: Vec<u8>) -> Edit {
+        Edit {
+            start: at,
+            end: at,
+            text,
+        }
+    }
+}
+
 /// The edits to make to an input, computed without copying it.
 #[derive(Debug, Default)]
 pub struct Plan {
-    /// `(start, end, replacement)`, sorted by `start`, not overlapping.
-    edits: Vec<(usize, usize, Vec<u8>)>,
+    /// Sorted by `(start, end)`; never overlapping (checked by [`Plan::check`]). Insertions
+    /// at one offset keep the order they were made in.
+    edits: Vec<Edit>,
     pub report: Report,
 }
 
@@ -112,16 +145,49 @@ impl Plan {
     pub fn output_len(&self, input: &[u8]) -> usize {
         self.edits
             .iter()
-            .fold(input.len(), |n, (s, e, r)| n + r.len() - (e - s))
+            .fold(input.len(), |n, e| n + e.text.len() - (e.end - e.start))
     }
 
-    /// Writes the rewritten module: `input` with the edits applied.
+    /// Sorts the edits and checks that they fit an input of `len` bytes and that no two of
+    /// them touch the same byte: applied, they then copy every other input byte exactly once.
+    fn finish(&mut self, len: usize) -> Result<(), Error> {
+        self.edits.sort_by_key(|e| (e.start, e.end));
+        self.check(len).map_err(Error::Internal)
+    }
+
+    /// The first problem with the edits for an input of `len` bytes, if any.
+    fn check(&self, len: usize) -> Result<(), String> {
+        let mut prev: Option<&Edit> = None;
+        for e in &self.edits {
+            if e.start > e.end || e.end > len {
+                return Err(format!(
+                    "edit of bytes {}..{} outside the input ({len} bytes)",
+                    e.start, e.end
+                ));
+            }
+            if let Some(p) = prev {
+                if e.start < p.end || (e.start, e.end) < (p.start, p.end) {
+                    return Err(format!(
+                        "edits of bytes {}..{} and {}..{} overlap",
+                        p.start, p.end, e.start, e.end
+                    ));
+                }
+            }
+            prev = Some(e);
+        }
+        Ok(())
+    }
+
+    /// Writes the rewritten module: `input` with the edits applied. Fails (writing nothing)
+    /// if the edits overlap or do not fit `input`, rather than drop or repeat input bytes.
     pub fn write_to(&self, input: &[u8], out: &mut dyn Write) -> std::io::Result<()> {
+        self.check(input.len())
+            .map_err(|m| std::io::Error::new(std::io::ErrorKind::InvalidInput, m))?;
         let mut pos = 0;
-        for (s, e, r) in &self.edits {
-            out.write_all(input.get(pos..*s).unwrap_or_default())?;
-            out.write_all(r)?;
-            pos = *e;
+        for e in &self.edits {
+            out.write_all(input.get(pos..e.start).unwrap_or_default())?;
+            out.write_all(&e.text)?;
+            pos = e.end;
         }
         out.write_all(input.get(pos..).unwrap_or_default())
     }
@@ -133,7 +199,7 @@ pub fn rewrite(input: &[u8], functions: &HotList, options: &Options) -> Result<R
     let plan = plan(input, functions, options)?;
     let mut text = Vec::with_capacity(plan.output_len(input));
     plan.write_to(input, &mut text)
-        .expect("writing to a Vec cannot fail");
+        .map_err(|e| Error::Internal(e.to_string()))?;
     Ok(Rewritten {
         text,
         report: plan.report,
@@ -146,10 +212,6 @@ pub fn plan(input: &[u8], functions: &HotList, options: &Options) -> Result<Plan
     let opt_out = optout::OptOut::build(input, &m, &options.allow_direct)?;
     let mut plan = Plan::default();
     let mut table = redirect::RefTable::default();
-    // Attribute groups holding the mark, and their unmarked copies made so far.
-    let mut next_group = m.groups.keys().next_back().map_or(0, |n| n + 1);
-    let mut unmarked: BTreeMap<u32, Option<u32>> = BTreeMap::new();
-    let mut new_groups = Vec::new();
 
     for f in &m.functions {
         if f.available_externally {
@@ -166,13 +228,11 @@ pub fn plan(input: &[u8], functions: &HotList, options: &Options) -> Result<Plan
             continue;
         }
         plan.report.marked.push(f.name.bytes.to_vec());
+        if !carries {
+            plan.edits
+                .push(Edit::insert(f.attr_insert, quoted_attr(MARK)));
+        }
         if options.mark_only {
-            if !carries {
-                let mut s = b" \"".to_vec();
-                s.extend_from_slice(MARK);
-                s.push(b'"');
-                plan.edits.push((f.attr_insert, f.attr_insert, s));
-            }
             continue;
         }
         let fe = redirect::rewrite_function(input, &m, f, &opt_out, &mut table)?;
@@ -180,65 +240,24 @@ pub fn plan(input: &[u8], functions: &HotList, options: &Options) -> Result<Plan
             plan.report.redirected.push((f.name.bytes.to_vec(), g));
         }
         plan.report.warnings.extend(fe.warnings);
-        // The mark must not reach an LLVM 21+ code generator with the rewrite done.
-        if let Some((s, e)) = f.inline_mark {
-            let s = if input.get(s.wrapping_sub(1)) == Some(&b' ') {
-                s - 1
-            } else {
-                s
-            };
-            plan.edits.push((s, e, Vec::new()));
-        }
-        for &(n, s, e) in &f.attr_refs {
-            let Some(g) = m.groups.get(&n) else { continue };
-            let Some((ms, me)) = g.mark else { continue };
-            let copy = *unmarked.entry(n).or_insert_with(|| {
-                let mut body = Vec::new();
-                body.extend_from_slice(input.get(g.open..ms).unwrap_or_default());
-                body.extend_from_slice(input.get(me..g.close).unwrap_or_default());
-                if body.iter().all(u8::is_ascii_whitespace) {
-                    return None;
-                }
-                let num = next_group;
-                next_group += 1;
-                new_groups.extend_from_slice(format!("attributes #{num} = {{").as_bytes());
-                let mut collapsed = Vec::with_capacity(body.len());
-                for &b in &body {
-                    if !(b == b' ' && collapsed.last() == Some(&b' ')) {
-                        collapsed.push(b);
-                    }
-                }
-                new_groups.extend_from_slice(&collapsed);
-                new_groups.extend_from_slice(b"}\n");
-                Some(num)
-            });
-            match copy {
-                Some(num) => plan.edits.push((s, e, format!("#{num}").into_bytes())),
-                None => {
-                    let s = if input.get(s.wrapping_sub(1)) == Some(&b' ') {
-                        s - 1
-                    } else {
-                        s
-                    };
-                    plan.edits.push((s, e, Vec::new()));
-                }
-            }
-        }
         plan.edits.extend(fe.edits);
     }
 
     plan.report
         .warnings
         .extend(unmangled_entries(&m, functions));
-    if options.mark_only && !plan.report.marked.is_empty() {
-        // An LLVM 21+ code generator does the rewrite: hand it our opt-outs (thread-locals,
-        // annotations, name lists) as the attribute it understands.
+    if !plan.report.marked.is_empty() {
+        // An LLVM 21+ code generator runs its own pass on the marked functions: hand it our
+        // decisions as the attribute it understands. Globals kept direct on purpose
+        // (thread-locals, annotations, name lists) and the `__ref_` pointers already in the
+        // module must not be redirected (again); the new `__ref_`s carry it from birth.
         for (i, g) in m.globals.iter().enumerate() {
-            if (g.thread_local || opt_out.contains(i)) && !redirect::has_allow_direct_attr(g, &m) {
-                let mut s = b" \"".to_vec();
-                s.extend_from_slice(module::ALLOW_DIRECT);
-                s.push(b'"');
-                plan.edits.push((g.attr_insert, g.attr_insert, s));
+            let keep = g.thread_local || opt_out.contains(i) || redirect::is_ref_pointer(g);
+            if keep && !redirect::has_allow_direct_attr(g, &m) {
+                plan.edits.push(Edit::insert(
+                    g.attr_insert,
+                    quoted_attr(module::ALLOW_DIRECT),
+                ));
             }
         }
     }
@@ -255,17 +274,9 @@ pub fn plan(input: &[u8], functions: &HotList, options: &Options) -> Result<Plan
         if at == input.len() && !input.is_empty() && !input.ends_with(b"\n") {
             text.insert(0, b'\n');
         }
-        plan.edits.push((at, at, text));
+        plan.edits.push(Edit::insert(at, text));
     }
-    if !new_groups.is_empty() {
-        let at = m.after_last_group.unwrap_or(input.len());
-        if at == input.len() && !input.is_empty() && !input.ends_with(b"\n") {
-            new_groups.insert(0, b'\n');
-        }
-        plan.edits.push((at, at, new_groups));
-    }
-    // Stable: insertions at one offset keep the order they were made in.
-    plan.edits.sort_by_key(|(s, e, _)| (*s, *e));
+    plan.finish(input.len())?;
     Ok(plan)
 }
 
@@ -283,7 +294,7 @@ fn keep_refs_unmerged(
     input: &[u8],
     m: &Module,
     table: &mut redirect::RefTable,
-    edits: &mut Vec<(usize, usize, Vec<u8>)>,
+    edits: &mut Vec<Edit>,
 ) {
     let refs = &table.internal_refs;
     let mut entries = Vec::new();
@@ -337,11 +348,23 @@ fn keep_refs_unmerged(
                 return;
             }
             let s = g.start + count_at;
-            edits.push((s, s + digits, (count + refs.len()).to_string().into_bytes()));
+            edits.push(Edit::replace(
+                s,
+                s + digits,
+                (count + refs.len()).to_string().into_bytes(),
+            ));
             let open = s + digits + b" x ptr] [".len();
-            edits.push((open, open, entries));
+            edits.push(Edit::insert(open, entries));
         }
     }
+}
+
+/// ` "attr"`: a string attribute as inserted after a function header or a global.
+fn quoted_attr(name: &[u8]) -> Vec<u8> {
+    let mut s = b" \"".to_vec();
+    s.extend_from_slice(name);
+    s.push(b'"');
+    s
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

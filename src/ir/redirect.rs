@@ -21,7 +21,7 @@ use super::lex::{name_of, print_name, Name, Tok, Token};
 use super::module::{lex_body, Function, GlobalVar, Module};
 use super::optout::OptOut;
 use super::types::{contains_pointer, is_scalar_type_word, parse_type, Cursor};
-use super::Error;
+use super::{Edit, Error};
 use std::collections::HashMap;
 
 /// Whether accesses to global `index` of `m` from a marked function go through `__ref_`.
@@ -351,8 +351,8 @@ pub struct RefTable {
 
 /// What rewriting one function produced.
 pub struct FunctionEdits {
-    /// `(start, end, replacement)` byte edits inside the body, in order.
-    pub edits: Vec<(usize, usize, Vec<u8>)>,
+    /// Byte edits inside the body (and the new entry-block instructions).
+    pub edits: Vec<Edit>,
     /// Names (unescaped) of the globals redirected, in first-use order.
     pub redirected: Vec<Vec<u8>>,
     pub warnings: Vec<String>,
@@ -475,27 +475,21 @@ pub fn rewrite_function(
             Use::Direct(i) => {
                 if let (Some(g), Some(t)) = (cx.redirected_global(*i), toks.get(*i)) {
                     if let Some(l) = loads.get(&g) {
-                        out.edits.push((t.start, t.end, l.clone()));
+                        out.edits.push(Edit::replace(t.start, t.end, l.clone()));
                     }
                 }
             }
             Use::Expr(e) => {
                 if let Some(name) = emit_expr(&cx, e, &loads, &prefix, &mut counter, &mut prologue)
                 {
-                    out.edits.push((e.span.0, e.span.1, name));
+                    out.edits.push(Edit::replace(e.span.0, e.span.1, name));
                 }
             }
             Use::Keep(_) | Use::Aggregate(..) => {}
         }
     }
-    out.edits.insert(
-        0,
-        (
-            entry_insertion(src, f, &toks),
-            entry_insertion(src, f, &toks),
-            prologue,
-        ),
-    );
+    out.edits
+        .insert(0, Edit::insert(entry_insertion(src, f, &toks), prologue));
     Ok(out)
 }
 
@@ -652,10 +646,14 @@ fn ensure_ref(
                 print_name(t, b'@', &g.name.bytes);
             }
             t.extend_from_slice(if internal {
-                &b", section \".rdata\"\n"[..]
+                &b", section \".rdata\""[..]
             } else {
-                &b", comdat, section \".rdata\"\n"[..]
+                &b", comdat, section \".rdata\""[..]
             });
+            // An LLVM 21+ code generator compiling the output must not redirect it again.
+            t.extend_from_slice(b" \"");
+            t.extend_from_slice(super::module::ALLOW_DIRECT);
+            t.extend_from_slice(b"\"\n");
         }
     }
     table.refs.insert(gi, rn.clone());

@@ -87,7 +87,7 @@ fn which_globals_are_redirected_follows_clang_22() {
     let added = lines_added(RULES, &out);
     assert!(
         added.contains(
-            &"@__ref_mut = linkonce externally_initialized constant ptr @mut, comdat, section \".rdata\""
+            &"@__ref_mut = linkonce externally_initialized constant ptr @mut, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\""
                 .to_string()
         ),
         "{out}"
@@ -173,7 +173,7 @@ define i32 @f(i32 %x) {
 }
 "#;
     let (out, _) = run(src, "f", false);
-    let want = r#"define i32 @f(i32 %x) {
+    let want = r#"define i32 @f(i32 %x) "marked_for_windows_hot_patching" {
   %hp.ref.t = load ptr, ptr @__ref_t
   %hp.ref.g = load ptr, ptr @__ref_g
   %hp.ce.0 = getelementptr inbounds nuw i8, ptr %hp.ref.t, i64 8
@@ -207,7 +207,7 @@ define void @"?f@S@@QEAAXXZ"() {
     let (out, rep) = run(src, "?f@S@@QEAAXXZ", false);
     for l in [
         r#"$"__ref_x y" = comdat any"#,
-        r#"@"__ref_x y" = linkonce externally_initialized constant ptr @"x y", comdat, section ".rdata""#,
+        r#"@"__ref_x y" = linkonce externally_initialized constant ptr @"x y", comdat, section ".rdata" "allow_direct_access_in_hot_patch_function""#,
         r#"$"__ref_a\22b" = comdat any"#,
         r#"@"__ref_a\22b" = linkonce externally_initialized constant ptr @"a\22b", comdat, section ".rdata""#,
         r#"$"__ref_?count@S@@2HA" = comdat any"#,
@@ -258,7 +258,7 @@ attributes #0 = { nounwind }
 }
 
 #[test]
-fn full_rewrite_takes_the_mark_off_without_editing_shared_groups() {
+fn full_rewrite_keeps_every_mark_and_touches_no_group() {
     let src = r#"@g = global i32 0
 
 define void @f() #0 {
@@ -293,21 +293,25 @@ attributes #3 = { "marked_for_windows_hot_patching" }
         .map(|n| String::from_utf8_lossy(n).into_owned())
         .collect();
     assert_eq!(names, ["f", "k", "u", "only"]);
-    assert!(out.contains("define void @f() #4 {\n"), "{out}");
-    assert!(out.contains("define void @k() #1 {\n"), "{out}");
-    assert!(out.contains("define void @u() #5 {\n"), "{out}");
-    assert!(out.contains("define void @only() {\n"), "{out}");
+    // The marks stay where they were (clang/llc 21+ then write the records themselves).
+    for line in [
+        "define void @f() #0 {\n",
+        "define void @k() \"marked_for_windows_hot_patching\" #1 {\n",
+        "define void @u() #2 {\n",
+        "define void @only() #3 {\n",
+        "declare void @d() #0\n",
+        "attributes #0 = { nounwind \"marked_for_windows_hot_patching\" \"target-cpu\"=\"x86-64\" }\n",
+    ] {
+        assert!(out.contains(line), "{line} missing:\n{out}");
+    }
+    assert!(!out.contains("attributes #4"), "{out}");
+    assert_eq!(out.matches("@__ref_g = ").count(), 1);
+    // A listed function without the mark gets it inline, as in mark-only output.
+    let (out, _) = run("@g = global i32 0\n\ndefine void @p() #1 {\n  store i32 1, ptr @g\n  ret void\n}\n\nattributes #1 = { nounwind }\n", "p", false);
     assert!(
-        out.contains("declare void @d() #0\n"),
-        "a declaration keeps its group"
-    );
-    assert!(out.contains("attributes #0 = { nounwind \"marked_for_windows_hot_patching\" \"target-cpu\"=\"x86-64\" }\n"));
-    assert!(
-        out.contains("attributes #4 = { nounwind \"target-cpu\"=\"x86-64\" }\n"),
+        out.contains("define void @p() \"marked_for_windows_hot_patching\" #1 {\n  %hp.ref.g = load ptr, ptr @__ref_g\n"),
         "{out}"
     );
-    assert!(out.contains("attributes #5 = { nounwind }\n"), "{out}");
-    assert_eq!(out.matches("@__ref_g = ").count(), 1);
 }
 
 #[test]
@@ -450,9 +454,9 @@ define void @f() {
 "#;
     let (out, _) = run(src, "f", false);
     for line in [
-        "@__ref_s_counter = internal externally_initialized global ptr @s_counter, section \".rdata\"\n",
-        "@__ref_.compoundliteral = internal externally_initialized global ptr @.compoundliteral, section \".rdata\"\n",
-        "$__ref_ext = comdat any\n@__ref_ext = linkonce externally_initialized constant ptr @ext, comdat, section \".rdata\"\n",
+        "@__ref_s_counter = internal externally_initialized global ptr @s_counter, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
+        "@__ref_.compoundliteral = internal externally_initialized global ptr @.compoundliteral, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
+        "$__ref_ext = comdat any\n@__ref_ext = linkonce externally_initialized constant ptr @ext, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
     ] {
         assert!(out.contains(line), "{line} missing:\n{out}");
     }
@@ -697,9 +701,9 @@ define void @f() {
 "#;
     let (out, _) = run(src, "f", false);
     for line in [
-        "$__ref_g = comdat any\n@__ref_g = linkonce externally_initialized constant ptr @g, comdat, section \".rdata\"\n",
-        "@__ref_h = linkonce externally_initialized constant ptr @h, comdat, section \".rdata\"\n",
-        "$__ref_3 = comdat any\n@__ref_3 = linkonce externally_initialized constant ptr @3, comdat, section \".rdata\"\n",
+        "$__ref_g = comdat any\n@__ref_g = linkonce externally_initialized constant ptr @g, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
+        "@__ref_h = linkonce externally_initialized constant ptr @h, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
+        "$__ref_3 = comdat any\n@__ref_3 = linkonce externally_initialized constant ptr @3, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
     ] {
         assert!(out.contains(line), "{line} missing:\n{out}");
     }
@@ -709,4 +713,86 @@ define void @f() {
     let (twice, rep) = run(&out, "f", false);
     assert_eq!(out, twice);
     assert!(rep.redirected.is_empty());
+}
+
+#[test]
+fn full_rewrite_hands_its_decisions_to_clang_21_as_allow_direct() {
+    let src = r#"@tls = thread_local global i32 0, align 4
+@listed = global i32 0, !dbg !0
+@plain = global i32 0
+@__ref_old = linkonce global ptr @old, section ".rdata"
+@old = global i32 0
+@done = global i32 0 "allow_direct_access_in_hot_patch_function"
+
+define void @f() {
+  %a = call ptr @llvm.threadlocal.address.p0(ptr @tls)
+  store i32 1, ptr %a
+  store i32 1, ptr @listed
+  store i32 1, ptr @plain
+  %o = load ptr, ptr @__ref_old
+  store i32 1, ptr %o
+  store i32 1, ptr @done
+  ret void
+}
+
+declare ptr @llvm.threadlocal.address.p0(ptr)
+"#;
+    let opts = Options {
+        mark_only: false,
+        allow_direct: [b"listed".to_vec()].into(),
+    };
+    let out = rewrite(src.as_bytes(), &["f"].into_iter().collect(), &opts).unwrap();
+    let out = String::from_utf8(out.text).unwrap();
+    for line in [
+        "@tls = thread_local global i32 0, align 4 \"allow_direct_access_in_hot_patch_function\"\n",
+        "@listed = global i32 0, !dbg !0 \"allow_direct_access_in_hot_patch_function\"\n",
+        "@plain = global i32 0\n",
+        "@__ref_old = linkonce global ptr @old, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
+        "@done = global i32 0 \"allow_direct_access_in_hot_patch_function\"\n",
+        "@__ref_plain = linkonce externally_initialized constant ptr @plain, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
+        "define void @f() \"marked_for_windows_hot_patching\" {\n",
+    ] {
+        assert!(out.contains(line), "{line} missing:\n{out}");
+    }
+    assert_eq!(out.matches("allow_direct_access").count(), 5, "{out}");
+    // Nothing is marked: nothing is annotated either.
+    let none = rewrite(src.as_bytes(), &HotList::new(), &opts).unwrap();
+    assert_eq!(none.text, src.as_bytes());
+}
+
+#[test]
+fn overlapping_edits_are_an_error_never_dropped_bytes() {
+    let input = b"0123456789";
+    let plan_of = |edits: Vec<Edit>| Plan {
+        edits,
+        report: Report::default(),
+    };
+    // Disjoint edits and insertions at one offset apply in order.
+    let ok = plan_of(vec![
+        Edit::insert(2, b"a".to_vec()),
+        Edit::insert(2, b"b".to_vec()),
+        Edit::replace(2, 4, b"X".to_vec()),
+        Edit::insert(4, b"c".to_vec()),
+    ]);
+    let mut out = Vec::new();
+    ok.write_to(input, &mut out).unwrap();
+    assert_eq!(out, b"01abXc456789");
+    assert_eq!(ok.output_len(input), out.len());
+    // A replacement overlapping another, an insertion inside a replacement, an edit past
+    // the end: errors, and nothing is written.
+    for bad in [
+        vec![Edit::replace(1, 5, vec![]), Edit::replace(4, 6, vec![])],
+        vec![Edit::replace(1, 5, vec![]), Edit::insert(3, b"x".to_vec())],
+        vec![Edit::replace(8, 12, vec![])],
+    ] {
+        let mut out = Vec::new();
+        let err = plan_of(bad.clone()).write_to(input, &mut out).unwrap_err();
+        assert!(out.is_empty(), "{bad:?} wrote {out:?}");
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{bad:?}");
+        let mut p = plan_of(bad);
+        assert!(
+            matches!(p.finish(input.len()), Err(Error::Internal(ref m)) if m.contains("bytes")),
+            "{p:?}"
+        );
+    }
 }
