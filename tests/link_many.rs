@@ -120,8 +120,8 @@ fn obj_name(src: &str) -> String {
         .into_owned()
 }
 
-/// Compiles `p` for `t` into `dir/sub` with `compiler` (a `hotpatch-cl` command or clang-cl-22
-/// alone) and `hot_flag` (the list flag); returns the object paths.
+/// Compiles `p` for `t` into `dir/sub`, through `hotpatch-cl clang-cl-19` when `ours`, else
+/// with native `clang-cl-22`; returns the object paths.
 fn compile(dir: &Path, sub: &str, p: &Program, t: Target, ours: bool) -> Vec<String> {
     let out = dir.join(sub);
     std::fs::create_dir_all(&out).unwrap();
