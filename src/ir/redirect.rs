@@ -589,7 +589,7 @@ fn ptr_type(space: u32) -> Vec<u8> {
 ///   `G` by name, per object (a renamed external symbol would link too, but break that
 ///   pairing). `externally_initialized` keeps the load, as above.
 ///
-/// Both are checked on x64, x86 and ARM64 by `tests/link_many.rs` and `tests/better.rs`.
+/// Both are checked on x64, x86 and ARM64 by `tests/it/link_many.rs` and `tests/it/better.rs`.
 fn ensure_ref(
     src: &[u8],
     m: &Module,

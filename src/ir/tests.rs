@@ -739,7 +739,7 @@ declare ptr @llvm.threadlocal.address.p0(ptr)
 "#;
     let opts = Options {
         mark_only: false,
-        allow_direct: [b"listed".to_vec()].into(),
+        allow_direct: [&b"listed"[..]].into(),
     };
     let out = rewrite(src.as_bytes(), &["f"].into_iter().collect(), &opts).unwrap();
     let out = String::from_utf8(out.text).unwrap();

@@ -90,7 +90,7 @@ fn loader_simulation_msvc_redirects_the_patch_to_the_base_image_global() {
 
 #[test]
 fn loader_simulation_many_files_redirects_shared_refs_to_the_base_image_globals() {
-    let src = common::repo().join("tests/e2e/loader-many");
+    let src = e2e::repo().join("tests/e2e/loader-many");
     let dir = scratch("loader-many");
     assert!(
         Path::new(MINGW_KERNEL32).is_file(),

@@ -255,12 +255,22 @@ fn verify_reads_libraries_archives_and_directories() {
         ],
     );
     let stderr = text(&out.stderr);
-    assert!(out.status.success(), "{}{stderr}", text(&out.stdout));
-    assert!(out.stdout.is_empty());
+    // clang 22's objects are hot-patched right, but the three copies of its weak
+    // `__ref_counter` are a link hazard (lld-link: duplicate symbol), reported per object.
+    assert_eq!(out.status.code(), Some(1), "{}{stderr}", text(&out.stdout));
+    let hazard = |obj: &str, others: &str| {
+        format!("{obj}: '__ref_counter' is a plain weak external (clang 22's form): lld-link reports a duplicate symbol when two objects carry it (here also {others}); hint: build through hotpatch-cl, whose __ref_ is a read-only COMDAT\n")
+    };
+    assert_eq!(
+        text(&out.stdout),
+        hazard("h.lib(obj/one/h.obj)", "libh.a(h.o), obj/one/h.obj")
+            + &hazard("libh.a(h.o)", "h.lib(obj/one/h.obj), obj/one/h.obj")
+            + &hazard("obj/one/h.obj", "h.lib(obj/one/h.obj), libh.a(h.o)")
+    );
     assert_eq!(
         stderr,
         "hotpatch: note: foo.lib: an import library (no code), skipped\n\
-         hotpatch verify: 7 objects, 1 listed functions: OK\n"
+         hotpatch verify: 3 problem(s) in 7 objects\n"
     );
 
     // A library member built without the list is named as lib(member).
@@ -269,7 +279,10 @@ fn verify_reads_libraries_archives_and_directories() {
     assert_eq!(
         text(&out.stdout),
         "nohot.lib(plain_bump.obj): 'bump' is listed but has no S_HOTPATCHFUNC record \
-         (built without the hot-patch flags or without CodeView /Z7, /Zi, -gcodeview?)\n"
+         (built without the hot-patch flags or without CodeView /Z7, /Zi, -gcodeview?)\n\
+         h.lib(obj/one/h.obj): '__ref_counter' is a plain weak external (clang 22's form): \
+         lld-link reports a duplicate symbol when two objects carry it; hint: build through \
+         hotpatch-cl, whose __ref_ is a read-only COMDAT\n"
     );
 
     // A PDB is not something verify reads.

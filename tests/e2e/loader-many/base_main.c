@@ -1,4 +1,4 @@
-/* The base image of the loader simulation for a program of several files (tests/e2e_wine.rs),
+/* The base image of the loader simulation for a program of several files (tests/it/e2e_wine.rs),
  * built without hot-patching: it plays the hot-patch loader. It loads patch.dll (patch_a.c,
  * patch_b.c, patch_state.c), checks that the pages holding `__ref_counter` and `__ref_total`
  * are read-only, calls both patched functions (which use the DLL's own globals), re-points both

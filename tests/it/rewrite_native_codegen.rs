@@ -12,9 +12,7 @@
 //! Sources: `tests/fixtures/ir-src` (C with a thread-local, a `static`, a function-local
 //! static; C++ with a thread-safe static, `thread_local`, static members), every defined
 //! function listed, on x64, x86 and ARM64.
-#![allow(clippy::disallowed_methods)]
-
-mod support;
+use crate::support::{self, objects};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -39,15 +37,15 @@ struct View {
 }
 
 fn view(obj: &Path) -> View {
-    let records: BTreeSet<String> = support::hotpatch_records(obj)
+    let records: BTreeSet<String> = objects::hotpatch_records(obj)
         .into_iter()
         .map(|(_, n)| n)
         .collect();
-    let refs = support::symbols(obj)
+    let refs = objects::symbols(obj)
         .into_keys()
         .filter(|n| n.contains("__ref_") && !n.starts_with(".weak."))
         .collect();
-    let all = support::relocations_by_function(obj);
+    let all = objects::relocations_by_function(obj);
     let relocs = records
         .iter()
         .map(|name| {
@@ -115,7 +113,7 @@ fn check(source: &str) {
             .unwrap();
         assert!(out.status.success(), "{out:?}");
         let listed = |obj: &str| -> Vec<String> {
-            let mut v: Vec<String> = support::hotpatch_records(&d.join(obj))
+            let mut v: Vec<String> = objects::hotpatch_records(&d.join(obj))
                 .into_iter()
                 .map(|(_, n)| n)
                 .collect();

@@ -14,11 +14,8 @@
 //!
 //! And `hotpatch rewrite` output compiled with optimisation on (clang 19 and 22, `-O2`, all
 //! three targets) keeps the loads of the COMDAT `__ref_`s in the code and links.
-#![allow(clippy::disallowed_methods)]
 
-#[path = "e2e/common.rs"]
-mod common;
-mod support;
+use crate::support::{self, e2e, objects};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -474,7 +471,7 @@ fn rewrite_output_keeps_the_loads_at_o2_and_links_on_x64_x86_arm64() {
                         &obj,
                     ],
                 );
-                let relocs = support::relocations_by_function(&dir.join(&obj));
+                let relocs = objects::relocations_by_function(&dir.join(&obj));
                 for f in ["fa", "fb", "fc"] {
                     let Some(r) = relocs.get(&coff(t, f)) else {
                         continue;
@@ -542,7 +539,7 @@ fn mingw_runtime() -> Vec<String> {
 fn compile_lua(dir: &Path, sub: &str, program: &str, args: &[String]) -> Vec<String> {
     let out = dir.join(sub);
     std::fs::create_dir_all(&out).unwrap();
-    let mut sources: Vec<PathBuf> = std::fs::read_dir(common::lua_dir())
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(e2e::lua_dir())
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "c"))
@@ -556,7 +553,7 @@ fn compile_lua(dir: &Path, sub: &str, program: &str, args: &[String]) -> Vec<Str
             o.to_string_lossy().into_owned()
         })
         .collect();
-    let include = format!("-I{}", common::lua_dir().display());
+    let include = format!("-I{}", e2e::lua_dir().display());
     let jobs: Vec<(&PathBuf, &String)> = sources.iter().zip(&objs).collect();
     std::thread::scope(|scope| {
         for chunk in jobs.chunks(jobs.len().div_ceil(2)) {
@@ -613,7 +610,7 @@ fn lua_with_every_other_function_listed_links_with_lld_link_and_its_pdb_has_ever
     // The list: every other function a plain build defines.
     let plain = compile_lua(dir, "plain", "clang-19", &[]);
     let plain: Vec<PathBuf> = plain.iter().map(PathBuf::from).collect();
-    let defined = common::defined_functions(&plain);
+    let defined = objects::defined_functions(&plain);
     let mut listed: BTreeSet<&str> = defined.iter().step_by(2).map(String::as_str).collect();
     // The two users of the one shared mutable-through-pointer global, `luaT_typenames_`
     // (lapi.c and ltm.c): the pair that makes clang 22's objects clash.
@@ -654,7 +651,10 @@ fn lua_with_every_other_function_listed_links_with_lld_link_and_its_pdb_has_ever
     let mut total = 0;
     for obj in &ours {
         let module = Path::new(obj).file_name().unwrap().to_string_lossy();
-        let mut want = common::readobj_records(Path::new(obj));
+        let mut want: Vec<String> = objects::hotpatch_records(Path::new(obj))
+            .into_iter()
+            .map(|(_, n)| n)
+            .collect();
         want.sort();
         let m = pdb
             .get(&*module)
