@@ -118,6 +118,12 @@ impl Symbol {
     pub fn defined_in(&self) -> Option<u32> {
         u32::try_from(self.section).ok().filter(|&s| s > 0)
     }
+
+    /// Whether the type says "function" (`IMAGE_SYM_DTYPE_FUNCTION`, no base type: 0x20), as
+    /// compilers type function symbols.
+    pub fn is_function(&self) -> bool {
+        pe::SymbolType(self.typ) == pe::IMAGE_SYM_DTYPE_FUNCTION.into()
+    }
 }
 
 /// A parsed COFF object: everything the CodeView layer needs, with file offsets kept for patching.
@@ -145,14 +151,19 @@ const REGULAR_SYMTAB_FIELD: u64 =
     std::mem::offset_of!(pe::ImageFileHeader, pointer_to_symbol_table) as u64;
 const BIGOBJ_SYMTAB_FIELD: u64 =
     std::mem::offset_of!(pe::AnonObjectHeaderBigobj, pointer_to_symbol_table) as u64;
+/// Sizes of the file structures, from `object`'s definitions of them (all unaligned, so these
+/// are the on-disk sizes: 40, 10 and 6 bytes).
+pub(crate) const SECTION_HEADER_SIZE: u64 = size_of::<pe::ImageSectionHeader>() as u64;
+pub(crate) const RELOCATION_SIZE: u64 = size_of::<pe::ImageRelocation>() as u64;
+const LINENUMBER_SIZE: u64 = size_of::<pe::ImageLinenumber>() as u64;
 
 impl CoffObject {
     /// Parses `data`, a whole object file, in either header format.
     pub fn parse(data: &[u8]) -> Result<CoffObject, Error> {
         if is_bigobj(data) {
-            parse_generic::<pe::AnonObjectHeaderBigobj>(data, true)
+            parse_generic::<pe::AnonObjectHeaderBigobj>(data)
         } else {
-            parse_generic::<pe::ImageFileHeader>(data, false)
+            parse_generic::<pe::ImageFileHeader>(data)
         }
     }
 
@@ -197,12 +208,14 @@ impl CoffObject {
     }
 }
 
-/// Whether `data` starts with an `ANON_OBJECT_HEADER_BIGOBJ` (sig1 0, sig2 0xFFFF, version ≥ 2
-/// and the bigobj class id).
+/// Whether `data` starts with an `ANON_OBJECT_HEADER_BIGOBJ`: an anonymous object header (`Sig1`
+/// is `IMAGE_FILE_MACHINE_UNKNOWN`, `Sig2` 0xFFFF) with the bigobj class id.
 fn is_bigobj(data: &[u8]) -> bool {
-    data.get(0..4) == Some(&[0, 0, 0xff, 0xff])
-        && object::read::coff::anon_object_class_id(data)
-            .is_ok_and(|id| id == pe::ANON_OBJECT_HEADER_BIGOBJ_CLASS_ID)
+    object::pod::from_bytes::<pe::AnonObjectHeader>(data).is_ok_and(|(h, _)| {
+        h.sig1.get(LE) == pe::IMAGE_FILE_MACHINE_UNKNOWN
+            && h.sig2.get(LE) == 0xFFFF
+            && h.class_id == pe::ANON_OBJECT_HEADER_BIGOBJ_CLASS_ID
+    })
 }
 
 /// Little-endian `u32` at `at` in `bytes`, if it fits.
@@ -226,19 +239,20 @@ fn slice<'a>(data: &'a [u8], start: u64, end: u64, what: &'static str) -> Result
     }
 }
 
-fn parse_generic<H: CoffHeader>(data: &[u8], bigobj: bool) -> Result<CoffObject, Error> {
+fn parse_generic<H: CoffHeader>(data: &[u8]) -> Result<CoffObject, Error> {
+    let bigobj = H::is_type_bigobj();
     let mut offset = 0u64;
     let header = H::parse(data, &mut offset)?;
     let section_table = header.sections(data, offset)?;
     let symtab = header.symbols(data)?;
     let strings = symtab.strings();
-    let symbol_size = if bigobj { 20u64 } else { 18 };
+    let symbol_size = size_of::<H::SymbolBytes>() as u64;
     let file_len = data.len() as u64;
 
     let mut sections = Vec::with_capacity(section_table.len());
     for (i, h) in section_table.iter().enumerate() {
         let number = u32::try_from(i + 1).map_err(|_| Error::Parse("too many sections".into()))?;
-        let header_offset = offset + (i as u64) * 40;
+        let header_offset = offset + (i as u64) * SECTION_HEADER_SIZE;
         let name = h.name(strings)?.to_vec();
         let flags = h.characteristics.get(LE).0;
         let data_range = match h.coff_file_range() {
@@ -262,12 +276,12 @@ fn parse_generic<H: CoffHeader>(data: &[u8], bigobj: bool) -> Result<CoffObject,
         let reloc_count = relocs.len() as u64 + u64::from(reloc_overflow);
         let reloc_range = (reloc_count > 0).then(|| {
             let p = u64::from(h.pointer_to_relocations.get(LE));
-            (p, p + reloc_count * 10)
+            (p, p + reloc_count * RELOCATION_SIZE)
         });
         let nlines = u64::from(h.number_of_linenumbers.get(LE));
         let lines_range = (nlines > 0).then(|| {
             let p = u64::from(h.pointer_to_linenumbers.get(LE));
-            (p, p + nlines * 6)
+            (p, p + nlines * LINENUMBER_SIZE)
         });
         if let Some((_, end)) = lines_range {
             if end > file_len {
@@ -373,6 +387,15 @@ mod tests {
     fn symbol_table_pointer_fields() {
         assert_eq!(REGULAR_SYMTAB_FIELD, 8);
         assert_eq!(BIGOBJ_SYMTAB_FIELD, 48);
+    }
+
+    #[test]
+    fn structure_sizes_are_the_on_disk_sizes() {
+        assert_eq!(SECTION_HEADER_SIZE, 40);
+        assert_eq!(RELOCATION_SIZE, 10);
+        assert_eq!(LINENUMBER_SIZE, 6);
+        assert_eq!(size_of::<pe::ImageSymbolBytes>(), 18);
+        assert_eq!(size_of::<pe::ImageSymbolExBytes>(), 20);
     }
 
     #[test]

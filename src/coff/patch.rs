@@ -14,7 +14,9 @@
 //!
 //! Does not interpret the section's contents; the caller hands over ready bytes.
 
-use super::{CoffObject, Error};
+use super::{CoffObject, Error, RELOCATION_SIZE, SECTION_HEADER_SIZE};
+use object::pe::{ImageAuxSymbolSection, ImageSectionHeader};
+use std::mem::offset_of;
 
 /// A splice in the raw data of section `section` (1-based): the `remove` bytes at `at`
 /// (section-relative) are replaced by `insert`, which must not be shorter.
@@ -41,15 +43,13 @@ pub struct Plan {
 }
 
 /// Section header field offsets (`IMAGE_SECTION_HEADER`).
-const SIZE_OF_RAW_DATA: u64 = 16;
-const POINTER_TO_RAW_DATA: u64 = 20;
-const POINTER_TO_RELOCATIONS: u64 = 24;
-const POINTER_TO_LINENUMBERS: u64 = 28;
-/// Size of one `IMAGE_RELOCATION`.
-const RELOC_SIZE: u64 = 10;
+const SIZE_OF_RAW_DATA: u64 = offset_of!(ImageSectionHeader, size_of_raw_data) as u64;
+const POINTER_TO_RAW_DATA: u64 = offset_of!(ImageSectionHeader, pointer_to_raw_data) as u64;
+const POINTER_TO_RELOCATIONS: u64 = offset_of!(ImageSectionHeader, pointer_to_relocations) as u64;
+const POINTER_TO_LINENUMBERS: u64 = offset_of!(ImageSectionHeader, pointer_to_linenumbers) as u64;
 /// Offsets inside `IMAGE_AUX_SYMBOL` section definition (same in the `/bigobj` form).
-const AUX_LENGTH: u64 = std::mem::offset_of!(object::pe::ImageAuxSymbolSection, length) as u64;
-const AUX_CHECKSUM: u64 = std::mem::offset_of!(object::pe::ImageAuxSymbolSection, check_sum) as u64;
+const AUX_LENGTH: u64 = offset_of!(ImageAuxSymbolSection, length) as u64;
+const AUX_CHECKSUM: u64 = offset_of!(ImageAuxSymbolSection, check_sum) as u64;
 
 fn too_big() -> Error {
     Error::Patch("the object would exceed 4 GiB".into())
@@ -76,99 +76,30 @@ pub fn plan(data: &[u8], obj: &CoffObject, splice: &Splice) -> Result<Plan, Erro
     let delta = insert_len
         .checked_sub(splice.remove)
         .ok_or_else(|| Error::Patch("a splice may not shrink the section".into()))?;
-    let d = u64::from(delta);
-    let shift = |p: u64| -> Result<u32, Error> {
-        let moved = if p >= e0 { p + d } else { p };
-        u32::try_from(moved).map_err(|_| too_big())
+    let grow = Growth {
+        end: e0,
+        delta,
+        new_size: u32::try_from(e0 - s0 + u64::from(delta)).map_err(|_| too_big())?,
     };
 
     // The edit moves structures and rewrites fields inside some of them, which is only sound
     // when no two structures share bytes (true of every compiler's output; a corrupt object
     // may claim otherwise, and then a field write would land in another section's data).
     check_disjoint(obj)?;
-    if obj.sections.iter().any(|s| s.header_offset + 40 > s0) {
+    if obj
+        .sections
+        .iter()
+        .any(|s| s.header_offset + SECTION_HEADER_SIZE > s0)
+    {
         return Err(Error::Malformed {
             what: "section table after section data",
             offset: s0,
         });
     }
 
-    let mut writes = Vec::new();
-    for s in &obj.sections {
-        let h = s.header_offset;
-        if let Some((p, _)) = s.data_range {
-            writes.push((to_usize(h + POINTER_TO_RAW_DATA)?, shift(p)?));
-        }
-        if let Some((p, _)) = s.reloc_range {
-            writes.push((to_usize(h + POINTER_TO_RELOCATIONS)?, shift(p)?));
-        }
-        if let Some((p, _)) = s.lines_range {
-            writes.push((to_usize(h + POINTER_TO_LINENUMBERS)?, shift(p)?));
-        }
-    }
-    let new_size = u32::try_from(e0 - s0 + d).map_err(|_| too_big())?;
-    writes.push((
-        to_usize(section.header_offset + SIZE_OF_RAW_DATA)?,
-        new_size,
-    ));
-    if obj.symtab_offset != 0 {
-        writes.push((
-            to_usize(obj.symtab_pointer_field)?,
-            shift(obj.symtab_offset)?,
-        ));
-    }
-
-    // Relocations of the grown section after the splice move with their bytes.
-    if let Some((p, _)) = section.reloc_range {
-        let first = p + if section.reloc_overflow {
-            RELOC_SIZE
-        } else {
-            0
-        };
-        let new_first = u64::from(shift(first)?);
-        let splice_end = splice.at + splice.remove;
-        for (i, r) in section.relocations.iter().enumerate() {
-            if r.offset >= splice.at && r.offset < splice_end {
-                return Err(Error::Patch(format!(
-                    "a relocation at offset {:#x} sits inside the replaced bytes",
-                    r.offset
-                )));
-            }
-            if r.offset >= splice_end {
-                let at = new_first + i as u64 * RELOC_SIZE;
-                writes.push((
-                    to_usize(at)?,
-                    r.offset.checked_add(delta).ok_or_else(too_big)?,
-                ));
-            }
-        }
-    }
-
-    // The section symbol's aux record repeats the length (and maybe a checksum).
-    if let Some(sym) = obj.section_symbol(splice.section) {
-        let aux = u64::from(shift(
-            obj.symtab_offset + (u64::from(sym.index) + 1) * obj.symbol_size,
-        )?);
-        writes.push((to_usize(aux + AUX_LENGTH)?, new_size));
-        let old_aux = to_usize(obj.symtab_offset + (u64::from(sym.index) + 1) * obj.symbol_size)?;
-        let old_sum =
-            super::read_u32(data, old_aux + AUX_CHECKSUM as usize).ok_or(Error::Malformed {
-                what: "section symbol aux record",
-                offset: old_aux as u64,
-            })?;
-        let old_data = section.data(data)?;
-        if old_sum != 0 && old_sum == jamcrc(&[old_data]) {
-            let (a, b) = (
-                to_usize(splice.at.into())?,
-                to_usize((splice.at + splice.remove).into())?,
-            );
-            let before = old_data.get(..a).unwrap_or_default();
-            let after = old_data.get(b..).unwrap_or_default();
-            let sum = jamcrc(&[before, &splice.insert, after]);
-            writes.push((to_usize(aux + AUX_CHECKSUM)?, sum));
-        }
-    }
-
+    let mut writes = pointer_writes(obj, splice.section, &grow)?;
+    writes.extend(relocation_writes(obj, splice, &grow)?);
+    writes.extend(aux_writes(data, obj, splice, &grow)?);
     let out_len = data.len().checked_add(delta as usize).ok_or_else(too_big)?;
     Ok(Plan {
         cut_start: to_usize(cut_start)?,
@@ -179,10 +110,136 @@ pub fn plan(data: &[u8], obj: &CoffObject, splice: &Splice) -> Result<Plan, Erro
     })
 }
 
+/// How the grown section changes the file: everything from `end` (the old end of its data) on
+/// moves by `delta`; its new `SizeOfRawData` is `new_size`.
+struct Growth {
+    end: u64,
+    delta: u32,
+    new_size: u32,
+}
+
+impl Growth {
+    /// Where the structure at file offset `p` ends up.
+    fn shift(&self, p: u64) -> Result<u32, Error> {
+        let moved = if p >= self.end {
+            p + u64::from(self.delta)
+        } else {
+            p
+        };
+        u32::try_from(moved).map_err(|_| too_big())
+    }
+}
+
+/// The file pointers of the section headers and of the symbol table, and the grown section's
+/// `SizeOfRawData`.
+fn pointer_writes(obj: &CoffObject, grown: u32, g: &Growth) -> Result<Vec<(usize, u32)>, Error> {
+    let mut writes = Vec::new();
+    for s in &obj.sections {
+        let h = s.header_offset;
+        if let Some((p, _)) = s.data_range {
+            writes.push((to_usize(h + POINTER_TO_RAW_DATA)?, g.shift(p)?));
+        }
+        if let Some((p, _)) = s.reloc_range {
+            writes.push((to_usize(h + POINTER_TO_RELOCATIONS)?, g.shift(p)?));
+        }
+        if let Some((p, _)) = s.lines_range {
+            writes.push((to_usize(h + POINTER_TO_LINENUMBERS)?, g.shift(p)?));
+        }
+        if s.number == grown {
+            writes.push((to_usize(h + SIZE_OF_RAW_DATA)?, g.new_size));
+        }
+    }
+    if obj.symtab_offset != 0 {
+        writes.push((
+            to_usize(obj.symtab_pointer_field)?,
+            g.shift(obj.symtab_offset)?,
+        ));
+    }
+    Ok(writes)
+}
+
+/// The grown section's relocations after the splice move with their bytes.
+fn relocation_writes(
+    obj: &CoffObject,
+    splice: &Splice,
+    g: &Growth,
+) -> Result<Vec<(usize, u32)>, Error> {
+    let mut writes = Vec::new();
+    let Some(section) = obj.section(splice.section) else {
+        return Ok(writes);
+    };
+    let Some((p, _)) = section.reloc_range else {
+        return Ok(writes);
+    };
+    let first = p + if section.reloc_overflow {
+        RELOCATION_SIZE
+    } else {
+        0
+    };
+    let new_first = u64::from(g.shift(first)?);
+    let splice_end = splice.at + splice.remove;
+    for (i, r) in section.relocations.iter().enumerate() {
+        if r.offset >= splice.at && r.offset < splice_end {
+            return Err(Error::Patch(format!(
+                "a relocation at offset {:#x} sits inside the replaced bytes",
+                r.offset
+            )));
+        }
+        if r.offset >= splice_end {
+            let at = new_first + i as u64 * RELOCATION_SIZE;
+            writes.push((
+                to_usize(at)?,
+                r.offset.checked_add(g.delta).ok_or_else(too_big)?,
+            ));
+        }
+    }
+    Ok(writes)
+}
+
+/// The section symbol's aux record repeats the length (and maybe a checksum).
+fn aux_writes(
+    data: &[u8],
+    obj: &CoffObject,
+    splice: &Splice,
+    g: &Growth,
+) -> Result<Vec<(usize, u32)>, Error> {
+    let mut writes = Vec::new();
+    let (Some(section), Some(sym)) = (
+        obj.section(splice.section),
+        obj.section_symbol(splice.section),
+    ) else {
+        return Ok(writes);
+    };
+    let old_aux = obj.symtab_offset + (u64::from(sym.index) + 1) * obj.symbol_size;
+    let aux = u64::from(g.shift(old_aux)?);
+    writes.push((to_usize(aux + AUX_LENGTH)?, g.new_size));
+    let old_aux = to_usize(old_aux)?;
+    let old_sum =
+        super::read_u32(data, old_aux + AUX_CHECKSUM as usize).ok_or(Error::Malformed {
+            what: "section symbol aux record",
+            offset: old_aux as u64,
+        })?;
+    let old_data = section.data(data)?;
+    if old_sum != 0 && old_sum == jamcrc(&[old_data]) {
+        let (a, b) = (
+            to_usize(splice.at.into())?,
+            to_usize((splice.at + splice.remove).into())?,
+        );
+        let before = old_data.get(..a).unwrap_or_default();
+        let after = old_data.get(b..).unwrap_or_default();
+        let sum = jamcrc(&[before, &splice.insert, after]);
+        writes.push((to_usize(aux + AUX_CHECKSUM)?, sum));
+    }
+    Ok(writes)
+}
+
 /// Checks that the headers, section data, relocation and line-number tables and the symbol and
 /// string tables occupy pairwise disjoint file ranges.
 fn check_disjoint(obj: &CoffObject) -> Result<(), Error> {
-    let table_end = obj.sections.last().map_or(0, |s| s.header_offset + 40);
+    let table_end = obj
+        .sections
+        .last()
+        .map_or(0, |s| s.header_offset + SECTION_HEADER_SIZE);
     let mut ranges: Vec<(u64, u64, &'static str)> = vec![(0, table_end, "headers")];
     for s in &obj.sections {
         ranges.extend(s.data_range.map(|(a, b)| (a, b, "section data")));
@@ -264,6 +321,20 @@ pub fn jamcrc(parts: &[&[u8]]) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn section_header_field_offsets() {
+        assert_eq!(
+            [
+                SIZE_OF_RAW_DATA,
+                POINTER_TO_RAW_DATA,
+                POINTER_TO_RELOCATIONS,
+                POINTER_TO_LINENUMBERS
+            ],
+            [16, 20, 24, 28]
+        );
+        assert_eq!((AUX_LENGTH, AUX_CHECKSUM), (0, 8));
+    }
 
     #[test]
     fn jamcrc_starts_at_zero_without_final_inversion() {
