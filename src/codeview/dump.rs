@@ -7,16 +7,9 @@
 //! Does not print; `hotpatch dump` (`src/bin/hotpatch/commands/dump.rs`) does.
 
 use super::hotpatch::{ir_name, scan};
-use super::{type_records, Error, Where};
-use ms_codeview::parser::Parser;
-use ms_codeview::types::{FuncId, MFuncId};
+use super::ids::IdTable;
+use super::{Error, Where};
 use serde::Serialize;
-
-/// `LF_FUNC_ID` and `LF_MFUNC_ID` (cvinfo.h `LEAF_ENUM_e`).
-const LF_FUNC_ID: u16 = 0x1601;
-const LF_MFUNC_ID: u16 = 0x1602;
-/// First non-simple type index.
-const FIRST_TYPE_INDEX: u32 = 0x1000;
 
 /// The dump of one object.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -87,21 +80,10 @@ pub fn dump(data: &[u8]) -> Result<ObjectDump, Error> {
             name: &t.name,
         };
         let bytes = t.data(data)?;
-        for (i, rec) in type_records(bytes, w)?.into_iter().enumerate() {
-            let payload = bytes.get(rec.data.0..rec.data.1).unwrap_or_default();
-            let name = match rec.kind {
-                LF_FUNC_ID => Parser::new(payload)
-                    .parse::<FuncId>()
-                    .ok()
-                    .map(|f| f.name.to_vec()),
-                LF_MFUNC_ID => Parser::new(payload)
-                    .parse::<MFuncId>()
-                    .ok()
-                    .map(|f| f.name.to_vec()),
-                _ => None,
-            };
-            if let (Some(name), Ok(i)) = (name, u32::try_from(i)) {
-                id_names.insert(FIRST_TYPE_INDEX + i, name);
+        let table = IdTable::parse_section(bytes).map_err(|m| w.malformed(m))?;
+        for (index, _) in table.iter() {
+            if let Some(f) = table.func_id(bytes, index) {
+                id_names.insert(index, f.name.to_vec());
             }
         }
     }

@@ -21,20 +21,14 @@
 //! Does not touch COFF bytes itself ([`crate::coff::patch`] does), nor `.debug$T`.
 
 use super::{
-    subsections, symbol_records, Error, InjectReport, Injected, Subsection, Where, DEBUG_S_SYMBOLS,
+    section_symbols, subsections, symbol_records, Error, InjectReport, Injected, Subsection, Where,
+    DEBUG_S_SYMBOLS,
 };
 use crate::coff::{self, patch, CoffObject, Section};
 use crate::hotlist::HotList;
-use ms_codeview::syms::{Proc, Sym, SymKind};
+use ms_codeview::syms::{Proc, SymKind};
 use object::pe;
 use std::collections::{HashMap, HashSet};
-
-/// `S_HOTPATCHFUNC` (cvinfo.h `SYM_ENUM_e`).
-pub const S_HOTPATCHFUNC: u16 = 0x1169;
-pub const S_OBJNAME: u16 = 0x1101;
-pub const S_COMPILE3: u16 = 0x113C;
-pub const S_GPROC32_ID: u16 = 0x1147;
-pub const S_LPROC32_ID: u16 = 0x1146;
 
 /// Longest name LLVM writes in a symbol record (`MaxRecordLength - 0xF00 - 1`); longer names
 /// are cut, as `emitNullTerminatedSymbolName` does.
@@ -54,11 +48,23 @@ pub fn encode_record(func_id: u32, name: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(total);
     // MAX_NAME keeps `total - 2` below 0xFF00.
     out.extend_from_slice(&((total - 2) as u16).to_le_bytes());
-    out.extend_from_slice(&S_HOTPATCHFUNC.to_le_bytes());
+    out.extend_from_slice(&SymKind::S_HOTPATCHFUNC.0.to_le_bytes());
     out.extend_from_slice(&func_id.to_le_bytes());
     out.extend_from_slice(name);
     out.resize(total, 0);
     out
+}
+
+/// The payload of an `S_HOTPATCHFUNC` (after the kind): the function ID and the name up to its
+/// NUL (or the end of the record if there is none); `None` when the ID does not fit.
+pub fn parse_record(payload: &[u8]) -> Option<(u32, &[u8])> {
+    let id = super::u32_at(payload, 0)?;
+    let name = payload
+        .get(4..)?
+        .split(|&b| b == 0)
+        .next()
+        .unwrap_or_default();
+    Some((id, name))
 }
 
 /// Frames `records` (each already a multiple of 4 long) as one Symbols subsection.
@@ -108,6 +114,9 @@ pub struct Scan {
     /// Procedures in (rebuilt) module order.
     pub procedures: Vec<Procedure>,
     pub hotpatch: Vec<HotPatchRecord>,
+    /// Every procedure record (`SymKind::is_proc`) in record order: its type-or-ID field and
+    /// display name. The PDB fix-up pairs them with the linked module's procedures.
+    pub proc_records: Vec<(u32, Vec<u8>)>,
 }
 
 impl Scan {
@@ -190,6 +199,7 @@ pub fn scan(data: &[u8]) -> Result<Scan, Error> {
     let obj = CoffObject::parse(data)?;
     let mut procedures = Vec::new();
     let mut hotpatch = Vec::new();
+    let mut proc_records = Vec::new();
     for section in obj.sections.iter().filter(|s| is_debug_s(s)) {
         let w = where_of(section);
         let bytes = section.data(data)?;
@@ -197,69 +207,32 @@ pub fn scan(data: &[u8]) -> Result<Scan, Error> {
         // big .debug$S (LLVM writes them in order already, so the sort is a quick check).
         let mut relocs: Vec<&coff::Relocation> = section.relocations.iter().collect();
         relocs.sort_by_key(|r| r.offset);
-        for sub in subsections(bytes, w)?
-            .iter()
-            .filter(|s| s.kind == DEBUG_S_SYMBOLS)
-        {
-            for rec in symbol_records(bytes, sub, w)? {
-                let payload = bytes.get(rec.data.0..rec.data.1).unwrap_or_default();
-                match rec.kind {
-                    S_GPROC32_ID | S_LPROC32_ID => {
-                        let sym = Sym {
-                            kind: SymKind(rec.kind),
-                            data: payload,
-                        };
-                        let proc = sym
-                            .parse_as::<Proc>()
-                            .map_err(|_| w.err(rec.start, "truncated procedure record"))?;
-                        let field = u32::try_from(rec.data.0 + PROC_CODE_OFFSET)
-                            .map_err(|_| w.err(rec.start, "record offset too large"))?;
-                        let found = relocs.binary_search_by_key(&field, |r| r.offset).ok();
-                        let Some(reloc) = found.and_then(|i| relocs.get(i)) else {
-                            return Err(w.err(
-                                rec.start,
-                                "procedure record without a relocation on its code offset",
-                            ));
-                        };
-                        let target = obj.symbol(reloc.symbol).ok_or_else(|| {
-                            w.err(
-                                rec.start,
-                                format!("relocation to missing symbol {}", reloc.symbol),
-                            )
-                        })?;
-                        let Some(code_section) = target.defined_in() else {
-                            return Err(w.err(
-                                rec.start,
-                                "procedure relocation targets an undefined symbol",
-                            ));
-                        };
-                        procedures.push(Procedure {
-                            ir_name: ir_name(obj.machine, &target.name).into_owned(),
-                            symbol_name: target.name.clone(),
-                            func_id: proc.fixed.proc_type.get().0,
-                            section: code_section,
-                            offset: target
-                                .value
-                                .wrapping_add(proc.fixed.offset_segment.offset.get()),
-                            code_len: proc.fixed.proc_len.get(),
-                            local: rec.kind == S_LPROC32_ID,
-                        });
+        for rec in section_symbols(bytes).map_err(|m| w.malformed(m))? {
+            let kind = SymKind(rec.kind);
+            if kind.is_proc() {
+                // Objects hold the `_ID` forms; the others are only listed, as a linker would.
+                let with_id = kind == SymKind::S_GPROC32_ID || kind == SymKind::S_LPROC32_ID;
+                match rec.sym(bytes).parse_as::<Proc>() {
+                    Ok(proc) => {
+                        proc_records.push((proc.fixed.proc_type.get().0, proc.name.to_vec()));
+                        if with_id {
+                            procedures.push(procedure(&obj, &relocs, w, &rec, &proc)?);
+                        }
                     }
-                    S_HOTPATCHFUNC => {
-                        let (Some(id), Some(rest)) = (super::u32_at(payload, 0), payload.get(4..))
-                        else {
-                            return Err(w.err(rec.start, "truncated S_HOTPATCHFUNC record"));
-                        };
-                        let name = rest.split(|&b| b == 0).next().unwrap_or_default();
-                        hotpatch.push(HotPatchRecord {
-                            func_id: id,
-                            name: name.to_vec(),
-                            section: section.number,
-                            range: (rec.start, rec.data.1),
-                        });
+                    Err(_) if with_id => {
+                        return Err(w.err(rec.range.start, "truncated procedure record"));
                     }
-                    _ => {}
+                    Err(_) => {}
                 }
+            } else if kind == SymKind::S_HOTPATCHFUNC {
+                let (func_id, name) = parse_record(rec.payload(bytes))
+                    .ok_or_else(|| w.err(rec.range.start, "truncated S_HOTPATCHFUNC record"))?;
+                hotpatch.push(HotPatchRecord {
+                    func_id,
+                    name: name.to_vec(),
+                    section: section.number,
+                    range: (rec.range.start, rec.range.end),
+                });
             }
         }
     }
@@ -268,6 +241,50 @@ pub fn scan(data: &[u8]) -> Result<Scan, Error> {
         obj,
         procedures,
         hotpatch,
+        proc_records,
+    })
+}
+
+/// The procedure of an `S_GPROC32_ID` / `S_LPROC32_ID` record `rec`: its code is where the
+/// `SECREL` relocation on the record's code offset points.
+fn procedure(
+    obj: &CoffObject,
+    relocs: &[&coff::Relocation],
+    w: Where,
+    rec: &super::Record,
+    proc: &Proc,
+) -> Result<Procedure, Error> {
+    let field = u32::try_from(rec.range.start + 4 + PROC_CODE_OFFSET)
+        .map_err(|_| w.err(rec.range.start, "record offset too large"))?;
+    let found = relocs.binary_search_by_key(&field, |r| r.offset).ok();
+    let Some(reloc) = found.and_then(|i| relocs.get(i)) else {
+        return Err(w.err(
+            rec.range.start,
+            "procedure record without a relocation on its code offset",
+        ));
+    };
+    let target = obj.symbol(reloc.symbol).ok_or_else(|| {
+        w.err(
+            rec.range.start,
+            format!("relocation to missing symbol {}", reloc.symbol),
+        )
+    })?;
+    let Some(code_section) = target.defined_in() else {
+        return Err(w.err(
+            rec.range.start,
+            "procedure relocation targets an undefined symbol",
+        ));
+    };
+    Ok(Procedure {
+        ir_name: ir_name(obj.machine, &target.name).into_owned(),
+        symbol_name: target.name.clone(),
+        func_id: proc.fixed.proc_type.get().0,
+        section: code_section,
+        offset: target
+            .value
+            .wrapping_add(proc.fixed.offset_segment.offset.get()),
+        code_len: proc.fixed.proc_len.get(),
+        local: SymKind(rec.kind) == SymKind::S_LPROC32_ID,
     })
 }
 
@@ -361,8 +378,8 @@ pub fn inject(object: &[u8], functions: &HotList) -> Result<Injected, Error> {
     if bytes.is_empty() {
         return Err(w.err(0, "the .debug$S section is empty"));
     }
-    let subs = subsections(bytes, w)?;
-    let (at, merge) = insertion_point(bytes, &subs, w)?;
+    let subs = subsections(bytes).map_err(|m| w.malformed(m))?;
+    let (at, merge) = insertion_point(bytes, &subs).map_err(|m| w.malformed(m))?;
 
     // Records already in the subsection we merge into keep their bytes; all go in module order.
     let mut records: Vec<(usize, usize, Vec<u8>)> = Vec::new();
@@ -410,19 +427,17 @@ pub fn inject(object: &[u8], functions: &HotList) -> Result<Injected, Error> {
 fn insertion_point<'s>(
     bytes: &[u8],
     subs: &'s [Subsection],
-    w: Where,
-) -> Result<(usize, Option<&'s Subsection>), Error> {
+) -> Result<(usize, Option<&'s Subsection>), super::Malformed> {
     let mut at = 4;
     let mut next = 0;
     for (i, sub) in subs.iter().enumerate() {
         if sub.kind != DEBUG_S_SYMBOLS {
             continue;
         }
-        let recs = symbol_records(bytes, sub, w)?;
-        if recs
-            .iter()
-            .any(|r| r.kind == S_OBJNAME || r.kind == S_COMPILE3)
-        {
+        let recs = symbol_records(bytes, sub)?;
+        if recs.iter().any(|r| {
+            SymKind(r.kind) == SymKind::S_OBJNAME || SymKind(r.kind) == SymKind::S_COMPILE3
+        }) {
             at = sub.end;
             next = i + 1;
             break;
@@ -430,8 +445,11 @@ fn insertion_point<'s>(
     }
     let merge = match subs.get(next) {
         Some(sub) if sub.start == at && sub.kind == DEBUG_S_SYMBOLS => {
-            let recs = symbol_records(bytes, sub, w)?;
-            (!recs.is_empty() && recs.iter().all(|r| r.kind == S_HOTPATCHFUNC)).then_some(sub)
+            let recs = symbol_records(bytes, sub)?;
+            let all_hotpatch = recs
+                .iter()
+                .all(|r| SymKind(r.kind) == SymKind::S_HOTPATCHFUNC);
+            (!recs.is_empty() && all_hotpatch).then_some(sub)
         }
         _ => None,
     };

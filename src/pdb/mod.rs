@@ -17,16 +17,25 @@
 //! `S_GPROC32_ID` into `S_GPROC32`, whose type field is the TPI type, the same index the IPI
 //! record's type field holds), found by name and position among the module's procedures.
 //!
+//! What is PDB lives here: the MSF container and its streams (through ms-pdb), the module
+//! symbol substreams and the ID (IPI) stream's header (ms-pdb's `TypeStreamHeader`). Records
+//! are walked and parsed by [`crate::codeview`]; the linked objects are read through
+//! [`crate::coff`] and [`crate::codeview::hotpatch::scan`] ([`objects`]).
+//!
 //! Not done here: running the linker (the wrapper's link mode), PDBs in the MSFZ container
 //! (read-only in ms-pdb), objects with type servers or precompiled headers.
 //! References: LLVM `CodeViewDebug.cpp` (`S_HOTPATCHFUNC` emission), `cvinfo.h`,
 //! <https://llvm.org/docs/PDB/ModiStream.html>, <https://llvm.org/docs/PDB/TpiStream.html>.
 
 pub mod objects;
-pub mod records;
 
+use crate::codeview::ids::{self, FuncRef, IdTable};
+use crate::codeview::{self, Malformed, Record};
+use ms_codeview::parser::Parser;
+use ms_codeview::syms::{Proc, SymKind};
+use ms_codeview::types::Leaf;
+use ms_pdb::tpi::TypeStreamHeader;
 use objects::{ObjHotpatch, ObjectDebug, ObjectFinder};
-use records::{Malformed, Record, TypeTable};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -148,15 +157,24 @@ impl Module {
     }
 
     fn is_blank_skip(&self, r: &Record) -> bool {
-        r.kind == records::S_SKIP && r.payload(&self.data).iter().all(|&b| b == 0)
+        SymKind(r.kind) == SymKind::S_SKIP && r.payload(&self.data).iter().all(|&b| b == 0)
+    }
+
+    /// How many blank `S_SKIP`s the module holds.
+    fn blank_skips(&self) -> usize {
+        self.records
+            .iter()
+            .filter(|r| self.is_blank_skip(r))
+            .count()
     }
 
     /// `(TPI type, display name)` of each procedure, in stream order.
     fn procs(&self) -> Vec<(u32, &[u8])> {
         self.records
             .iter()
-            .filter(|r| records::is_proc(r.kind))
-            .filter_map(|r| records::parse_proc(r.payload(&self.data)))
+            .filter(|r| SymKind(r.kind).is_proc())
+            .filter_map(|r| r.sym(&self.data).parse_as::<Proc>().ok())
+            .map(|p| -> (u32, &[u8]) { (p.fixed.proc_type.get().0, p.name) })
             .collect()
     }
 }
@@ -175,19 +193,15 @@ pub fn module_records(stream: &[u8], sym_byte_size: u32) -> Result<Vec<Record>, 
             what: "symbol substream is larger than the stream",
         });
     };
-    if records::u32_at(syms, 0) != Some(records::CV_SIGNATURE_C13) {
-        return Err(Malformed {
-            offset: 0,
-            what: "symbol substream lacks the C13 signature",
-        });
-    }
+    codeview::check_signature(syms).map_err(|_| Malformed {
+        offset: 0,
+        what: "symbol substream lacks the C13 signature",
+    })?;
     // Only the kinds the fix-up looks at are kept; every record is still bounds-checked.
     let mut out = Vec::new();
-    records::for_each_record(syms, 4, true, |r| {
-        if r.kind == records::S_SKIP
-            || r.kind == records::S_HOTPATCHFUNC
-            || records::is_proc(r.kind)
-        {
+    codeview::for_each_record(syms, 4..syms.len(), true, |r| {
+        let kind = SymKind(r.kind);
+        if kind == SymKind::S_SKIP || kind == SymKind::S_HOTPATCHFUNC || kind.is_proc() {
             out.push(r);
         }
     })?;
@@ -197,7 +211,7 @@ pub fn module_records(stream: &[u8], sym_byte_size: u32) -> Result<Vec<Record>, 
 /// The IPI stream: its bytes and record index.
 pub struct IdStream {
     data: Vec<u8>,
-    table: TypeTable,
+    table: IdTable,
     by_name: HashMap<Vec<u8>, Vec<u32>>,
 }
 
@@ -205,38 +219,38 @@ impl IdStream {
     /// Validates the TPI-format header of the ID stream and indexes its records.
     /// `wanted`: the names to index for [`IdStream::translate`] (`None`: none).
     pub fn parse(data: Vec<u8>, wanted: Option<&HashSet<Vec<u8>>>) -> Result<Self, Malformed> {
-        let field = |at: usize| {
-            records::u32_at(&data, at)
-                .and_then(|v| usize::try_from(v).ok())
-                .ok_or(Malformed {
-                    offset: at,
-                    what: "truncated stream header",
-                })
+        let truncated = Malformed {
+            offset: 0,
+            what: "truncated stream header",
         };
-        let (header_size, begin, end, bytes) = (field(4)?, field(8)?, field(12)?, field(16)?);
+        let header = Parser::new(&data)
+            .get::<TypeStreamHeader>()
+            .map_err(|_| truncated.clone())?;
+        let field = |v: u32| usize::try_from(v).map_err(|_| truncated.clone());
+        let header_size = field(header.header_size.get())?;
+        let (begin, end) = (
+            header.type_index_begin.get().0,
+            header.type_index_end.get().0,
+        );
+        let bytes = field(header.type_record_bytes.get())?;
         let records_end = header_size
             .checked_add(bytes)
-            .filter(|&e| e <= data.len() && header_size >= 20)
+            .filter(|&e| e <= data.len() && header_size >= ms_pdb::tpi::TPI_STREAM_HEADER_LEN)
             .ok_or(Malformed {
                 offset: 4,
                 what: "record area lies outside the stream",
             })?;
-        let begin_u32 = u32::try_from(begin).unwrap_or(0);
-        let table = TypeTable::parse(
-            data.get(..records_end).unwrap_or(&[]),
-            header_size,
-            begin_u32,
-        )?;
-        if end.checked_sub(begin) != Some(table.records.len()) {
+        let table = IdTable::parse(&data, header_size..records_end, begin)?;
+        let count = end.checked_sub(begin).and_then(|n| usize::try_from(n).ok());
+        if count != Some(table.records.len()) {
             return Err(Malformed {
                 offset: 12,
                 what: "index range does not match the record count",
             });
         }
         let mut by_name: HashMap<Vec<u8>, Vec<u32>> = HashMap::new();
-        for (i, r) in table.records.iter().enumerate() {
-            if let Some(f) = records::parse_func_id(r.kind, r.payload(&data)) {
-                let index = records::FIRST_INDEX + u32::try_from(i).unwrap_or(0);
+        for (index, r) in table.iter() {
+            if let Some(f) = ids::func_id(r.kind, r.payload(&data)) {
                 if wanted.is_some_and(|w| w.contains(f.name)) {
                     by_name.entry(f.name.to_vec()).or_default().push(index);
                 }
@@ -253,7 +267,7 @@ impl IdStream {
     pub fn describe(&self, index: u32) -> Option<String> {
         let f = self.table.func_id(&self.data, index)?;
         let scope = match f.kind {
-            records::LF_FUNC_ID if f.scope != 0 => self.table.string_id(&self.data, f.scope),
+            Leaf::LF_FUNC_ID if f.scope != 0 => self.table.string_id(&self.data, f.scope),
             _ => None,
         };
         let name = String::from_utf8_lossy(f.name);
@@ -278,10 +292,10 @@ impl IdStream {
             )
         })?;
         let obj_scope = match f.kind {
-            records::LF_FUNC_ID if f.scope != 0 => Some(obj.string_id(f.scope).unwrap_or(&[])),
+            Leaf::LF_FUNC_ID if f.scope != 0 => Some(obj.string_id(f.scope).unwrap_or(&[])),
             _ => None,
         };
-        let candidates: Vec<(u32, records::FuncId<'_>)> = self
+        let candidates: Vec<(u32, FuncRef<'_>)> = self
             .by_name
             .get(f.name)
             .into_iter()
@@ -289,7 +303,7 @@ impl IdStream {
             .filter_map(|&i| Some((i, self.table.func_id(&self.data, i)?)))
             .filter(|(_, c)| c.kind == f.kind)
             .filter(|(_, c)| {
-                f.kind != records::LF_FUNC_ID
+                f.kind != Leaf::LF_FUNC_ID
                     || obj_scope
                         == (c.scope != 0)
                             .then(|| self.table.string_id(&self.data, c.scope).unwrap_or(&[]))
@@ -421,7 +435,6 @@ impl PdbView {
     }
 
     fn ids(&self, wanted: &HashSet<Vec<u8>>) -> Result<IdStream, Error> {
-        const IPI_STREAM: u32 = 4;
         let corrupt = |problem: String| Error::Corrupt {
             path: self.path.clone(),
             stream: "ID stream (IPI)".into(),
@@ -429,7 +442,7 @@ impl PdbView {
         };
         let data = self
             .pdb
-            .read_stream_to_vec(IPI_STREAM)
+            .read_stream_to_vec(ms_pdb::Stream::IPI.into())
             .map_err(|e| Error::Read {
                 path: self.path.clone(),
                 message: format!("{e:#}"),
@@ -470,16 +483,12 @@ fn fixup_impl(pdb_path: &Path, objects: &[PathBuf], partial: bool) -> Result<Fix
     let mut jobs = Vec::new();
 
     for module in &view.modules {
-        let blanks = module
-            .records
-            .iter()
-            .filter(|r| module.is_blank_skip(r))
-            .count();
+        let blanks = module.blank_skips();
         report.blank_skips += blanks;
         report.already_present += module
             .records
             .iter()
-            .filter(|r| r.kind == records::S_HOTPATCHFUNC)
+            .filter(|r| SymKind(r.kind) == SymKind::S_HOTPATCHFUNC)
             .count();
         if blanks == 0 {
             continue;
@@ -530,8 +539,7 @@ fn fixup_impl(pdb_path: &Path, objects: &[PathBuf], partial: bool) -> Result<Fix
             }
             match ids.translate(&obj, h, &procs) {
                 Ok(func_id) => {
-                    let Some(new) = records::encode_hotpatch(r.range.len(), func_id, &h.name)
-                    else {
+                    let Some(new) = encode_in_slot(r.range.len(), func_id, &h.name) else {
                         report.problems.push(format!(
                             "module `{}`: `{}` does not fit its slot",
                             module.shown(),
@@ -567,6 +575,14 @@ fn fixup_impl(pdb_path: &Path, objects: &[PathBuf], partial: bool) -> Result<Fix
     Ok(report)
 }
 
+/// Encodes an `S_HOTPATCHFUNC` record (the object side's encoder, so both write the same
+/// bytes) when it is exactly `size` bytes long, length field included: the size of the
+/// `S_SKIP` it replaces. `None` when it is not.
+fn encode_in_slot(size: usize, func_id: u32, name: &[u8]) -> Option<Vec<u8>> {
+    let rec = codeview::hotpatch::encode_record(func_id, name);
+    (rec.len() == size).then_some(rec)
+}
+
 /// Pairs each object record, in order, with the next module record of the same size that is a
 /// blank `S_SKIP` or already the same `S_HOTPATCHFUNC`; `None` unless every record finds one.
 fn pair_slots<'m>(module: &'m Module, hotpatch: &[ObjHotpatch]) -> Option<Vec<&'m Record>> {
@@ -577,8 +593,8 @@ fn pair_slots<'m>(module: &'m Module, hotpatch: &[ObjHotpatch]) -> Option<Vec<&'
         if r.range.len() != h.size {
             continue;
         }
-        let restored_already = r.kind == records::S_HOTPATCHFUNC
-            && records::parse_hotpatch(r.payload(&module.data)).map(|(_, n)| n)
+        let restored_already = SymKind(r.kind) == SymKind::S_HOTPATCHFUNC
+            && codeview::hotpatch::parse_record(r.payload(&module.data)).map(|(_, n)| n)
                 == Some(h.name.as_slice());
         if module.is_blank_skip(r) || restored_already {
             out.push(r);
@@ -623,18 +639,15 @@ pub fn dump(pdb_path: &Path) -> Result<PdbDump, Error> {
     let mut out = PdbDump::default();
     let mut ids: Option<IdStream> = None;
     for module in &view.modules {
-        let blank_skips = module
-            .records
-            .iter()
-            .filter(|r| module.is_blank_skip(r))
-            .count();
+        let blank_skips = module.blank_skips();
         let mut entries = Vec::new();
         for r in module
             .records
             .iter()
-            .filter(|r| r.kind == records::S_HOTPATCHFUNC)
+            .filter(|r| SymKind(r.kind) == SymKind::S_HOTPATCHFUNC)
         {
-            let Some((func_id, name)) = records::parse_hotpatch(r.payload(&module.data)) else {
+            let Some((func_id, name)) = codeview::hotpatch::parse_record(r.payload(&module.data))
+            else {
                 continue;
             };
             if ids.is_none() {
@@ -685,12 +698,30 @@ mod tests {
             recs.iter()
                 .map(|r| (r.kind, r.range.clone()))
                 .collect::<Vec<_>>(),
-            vec![(records::S_SKIP, 16..32)],
+            vec![(SymKind::S_SKIP.0, 16..32)],
             "the S_OBJNAME is walked over, not kept"
         );
         assert!(module_records(&s, s.len() as u32 + 4).is_err());
         assert_eq!(module_records(&s, 30).unwrap_err().offset, 16);
         assert!(module_records(&s, 0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn slot_encoder_writes_clang_bytes_only_when_they_fit() {
+        #[rustfmt::skip]
+        let bump: [u8; 16] = [
+            0x0e, 0x00, 0x69, 0x11,       // length 14, S_HOTPATCHFUNC
+            0x00, 0x10, 0x00, 0x00,       // function ID 0x1000
+            b'b', b'u', b'm', b'p', 0x00, // name, NUL
+            0x00, 0x00, 0x00,             // zero padding to 4
+        ];
+        assert_eq!(encode_in_slot(16, 0x1000, b"bump").unwrap(), bump);
+        assert_eq!(
+            codeview::hotpatch::parse_record(&bump[4..]),
+            Some((0x1000, &b"bump"[..]))
+        );
+        // 8 header+ID bytes, 4 name bytes and the NUL need 13: 12 is too small.
+        assert!(encode_in_slot(12, 1, b"bump").is_none());
     }
 
     #[rustfmt::skip]

@@ -5,15 +5,11 @@
 //! Does not modify objects. Objects compiled with a type server (`/Zi` + `LF_TYPESERVER2`) or
 //! precompiled headers (`LF_PRECOMP`) keep their IDs elsewhere and are reported as unsupported.
 
-use super::records::{self, FuncId, Malformed, Record, TypeTable};
+use crate::codeview::{self, ids::FuncRef, ids::IdTable};
 use crate::coff::inputs;
-use object::{Object, ObjectSection};
+use ms_codeview::types::Leaf;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-
-/// `LF_TYPESERVER2` and `LF_PRECOMP`: the object's types live in another file.
-const LF_TYPESERVER2: u16 = 0x1515;
-const LF_PRECOMP: u16 = 0x1509;
 
 /// One `S_HOTPATCHFUNC` of an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,82 +30,53 @@ pub struct ObjectDebug {
     pub procs: Vec<(u32, Vec<u8>)>,
     /// The bytes of the object's `.debug$T` and its record index.
     types: Vec<u8>,
-    table: TypeTable,
+    table: IdTable,
 }
 
 impl ObjectDebug {
-    /// Reads the CodeView data of a COFF object (regular or `/bigobj`).
+    /// Reads the CodeView data of a COFF object (regular or `/bigobj`) with
+    /// [`codeview::hotpatch::scan`], and its `.debug$T`.
     pub fn parse(bytes: &[u8]) -> Result<Self, String> {
-        let file = object::File::parse(bytes).map_err(|e| format!("not a COFF object: {e}"))?;
-        let mut out = ObjectDebug::default();
-        let mut seen_types = false;
-        for section in file.sections() {
-            let name = section.name_bytes().map_err(|e| e.to_string())?;
-            if name != b".debug$S" && name != b".debug$T" {
-                continue;
+        let scan = codeview::hotpatch::scan(bytes).map_err(|e| e.to_string())?;
+        let mut out = ObjectDebug {
+            hotpatch: scan
+                .hotpatch
+                .iter()
+                .map(|r| ObjHotpatch {
+                    func_id: r.func_id,
+                    name: r.name.clone(),
+                    size: r.range.1 - r.range.0,
+                })
+                .collect(),
+            procs: scan.proc_records,
+            ..ObjectDebug::default()
+        };
+        let mut types = scan.obj.sections.iter().filter(|s| s.name == b".debug$T");
+        if let Some(section) = types.next() {
+            if types.next().is_some() {
+                return Err("more than one .debug$T section".into());
             }
-            let data = section
-                .data()
-                .map_err(|e| format!("section {}: {e}", section.index().0))?;
-            let at = |m: Malformed| {
+            let data = section.data(bytes).map_err(|e| e.to_string())?;
+            out.table = IdTable::parse_section(data).map_err(|m| {
                 format!(
                     "section {} ({}): {m}",
-                    section.index().0,
-                    String::from_utf8_lossy(name)
+                    section.number,
+                    String::from_utf8_lossy(&section.name)
                 )
-            };
-            if name == b".debug$T" {
-                if seen_types {
-                    return Err("more than one .debug$T section".into());
+            })?;
+            if let Some(first) = out.table.records.first() {
+                let kind = Leaf(first.kind);
+                if kind == Leaf::LF_TYPESERVER2 || kind == Leaf::LF_PRECOMP {
+                    return Err("the object's types are in a type server or precompiled header (not supported)".into());
                 }
-                seen_types = true;
-                if records::u32_at(data, 0) != Some(records::CV_SIGNATURE_C13) {
-                    return Err(at(Malformed {
-                        offset: 0,
-                        what: "missing CodeView C13 signature",
-                    }));
-                }
-                out.table = TypeTable::parse(data, 4, records::FIRST_INDEX).map_err(at)?;
-                if let Some(first) = out.table.records.first() {
-                    if first.kind == LF_TYPESERVER2 || first.kind == LF_PRECOMP {
-                        return Err("the object's types are in a type server or precompiled header (not supported)".into());
-                    }
-                }
-                out.types = data.to_vec();
-                continue;
             }
-            for sub in records::symbol_subsections(data).map_err(at)? {
-                let body = data.get(sub.clone()).unwrap_or(&[]);
-                records::for_each_record(body, 0, false, |r| out.note(body, &r)).map_err(|m| {
-                    at(Malformed {
-                        offset: m.offset + sub.start,
-                        what: m.what,
-                    })
-                })?;
-            }
+            out.types = data.to_vec();
         }
         Ok(out)
     }
 
-    fn note(&mut self, body: &[u8], r: &Record) {
-        let payload = r.payload(body);
-        if r.kind == records::S_HOTPATCHFUNC {
-            if let Some((func_id, name)) = records::parse_hotpatch(payload) {
-                self.hotpatch.push(ObjHotpatch {
-                    func_id,
-                    name: name.to_vec(),
-                    size: r.range.len(),
-                });
-            }
-        } else if records::is_proc(r.kind) {
-            if let Some((id, name)) = records::parse_proc(payload) {
-                self.procs.push((id, name.to_vec()));
-            }
-        }
-    }
-
     /// The object's `LF_FUNC_ID` / `LF_MFUNC_ID` at item index `id`.
-    pub fn func_id(&self, id: u32) -> Option<FuncId<'_>> {
+    pub fn func_id(&self, id: u32) -> Option<FuncRef<'_>> {
         self.table.func_id(&self.types, id)
     }
 
@@ -124,6 +91,8 @@ pub struct ObjectFinder {
     explicit: Vec<PathBuf>,
     base_dir: PathBuf,
     files: HashMap<PathBuf, Vec<u8>>,
+    /// The member list of each archive read.
+    members: HashMap<PathBuf, Vec<inputs::Member>>,
 }
 
 /// Where a module's object came from, for reports.
@@ -148,6 +117,7 @@ impl ObjectFinder {
             explicit: explicit.to_vec(),
             base_dir: base_dir.to_path_buf(),
             files: HashMap::new(),
+            members: HashMap::new(),
         }
     }
 
@@ -206,26 +176,33 @@ impl ObjectFinder {
     pub fn load(&mut self, module_name: &[u8], obj_file: &[u8]) -> Result<Located, String> {
         let path = self.resolve(obj_file)?;
         let shown = path.display().to_string();
-        let bytes = self.read(&path)?;
+        self.read(&path)?;
+        let bytes = self.files.get(&path).map(Vec::as_slice).unwrap_or_default();
         if !inputs::is_archive(bytes) {
             let debug = ObjectDebug::parse(bytes).map_err(|e| format!("{shown}: {e}"))?;
             return Ok((shown, debug));
         }
-        let members = inputs::archive_members(bytes).map_err(|e| format!("{shown}: {e}"))?;
-        let mut by_base = None;
-        for member in &members {
-            let name = member.name.as_bytes();
-            let exact = name == module_name;
-            if exact || base_name(name) == base_name(module_name) {
-                let data = bytes.get(member.range.clone()).unwrap_or(&[]);
-                if exact {
-                    return Self::member(&shown, name, data);
-                }
-                by_base.get_or_insert((name, data));
-            }
+        if !self.members.contains_key(&path) {
+            let members = inputs::archive_members(bytes).map_err(|e| format!("{shown}: {e}"))?;
+            self.members.insert(path.clone(), members);
         }
-        match by_base {
-            Some((name, data)) => Self::member(&shown, name, data),
+        let members = self
+            .members
+            .get(&path)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let exact = members.iter().find(|m| m.name.as_bytes() == module_name);
+        let by_base = || {
+            members
+                .iter()
+                .find(|m| base_name(m.name.as_bytes()) == base_name(module_name))
+        };
+        match exact.or_else(by_base) {
+            Some(m) => Self::member(
+                &shown,
+                &m.name,
+                bytes.get(m.range.clone()).unwrap_or_default(),
+            ),
             None => Err(format!(
                 "{shown}: no member {}",
                 String::from_utf8_lossy(module_name)
@@ -233,8 +210,8 @@ impl ObjectFinder {
         }
     }
 
-    fn member(shown: &str, name: &[u8], data: &[u8]) -> Result<Located, String> {
-        let shown = format!("{shown}({})", String::from_utf8_lossy(name));
+    fn member(shown: &str, name: &str, data: &[u8]) -> Result<Located, String> {
+        let shown = format!("{shown}({name})");
         let debug = ObjectDebug::parse(data).map_err(|e| format!("{shown}: {e}"))?;
         Ok((shown, debug))
     }
