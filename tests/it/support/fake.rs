@@ -1,9 +1,11 @@
-//! Harness around `fake-clang`: installs it under compiler names in a private `PATH`
-//! directory, runs `hotpatch-cl` there, and reads back every command the fake received.
+//! Harness around `fake-clang` (`support/fake-clang.rs`): builds it, installs it under compiler
+//! names in a private `PATH` directory, runs `hotpatch-cl` there, and reads back every command
+//! the fake received.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 pub struct Fake {
     pub dir: tempfile::TempDir,
@@ -13,8 +15,49 @@ pub struct Fake {
     pub env: Vec<(String, String)>,
 }
 
+/// The fake compiler, built from `support/fake-clang.rs` once per test run with the rustc of the
+/// cargo that builds the tests. It is no cargo target: `cargo install` would install those.
 pub fn fake_clang() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_fake-clang"))
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/support/fake-clang.rs");
+            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fake-clang");
+            std::fs::create_dir_all(&dir).unwrap();
+            let exe_name = |stem: &str| format!("{stem}{}", std::env::consts::EXE_SUFFIX);
+            let exe = dir.join(exe_name("fake-clang"));
+            // Another test run may build it at the same time: build aside, then rename.
+            let aside = dir.join(exe_name(&format!("fake-clang.{}", std::process::id())));
+            let beside_cargo = Path::new(env!("CARGO")).with_file_name(exe_name("rustc"));
+            let rustc = if beside_cargo.is_file() {
+                beside_cargo
+            } else {
+                PathBuf::from("rustc")
+            };
+            let out = Command::new(&rustc)
+                .args([
+                    "--edition",
+                    "2021",
+                    "-D",
+                    "warnings",
+                    "-C",
+                    "opt-level=0",
+                    "-o",
+                ])
+                .arg(&aside)
+                .arg(&src)
+                .output()
+                .unwrap_or_else(|e| panic!("cannot start {}: {e}", rustc.display()));
+            assert!(
+                out.status.success(),
+                "building {} failed:\n{}",
+                src.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            std::fs::rename(&aside, &exe).unwrap();
+            exe
+        })
+        .clone()
 }
 
 pub fn hotpatch_cl() -> PathBuf {

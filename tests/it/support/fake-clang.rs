@@ -1,4 +1,5 @@
-//! `fake-clang`: a stand-in compiler for the wrapper's tests. Never installed.
+//! `fake-clang`: a stand-in compiler for the wrapper's tests. Not a cargo target (so
+//! `cargo install` never installs it): `support::fake` builds it with rustc, std only.
 //!
 //! It appends its argv (after argv[0]) as one JSON array per line to `$FAKE_CLANG_LOG`,
 //! prints `$FAKE_CLANG_STDOUT` / `$FAKE_CLANG_STDERR`, answers `--version` as clang
@@ -17,6 +18,28 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// `items` as a JSON array of strings.
+fn json_array(items: &[String]) -> String {
+    let mut out = String::from("[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        for c in item.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+    out.push(']');
+    out
+}
+
 fn main() {
     let argv: Vec<OsString> = std::env::args_os().collect();
     let args: Vec<String> = argv
@@ -30,7 +53,7 @@ fn main() {
             .map(|a| a.to_string_lossy().into_owned())
             .unwrap_or_default()];
         entry.extend(args.iter().cloned());
-        let line = serde_json::to_string(&entry).expect("strings serialize");
+        let line = json_array(&entry);
         let mut f = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
