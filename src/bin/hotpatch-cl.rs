@@ -9,7 +9,7 @@
 //! `OsString`s. All the work is in `hotpatch_cl::driver`.
 
 use hotpatch_cl::diag;
-use hotpatch_cl::driver::{self, link, toolchain, Env, Mode};
+use hotpatch_cl::driver::{self, link, process, toolchain, Env, Mode};
 use std::ffi::OsString;
 use std::process::ExitCode;
 
@@ -40,6 +40,9 @@ fn real_main(argv0: &OsString, rest: Vec<OsString>) -> anyhow::Result<i32> {
     let me = toolchain::current_exe();
     let stem = toolchain::stem(argv0).to_ascii_lowercase();
     let path = std::env::var_os("PATH");
+    let verbose = driver::verbose_requested(std::env::var_os(driver::VERBOSE_ENV).as_deref());
+    // The compiler probes and link mode run before `driver::run`: verbose from the start.
+    process::set_verbose(verbose);
     // Link mode: `hotpatch-cl lld-link… ARGS`, or installed under the name `lld-link`.
     let link_masquerade = link::is_lld_link(argv0.as_os_str());
     if link_masquerade || rest.first().is_some_and(|a| link::is_lld_link(a)) {
@@ -85,5 +88,10 @@ fn real_main(argv0: &OsString, rest: Vec<OsString>) -> anyhow::Result<i32> {
     let compiler = toolchain::resolve(&name, path.as_deref(), me.as_deref(), masquerade)?;
     let kind = toolchain::driver_kind(&name, &args);
     let werror = diag::werror_requested(std::env::var_os(diag::WERROR_ENV).as_deref());
-    driver::run(&compiler, kind, &args, &Env { mode, werror })
+    let env = Env {
+        mode,
+        werror,
+        verbose,
+    };
+    driver::run(&compiler, kind, &args, &env)
 }

@@ -292,7 +292,7 @@ pub fn fixup_if_written(pdb: &Path, before: &Stamp) -> anyhow::Result<()> {
             pdb.display()
         ));
     }
-    if std::env::var_os("HOTPATCH_VERBOSE").is_some_and(|v| v != "0" && !v.is_empty()) {
+    if process::verbose() {
         eprintln!(
             "hotpatch-cl: {}: restored {} S_HOTPATCHFUNC record(s)",
             pdb.display(),

@@ -339,12 +339,25 @@ pub fn without_hotpatch_flags(args: &[Arg]) -> Vec<OsString> {
         .collect()
 }
 
-/// Everything [`run`] needs from the environment, so tests can set it explicitly.
+/// The `HOTPATCH_*` settings [`run`] needs, read from the environment once by the front door
+/// (so tests can set them explicitly). Which compiler runs (`PATH`, `HOTPATCH_COMPILER`) is
+/// decided before, by [`toolchain`].
 #[derive(Debug, Clone)]
 pub struct Env {
+    /// `HOTPATCH_MODE`.
     pub mode: Mode,
     /// `HOTPATCH_WERROR`: our warnings fail the compile (see [`crate::diag`]).
     pub werror: bool,
+    /// `HOTPATCH_VERBOSE`: print each command, and what the PDB fix-up restored.
+    pub verbose: bool,
+}
+
+/// The variable that asks for verbose output.
+pub const VERBOSE_ENV: &str = "HOTPATCH_VERBOSE";
+
+/// Whether a `HOTPATCH_VERBOSE` value asks for verbose output: set, not empty and not `0`.
+pub fn verbose_requested(value: Option<&OsStr>) -> bool {
+    value.is_some_and(|v| v != "0" && !v.is_empty())
 }
 
 /// The wrapper's own failure (one line on stderr, exit 1).
@@ -352,6 +365,7 @@ pub type Error = anyhow::Error;
 
 /// Runs one invocation: `compiler` is the resolved path, `args` the user's arguments.
 pub fn run(compiler: &Path, kind: DriverKind, args: &[OsString], env: &Env) -> Result<i32, Error> {
+    process::set_verbose(env.verbose);
     let quoting = match kind {
         DriverKind::ClangCl => rsp::Quoting::Windows,
         DriverKind::Gnu => rsp::Quoting::Gnu,

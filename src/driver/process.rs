@@ -3,14 +3,16 @@
 //! The compiler's output belongs to the user: [`run`] lets the child write straight to our
 //! stdout and stderr and hands back its exit status untouched; [`capture`] is for the
 //! wrapper's own probes (`--version`). "Not found" is a different error from "ran and
-//! failed", and every error names the full command. With `HOTPATCH_VERBOSE=1` each command
-//! is printed to stderr first, prefixed `hotpatch-cl:`.
+//! failed", and every error names the full command. In verbose mode ([`set_verbose`], which
+//! the front door sets from `HOTPATCH_VERBOSE` through [`super::Env`]) each command is
+//! printed to stderr first, prefixed `hotpatch-cl:`.
 //!
 //! Not here: deciding which commands to run (`mod.rs`, `pipeline.rs`).
 
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::process::ExitStatus;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A command to run: program and arguments, kept as `OsString`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,8 +76,16 @@ pub enum Error {
     },
 }
 
-fn verbose() -> bool {
-    std::env::var_os("HOTPATCH_VERBOSE").is_some_and(|v| v != "0" && !v.is_empty())
+static VERBOSE: AtomicBool = AtomicBool::new(false);
+
+/// Whether each command is printed before it runs.
+pub fn set_verbose(on: bool) {
+    VERBOSE.store(on, Ordering::Relaxed);
+}
+
+/// Whether verbose mode is on (the PDB fix-up also reports what it restored then).
+pub(crate) fn verbose() -> bool {
+    VERBOSE.load(Ordering::Relaxed)
 }
 
 /// Windows limits a command line to 32767 UTF-16 units; longer argument lists go through a
