@@ -181,7 +181,8 @@ pub enum Kind {
 }
 
 impl Arg {
-    /// The class of a known flag, or of the GNU flag inside `/clang:`/`-Xclang`.
+    /// The class of a known flag as the table lists it: for `/clang:` and `-Xclang`, the class
+    /// of that wrapper flag itself ([`Arg::effective`] gives the payload's).
     pub fn class(&self) -> Option<Class> {
         match &self.kind {
             Kind::Known { class, .. } => Some(*class),

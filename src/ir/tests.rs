@@ -16,9 +16,9 @@ fn run(src: &str, list: &str, mark_only: bool) -> (String, Report) {
     (String::from_utf8(r.text).unwrap(), r.report)
 }
 
+/// The lines of `after` that are not lines of `before`: the new lines and the lines edited in
+/// place. It checks nothing about the lines that went away.
 fn lines_added(before: &str, after: &str) -> Vec<String> {
-    // The output must be the input plus/minus whole lines or in-line operand edits:
-    // check that every input line not in the output was edited, and return new lines.
     let old: std::collections::HashSet<&str> = before.lines().collect();
     after
         .lines()
