@@ -20,7 +20,7 @@
 //! objects (short import records, LLVM bitcode) are skipped and counted. Reading the CodeView
 //! is `codeview::hotpatch::scan`'s job; printing is the CLI's.
 
-use crate::codeview::hotpatch::{ir_name, scan};
+use crate::codeview::hotpatch::{ir_name, scan, Scan};
 use crate::hotlist::HotList;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -161,36 +161,7 @@ pub fn verify(objects: &[Object], list: &HotList) -> Result<Vec<Problem>, Error>
         })?;
         scans.push(s);
     }
-
-    // Program-wide external definitions: IR name → (section name, writable).
-    let mut externals: BTreeMap<Vec<u8>, (Vec<u8>, bool)> = BTreeMap::new();
-    // Every defined function (IR names), for "defined?" and hints.
-    let mut functions: BTreeSet<Vec<u8>> = BTreeSet::new();
-    let mut thread_locals: BTreeSet<Vec<u8>> =
-        KNOWN_THREAD_LOCALS.iter().map(|n| n.to_vec()).collect();
-    for s in &scans {
-        let obj = &s.obj;
-        for sym in obj.iter_symbols() {
-            let Some(sec) = sym.defined_in().and_then(|n| obj.section(n)) else {
-                continue;
-            };
-            let name = ir_name(obj.machine, &sym.name).into_owned();
-            if is_tls_section(&sec.name) && sym.aux_count == 0 {
-                thread_locals.insert(name.clone());
-            }
-            if sym.typ == 0x20 {
-                functions.insert(name.clone());
-            }
-            if sym.storage_class == object::pe::IMAGE_SYM_CLASS_EXTERNAL.0 {
-                externals
-                    .entry(name)
-                    .or_insert((sec.name.clone(), sec.is_writable()));
-            }
-        }
-        for p in &s.procedures {
-            functions.insert(p.ir_name.clone());
-        }
-    }
+    let program = Program::of(&scans);
 
     // Objects (by index) carrying each plain weak `__ref_`, by COFF symbol name.
     let mut weak_refs: BTreeMap<&[u8], Vec<usize>> = BTreeMap::new();
@@ -206,106 +177,29 @@ pub fn verify(objects: &[Object], list: &HotList) -> Result<Vec<Problem>, Error>
 
     let mut problems = Vec::new();
     for name in list.iter() {
-        if !functions.contains(name) {
+        if !program.functions.contains(name) {
             problems.push(Problem::NotDefined {
                 name: text(name),
-                hints: crate::names::hints(name, functions.iter().map(Vec::as_slice))
+                hints: crate::names::hints(name, program.functions.iter().map(Vec::as_slice))
                     .into_iter()
                     .map(text)
                     .collect(),
             });
         }
     }
-
     for (oi, (o, s)) in objects.iter().zip(&scans).enumerate() {
-        let obj = &s.obj;
-        let recorded: BTreeSet<&[u8]> = s.hotpatch.iter().map(|r| r.name.as_slice()).collect();
-        let mut defined_here: BTreeSet<Vec<u8>> = obj
-            .iter_symbols()
-            .filter(|sym| sym.typ == 0x20 && sym.defined_in().is_some())
-            .map(|sym| ir_name(obj.machine, &sym.name).into_owned())
-            .collect();
-        defined_here.extend(s.procedures.iter().map(|p| p.ir_name.clone()));
-        for f in &defined_here {
-            if list.contains(f) && !recorded.contains(f.as_slice()) {
-                problems.push(Problem::NoRecord {
-                    object: o.name.clone(),
-                    function: text(f),
-                });
-            }
-        }
-
-        // One report per (function, target), however often the code reaches it.
-        let mut seen = BTreeSet::new();
-        for (p, reloc) in s.hotpatched_code_relocations() {
-            let Some(target) = obj.symbol(reloc.symbol) else {
-                continue;
-            };
-            let home = match target.defined_in().and_then(|n| obj.section(n)) {
-                Some(sec) => Some((sec.name.clone(), sec.is_writable())),
-                None => externals
-                    .get(ir_name(obj.machine, &target.name).as_ref())
-                    .cloned(),
-            };
-            let Some((section, writable)) = home else {
-                continue;
-            };
-            if writable
-                && !is_tls_section(&section)
-                && seen.insert((p.ir_name.clone(), target.name.clone()))
-            {
-                problems.push(Problem::DirectAccess {
-                    object: o.name.clone(),
-                    function: text(&p.ir_name),
-                    target: text(&target.name),
-                    section: text(&section),
-                });
-            }
-        }
-
-        for sym in obj.iter_symbols() {
-            let name = ir_name(obj.machine, &sym.name);
-            let Some(pointee) = name.strip_prefix(b"__ref_") else {
-                continue;
-            };
-            let home = match sym.weak_default {
-                Some(d) => obj.symbol(d),
-                None => Some(sym),
-            };
-            if sym.weak_default.is_some() {
-                let others = weak_refs
-                    .get(sym.name.as_slice())
-                    .into_iter()
-                    .flatten()
-                    .filter(|&&j| j != oi)
-                    .filter_map(|&j| objects.get(j).map(|x| x.name.clone()))
-                    .collect();
-                problems.push(Problem::WeakRef {
-                    object: o.name.clone(),
-                    symbol: text(&sym.name),
-                    others,
-                });
-            }
-            if let Some(sec) = home
-                .and_then(|h| h.defined_in())
-                .and_then(|n| obj.section(n))
-            {
-                if sec.is_writable() || !sec.is_readable() {
-                    problems.push(Problem::RefNotReadOnly {
-                        object: o.name.clone(),
-                        symbol: text(&sym.name),
-                        section: text(&sec.name),
-                    });
-                }
-                if thread_locals.contains(pointee) {
-                    problems.push(Problem::ThreadLocalRef {
-                        object: o.name.clone(),
-                        symbol: text(&sym.name),
-                        target: text(pointee),
-                    });
-                }
-            }
-        }
+        missing_records(&o.name, s, list, &mut problems);
+        direct_accesses(&o.name, s, &program, &mut problems);
+        let others = |sym: &[u8]| -> Vec<String> {
+            weak_refs
+                .get(sym)
+                .into_iter()
+                .flatten()
+                .filter(|&&j| j != oi)
+                .filter_map(|&j| objects.get(j).map(|x| x.name.clone()))
+                .collect()
+        };
+        ref_pointers(&o.name, s, &program, &others, &mut problems);
     }
     problems.sort_by_key(|p| match p {
         Problem::NotDefined { .. } => 0,
@@ -316,4 +210,149 @@ pub fn verify(objects: &[Object], list: &HotList) -> Result<Vec<Problem>, Error>
         Problem::WeakRef { .. } => 5,
     });
     Ok(problems)
+}
+
+/// What the whole program defines, over all its objects.
+struct Program {
+    /// External definitions: IR name → (section name, writable).
+    externals: BTreeMap<Vec<u8>, (Vec<u8>, bool)>,
+    /// Every defined function (IR names), for "defined?" and hints.
+    functions: BTreeSet<Vec<u8>>,
+    thread_locals: BTreeSet<Vec<u8>>,
+}
+
+impl Program {
+    fn of(scans: &[Scan]) -> Program {
+        let mut p = Program {
+            externals: BTreeMap::new(),
+            functions: BTreeSet::new(),
+            thread_locals: KNOWN_THREAD_LOCALS.iter().map(|n| n.to_vec()).collect(),
+        };
+        for s in scans {
+            let obj = &s.obj;
+            for sym in obj.iter_symbols() {
+                let Some(sec) = sym.defined_in().and_then(|n| obj.section(n)) else {
+                    continue;
+                };
+                let name = ir_name(obj.machine, &sym.name).into_owned();
+                if is_tls_section(&sec.name) && sym.aux_count == 0 {
+                    p.thread_locals.insert(name.clone());
+                }
+                if sym.is_function() {
+                    p.functions.insert(name.clone());
+                }
+                if sym.storage_class == object::pe::IMAGE_SYM_CLASS_EXTERNAL.0 {
+                    p.externals
+                        .entry(name)
+                        .or_insert((sec.name.clone(), sec.is_writable()));
+                }
+            }
+            for proc in &s.procedures {
+                p.functions.insert(proc.ir_name.clone());
+            }
+        }
+        p
+    }
+}
+
+/// Listed functions that object `name` defines without an `S_HOTPATCHFUNC` record.
+fn missing_records(name: &str, s: &Scan, list: &HotList, problems: &mut Vec<Problem>) {
+    let obj = &s.obj;
+    let recorded: BTreeSet<&[u8]> = s.hotpatch.iter().map(|r| r.name.as_slice()).collect();
+    let mut defined_here: BTreeSet<Vec<u8>> = obj
+        .iter_symbols()
+        .filter(|sym| sym.is_function() && sym.defined_in().is_some())
+        .map(|sym| ir_name(obj.machine, &sym.name).into_owned())
+        .collect();
+    defined_here.extend(s.procedures.iter().map(|p| p.ir_name.clone()));
+    for f in &defined_here {
+        if list.contains(f) && !recorded.contains(f.as_slice()) {
+            problems.push(Problem::NoRecord {
+                object: name.to_owned(),
+                function: text(f),
+            });
+        }
+    }
+}
+
+/// Accesses from hot-patched code of object `name` to writable, non-TLS data, one report per
+/// (function, target) however often the code reaches it.
+fn direct_accesses(name: &str, s: &Scan, program: &Program, problems: &mut Vec<Problem>) {
+    let obj = &s.obj;
+    let mut seen = BTreeSet::new();
+    for (p, reloc) in s.hotpatched_code_relocations() {
+        let Some(target) = obj.symbol(reloc.symbol) else {
+            continue;
+        };
+        let home = match target.defined_in().and_then(|n| obj.section(n)) {
+            Some(sec) => Some((sec.name.clone(), sec.is_writable())),
+            None => program
+                .externals
+                .get(ir_name(obj.machine, &target.name).as_ref())
+                .cloned(),
+        };
+        let Some((section, writable)) = home else {
+            continue;
+        };
+        if writable
+            && !is_tls_section(&section)
+            && seen.insert((p.ir_name.clone(), target.name.clone()))
+        {
+            problems.push(Problem::DirectAccess {
+                object: name.to_owned(),
+                function: text(&p.ir_name),
+                target: text(&target.name),
+                section: text(&section),
+            });
+        }
+    }
+}
+
+/// `__ref_` pointers of object `name` that are writable or point at a thread-local.
+/// The `__ref_` pointers of one object: read-only, not of a thread-local, and not clang 22's
+/// plain weak form (`others` names the other objects carrying the same weak symbol).
+fn ref_pointers(
+    name: &str,
+    s: &Scan,
+    program: &Program,
+    others: &dyn Fn(&[u8]) -> Vec<String>,
+    problems: &mut Vec<Problem>,
+) {
+    let obj = &s.obj;
+    for sym in obj.iter_symbols() {
+        let ir = ir_name(obj.machine, &sym.name);
+        let Some(pointee) = ir.strip_prefix(b"__ref_") else {
+            continue;
+        };
+        let home = match sym.weak_default {
+            Some(d) => obj.symbol(d),
+            None => Some(sym),
+        };
+        if sym.weak_default.is_some() {
+            problems.push(Problem::WeakRef {
+                object: name.to_owned(),
+                symbol: text(&sym.name),
+                others: others(&sym.name),
+            });
+        }
+        if let Some(sec) = home
+            .and_then(|h| h.defined_in())
+            .and_then(|n| obj.section(n))
+        {
+            if sec.is_writable() || !sec.is_readable() {
+                problems.push(Problem::RefNotReadOnly {
+                    object: name.to_owned(),
+                    symbol: text(&sym.name),
+                    section: text(&sec.name),
+                });
+            }
+            if program.thread_locals.contains(pointee) {
+                problems.push(Problem::ThreadLocalRef {
+                    object: name.to_owned(),
+                    symbol: text(&sym.name),
+                    target: text(pointee),
+                });
+            }
+        }
+    }
 }

@@ -774,84 +774,122 @@ fn entry_insertion(src: &[u8], f: &Function, toks: &[Token]) -> usize {
 fn collect_uses(cx: &Ctx, f: &Function) -> Result<Vec<Use>, Error> {
     let src = cx.src;
     let mut c = Cursor::new(cx.toks, src, f.body_end);
-    let mut uses = Vec::new();
-    // Open brackets of the instruction grammar (call arguments, phi pairs, switch tables).
-    let mut stack: Vec<u8> = Vec::new();
+    let mut scan = UseScan::default();
     let mut line_start = true;
-    let mut is_phi = false;
-    // Inside a `metadata …` argument: skip up to `,` or the closing bracket at this depth.
-    let mut meta_depth: Option<usize> = None;
-    let mut prev: Option<Token> = None;
     while let Some(t) = c.peek() {
         if t.kind == Tok::Newline {
             c.bump();
-            line_start = stack.is_empty();
+            line_start = scan.stack.is_empty();
             continue;
         }
         if line_start {
             line_start = false;
-            let next = c.peek_at(1);
-            if t.kind == Tok::DebugRecord {
-                // `#dbg_value(…)`: debug records are never rewritten.
-                while c.peek().is_some_and(|t| t.kind != Tok::Newline) {
-                    c.bump();
-                }
-                continue;
-            }
-            if matches!(t.kind, Tok::Word | Tok::Num | Tok::Str) && next.is_some_and(|n| n.is(b':'))
-            {
-                c.bump();
-                c.bump();
-                continue;
-            }
-            let at = if t.kind == Tok::Local && next.is_some_and(|n| n.is(b'=')) {
-                c.pos + 2
-            } else {
-                c.pos
-            };
-            let opcode = c.toks.get(at).copied();
-            is_phi = opcode.is_some_and(|o| o.is_word(src, b"phi"));
-            prev = None;
-            if at != c.pos {
-                c.bump();
-                c.bump();
-            }
-            if opcode.is_some_and(|o| o.kind == Tok::Word) {
-                // The opcode itself is never a constant expression.
-                c.bump();
-                prev = opcode;
+            if scan.line_head(&mut c, t) {
                 continue;
             }
         }
-        if let Some(d) = meta_depth {
-            let closes = matches!(t.kind, Tok::Punct(b')' | b']' | b'}' | b'>'));
-            if stack.len() == d && (t.is(b',') || closes) {
-                meta_depth = None;
-            } else {
-                if matches!(t.kind, Tok::Punct(b'(' | b'[' | b'{' | b'<')) {
-                    c.skip_group()?;
-                } else {
-                    c.bump();
-                }
-                continue;
-            }
+        if scan.skip_metadata(&mut c, t)? {
+            continue;
         }
+        scan.operand(&mut c, t)?;
+        scan.prev = c.pos.checked_sub(1).and_then(|i| c.toks.get(i)).copied();
+    }
+    if !scan.stack.is_empty() {
+        return Err(Error::at(
+            src,
+            f.body_end,
+            "unclosed bracket in the function body",
+        ));
+    }
+    Ok(scan.uses)
+}
+
+/// The state of [`collect_uses`] between tokens.
+#[derive(Default)]
+struct UseScan {
+    uses: Vec<Use>,
+    /// Open brackets of the instruction grammar (call arguments, phi pairs, switch tables).
+    stack: Vec<u8>,
+    is_phi: bool,
+    /// Inside a `metadata …` argument: skip up to `,` or the closing bracket at this depth.
+    meta_depth: Option<usize>,
+    prev: Option<Token>,
+}
+
+impl UseScan {
+    /// The start of a line `t`: skips debug records, labels, `%x =` and the opcode. True when
+    /// the caller is to go on with the next token.
+    fn line_head(&mut self, c: &mut Cursor, t: Token) -> bool {
+        let src = c.src;
+        let next = c.peek_at(1);
+        if t.kind == Tok::DebugRecord {
+            // `#dbg_value(…)`: debug records are never rewritten.
+            while c.peek().is_some_and(|t| t.kind != Tok::Newline) {
+                c.bump();
+            }
+            return true;
+        }
+        if matches!(t.kind, Tok::Word | Tok::Num | Tok::Str) && next.is_some_and(|n| n.is(b':')) {
+            c.bump();
+            c.bump();
+            return true;
+        }
+        let at = if t.kind == Tok::Local && next.is_some_and(|n| n.is(b'=')) {
+            c.pos + 2
+        } else {
+            c.pos
+        };
+        let opcode = c.toks.get(at).copied();
+        self.is_phi = opcode.is_some_and(|o| o.is_word(src, b"phi"));
+        self.prev = None;
+        if at != c.pos {
+            c.bump();
+            c.bump();
+        }
+        if opcode.is_some_and(|o| o.kind == Tok::Word) {
+            // The opcode itself is never a constant expression.
+            c.bump();
+            self.prev = opcode;
+            return true;
+        }
+        false
+    }
+
+    /// Inside a `metadata …` argument: skips `t`. True when it did.
+    fn skip_metadata(&mut self, c: &mut Cursor, t: Token) -> Result<bool, Error> {
+        let Some(d) = self.meta_depth else {
+            return Ok(false);
+        };
+        let closes = matches!(t.kind, Tok::Punct(b')' | b']' | b'}' | b'>'));
+        if self.stack.len() == d && (t.is(b',') || closes) {
+            self.meta_depth = None;
+            return Ok(false);
+        }
+        if matches!(t.kind, Tok::Punct(b'(' | b'[' | b'{' | b'<')) {
+            c.skip_group()?;
+        } else {
+            c.bump();
+        }
+        Ok(true)
+    }
+
+    /// One operand token `t` (or the group it opens): records it as a use when it is one.
+    fn operand(&mut self, c: &mut Cursor, t: Token) -> Result<(), Error> {
+        let src = c.src;
         match t.kind {
             Tok::Word if t.text(src) == b"metadata" => {
-                meta_depth = Some(stack.len());
+                self.meta_depth = Some(self.stack.len());
                 c.bump();
             }
-            Tok::Word if at_constexpr(&c) => {
-                let e = parse_cexpr(&mut c)?;
-                uses.push(Use::Expr(e));
-                prev = c.toks.get(c.pos - 1).copied();
-                continue;
+            Tok::Word if at_constexpr(c) => {
+                let e = parse_cexpr(c)?;
+                self.uses.push(Use::Expr(e));
             }
             Tok::Word if t.text(src) == b"splat" && c.peek_at(1).is_some_and(|n| n.is(b'(')) => {
                 c.bump();
                 let open = c.pos;
                 c.skip_group()?;
-                uses.push(Use::Aggregate(open, c.pos));
+                self.uses.push(Use::Aggregate(open, c.pos));
             }
             Tok::Global
                 if is_tls_address_intrinsic(&name_of(src, &t))
@@ -865,18 +903,18 @@ fn collect_uses(cx: &Ctx, f: &Function) -> Result<Vec<Use>, Error> {
                 c.skip_group()?;
                 for i in open..c.pos {
                     if c.toks.get(i).is_some_and(|t| t.kind == Tok::Global) {
-                        uses.push(Use::Keep(i));
+                        self.uses.push(Use::Keep(i));
                     }
                 }
             }
             Tok::Global => {
-                uses.push(Use::Direct(c.pos));
+                self.uses.push(Use::Direct(c.pos));
                 c.bump();
             }
             Tok::Punct(b'{' | b'<') => {
                 let open = c.pos;
                 c.skip_group()?;
-                uses.push(Use::Aggregate(open, c.pos));
+                self.uses.push(Use::Aggregate(open, c.pos));
             }
             Tok::Punct(b'!') | Tok::Meta => {
                 c.bump();
@@ -885,28 +923,28 @@ fn collect_uses(cx: &Ctx, f: &Function) -> Result<Vec<Use>, Error> {
                 }
             }
             Tok::Punct(b'[') => {
-                let after_type = prev.is_some_and(|p| {
+                let after_type = self.prev.is_some_and(|p| {
                     p.is(b']')
                         || p.is(b'}')
                         || p.is(b'>')
                         || (p.kind == Tok::Word && is_scalar_type_word(p.text(src)))
                 });
-                if after_type && !(is_phi && stack.is_empty()) {
+                if after_type && !(self.is_phi && self.stack.is_empty()) {
                     // An array constant: an aggregate, never rewritten.
                     let open = c.pos;
                     c.skip_group()?;
-                    uses.push(Use::Aggregate(open, c.pos));
+                    self.uses.push(Use::Aggregate(open, c.pos));
                 } else {
-                    stack.push(b']');
+                    self.stack.push(b']');
                     c.bump();
                 }
             }
             Tok::Punct(b'(') => {
-                stack.push(b')');
+                self.stack.push(b')');
                 c.bump();
             }
             Tok::Punct(close @ (b')' | b']' | b'}' | b'>')) => {
-                if stack.pop() != Some(close) {
+                if self.stack.pop() != Some(close) {
                     return Err(c.error("unbalanced brackets"));
                 }
                 c.bump();
@@ -915,14 +953,6 @@ fn collect_uses(cx: &Ctx, f: &Function) -> Result<Vec<Use>, Error> {
                 c.bump();
             }
         }
-        prev = c.pos.checked_sub(1).and_then(|i| c.toks.get(i)).copied();
+        Ok(())
     }
-    if !stack.is_empty() {
-        return Err(Error::at(
-            src,
-            f.body_end,
-            "unclosed bracket in the function body",
-        ));
-    }
-    Ok(uses)
 }
