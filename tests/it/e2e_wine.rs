@@ -14,10 +14,11 @@
 //!
 //! Wine runs with a private prefix under target/tmp and `WINEDEBUG=-all`.
 
+use crate::support::command_ok;
 use crate::support::e2e;
 use crate::support::{self, objects};
 
-use e2e::{hot_info, lua_dir, lua_harness, run_ok, scratch, wine, HotCompiler};
+use e2e::{hot_info, lua_dir, lua_harness, scratch, wine, HotCompiler};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -35,7 +36,7 @@ fn loader_simulation_msvc_redirects_the_patch_to_the_base_image_global() {
 
     // The patch: hot-patched through the wrapper, with CodeView so the record is there too.
     let hot = HotCompiler::msvc();
-    run_ok(
+    command_ok(
         hot.command()
             .args(["/nologo", "/c", "/Z7", "/O2", "/GS-", "/Zl", "/hotpatch"])
             .arg("-fms-secure-hotpatch-functions-list=bump")
@@ -50,7 +51,7 @@ fn loader_simulation_msvc_redirects_the_patch_to_the_base_image_global() {
     assert!(info.direct_accesses.is_empty(), "{info:?}");
 
     // The base: an ordinary compile, no hot-patching.
-    run_ok(
+    command_ok(
         Command::new(support::tool("clang-cl-19"))
             .args(["/nologo", "/c", "/O2", "/GS-", "/Zl"])
             .arg(format!("/Fo{}", dir.join("base.obj").display()))
@@ -58,7 +59,7 @@ fn loader_simulation_msvc_redirects_the_patch_to_the_base_image_global() {
             .arg(src.join("base.c")),
     );
     let lld = support::tool("lld-link-22");
-    run_ok(
+    command_ok(
         Command::new(&lld)
             .current_dir(&dir)
             .args(["/nologo", "/dll", "/noentry", "/nodefaultlib"])
@@ -66,7 +67,7 @@ fn loader_simulation_msvc_redirects_the_patch_to_the_base_image_global() {
             .args(["/export:bump", "/export:__ref_counter,DATA"])
             .args(["/out:patch.dll", "patch.obj"]),
     );
-    run_ok(
+    command_ok(
         Command::new(&lld)
             .current_dir(&dir)
             .args([
@@ -237,7 +238,7 @@ fn make_lua(out: &Path, cc: &str, hotpatch_file: Option<&Path>) {
     if let Some(f) = hotpatch_file {
         cmd.arg(format!("HOTPATCH_FILE={}", f.display()));
     }
-    run_ok(&mut cmd);
+    command_ok(&mut cmd);
 }
 
 /// Runs the test script with `exe` under Wine, from the script's directory (error messages
@@ -329,7 +330,7 @@ fn lua_hotpatched_through_the_compiler_directly_behaves_like_plain_lua() {
             let list = &list;
             scope.spawn(move || {
                 for (src, obj) in chunk {
-                    run_ok(
+                    command_ok(
                         hot.command()
                             .args(["--target=x86_64-w64-windows-gnu", "--sysroot=/usr"])
                             .args(["-O2", "-g", "-gcodeview", "-std=gnu99", "-fms-hotpatch"])
@@ -349,7 +350,7 @@ fn lua_hotpatched_through_the_compiler_directly_behaves_like_plain_lua() {
     });
     // The host program is not hot-patched; linking goes through the wrapper too.
     let host = out.join("lua_main.o");
-    run_ok(
+    command_ok(
         hot.command()
             .args([
                 "--target=x86_64-w64-windows-gnu",
@@ -363,7 +364,7 @@ fn lua_hotpatched_through_the_compiler_directly_behaves_like_plain_lua() {
             .arg(&host),
     );
     let exe = out.join("lua.exe");
-    run_ok(
+    command_ok(
         hot.command()
             .args([
                 "--target=x86_64-w64-windows-gnu",
@@ -397,7 +398,7 @@ fn lua_hotpatched_through_make_cc_behaves_like_plain_lua() {
 fn lua_hotpatched_through_the_cmake_toolchain_file_behaves_like_plain_lua() {
     let build = scratch("lua-cmake");
     let hot = HotCompiler::gnu();
-    run_ok(
+    command_ok(
         Command::new(support::tool("cmake"))
             .arg("-S")
             .arg(lua_harness())
@@ -418,7 +419,7 @@ fn lua_hotpatched_through_the_cmake_toolchain_file_behaves_like_plain_lua() {
             .arg("-DHOTPATCH_FUNCTIONS_FILE=hotpatch.txt")
             .current_dir(&build),
     );
-    run_ok(
+    command_ok(
         Command::new(support::tool("cmake"))
             .arg("--build")
             .arg(&build)

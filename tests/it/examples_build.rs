@@ -3,9 +3,10 @@
 //! same `__ref_` pointers, in read-only sections.
 
 use crate::support;
+use crate::support::command_ok;
 use crate::support::e2e;
 
-use e2e::{hot_info, repo, run_ok, scratch, HotCompiler, HotInfo};
+use e2e::{hot_info, repo, scratch, HotCompiler, HotInfo};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -44,7 +45,7 @@ impl Example {
         let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let dir = scratch(&format!("{}-reference-{n}", self.dir));
         let obj = dir.join("ref.obj");
-        run_ok(
+        command_ok(
             Command::new(support::tool("clang-cl-22"))
                 .args(["/nologo", "/c"])
                 .args(self.flags)
@@ -89,12 +90,12 @@ impl Example {
         if let Some(p) = path {
             cmd.env("PATH", p).env("HOTPATCH_COMPILER", "clang-cl-19");
         }
-        run_ok(&mut cmd);
+        command_ok(&mut cmd);
     }
 
     fn cmake(&self, build: &Path) -> PathBuf {
         let hot = HotCompiler::msvc();
-        run_ok(
+        command_ok(
             Command::new(support::tool("cmake"))
                 .arg("-S")
                 .arg(self.src_dir())
@@ -113,7 +114,7 @@ impl Example {
                 .arg("-DHOTPATCH_FUNCTIONS_FILE=hotpatch.txt")
                 .current_dir(build),
         );
-        run_ok(
+        command_ok(
             Command::new(support::tool("cmake"))
                 .arg("--build")
                 .arg(build),
@@ -170,7 +171,7 @@ fn cpp_shapes_builds_with_cmake_toolchain_file() {
 #[test]
 fn examples_build_with_make_through_the_masquerading_shims() {
     let shims = scratch("masquerade-shims");
-    run_ok(
+    command_ok(
         Command::new(repo().join("shims/install.sh"))
             .arg(&shims)
             .arg(support::our_bin("hotpatch-cl")),

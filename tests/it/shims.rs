@@ -3,9 +3,10 @@
 //! and the compile options it produces, which are then given to a real compile.
 
 use crate::support;
+use crate::support::command_ok;
 use crate::support::e2e;
 
-use e2e::{repo, run_ok, scratch, HotCompiler};
+use e2e::{repo, scratch, HotCompiler};
 use std::collections::BTreeMap;
 use std::process::Command;
 
@@ -13,7 +14,7 @@ use std::process::Command;
 fn install_sh_links_the_compiler_and_linker_names_to_hotpatch_cl() {
     let dir = scratch("install-sh").join("shims");
     let bin = support::our_bin("hotpatch-cl");
-    run_ok(
+    command_ok(
         Command::new(repo().join("shims/install.sh"))
             .arg(&dir)
             .arg(&bin),
@@ -31,7 +32,7 @@ fn install_sh_links_the_compiler_and_linker_names_to_hotpatch_cl() {
         );
     }
     // Running it again is harmless (links are replaced, not duplicated).
-    run_ok(
+    command_ok(
         Command::new(repo().join("shims/install.sh"))
             .arg(&dir)
             .arg(&bin),
@@ -60,7 +61,7 @@ fn install_sh_refuses_a_missing_wrapper() {
 fn activate_sh_sets_path_compiler_and_alias_and_deactivates() {
     let dir = scratch("activate-sh");
     let shims = dir.join("shims");
-    run_ok(
+    command_ok(
         Command::new(repo().join("shims/install.sh"))
             .arg(&shims)
             .arg(support::our_bin("hotpatch-cl")),
@@ -73,7 +74,7 @@ fn activate_sh_sets_path_compiler_and_alias_and_deactivates() {
          echo \"after=${{HOTPATCH_COMPILER-unset}}\"",
         repo().join("shims/activate.sh").display()
     );
-    let out = run_ok(
+    let out = command_ok(
         Command::new(support::tool("bash"))
             .arg("-c")
             .arg(&script)
@@ -226,7 +227,7 @@ fn msbuild_targets_route_clangcl_through_the_shim_and_add_the_flags() {
 
     let dir = scratch("msbuild-options");
     let obj = dir.join("counter.obj");
-    run_ok(
+    command_ok(
         HotCompiler::msvc()
             .command()
             .args(["/nologo", "/c", "/Z7", "/O2", "/GS-", "/Zl"])

@@ -41,9 +41,8 @@ impl Scratch {
 
     /// `hotpatch-cl ARGS…` in the scratch directory.
     fn wrap(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut c = Command::new(support::our_bin("hotpatch-cl"));
-        c.current_dir(self.dir.path()).args(args);
-        c.env_remove("HOTPATCH_MODE").env_remove("HOTPATCH_VERBOSE");
+        let mut c = support::hotpatch_cl(self.dir.path());
+        c.args(args);
         for (k, v) in env {
             c.env(k, v);
         }
@@ -451,24 +450,19 @@ fn masquerade_through_a_symlink_on_path() {
     std::os::unix::fs::symlink(support::tool("clang-cl-19"), real.join("clang-cl")).unwrap();
     let path = std::env::join_paths([shim.clone(), real]).unwrap();
     let src = s.p("hot.c");
-    let out = Command::new(shim.join("clang-cl"))
-        .current_dir(s.dir.path())
-        .env("PATH", path)
-        .args([
-            "/c",
-            "/Z7",
-            "/O2",
-            "-fms-hotpatch-functions-list=bump",
-            "/Foours.obj",
-            "--",
-            &src,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    support::command_ok(
+        Command::new(shim.join("clang-cl"))
+            .current_dir(s.dir.path())
+            .env("PATH", path)
+            .args([
+                "/c",
+                "/Z7",
+                "/O2",
+                "-fms-hotpatch-functions-list=bump",
+                "/Foours.obj",
+                "--",
+                &src,
+            ]),
     );
     assert_eq!(objects::hotpatch_records(&s.path("ours.obj")).len(), 1);
 }

@@ -11,7 +11,7 @@
 use crate::support::{self, objects};
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn include_dir() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -75,11 +75,8 @@ impl Dir {
 
     /// `hotpatch-cl ARGS…` here, with `env` (HOTPATCH_* cleared otherwise).
     fn wrap(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut c = Command::new(support::our_bin("hotpatch-cl"));
-        c.current_dir(self.0.path()).args(args);
-        for k in ["HOTPATCH_MODE", "HOTPATCH_VERBOSE", "HOTPATCH_WERROR"] {
-            c.env_remove(k);
-        }
+        let mut c = support::hotpatch_cl(self.0.path());
+        c.args(args);
         for (k, v) in env {
             c.env(k, v);
         }

@@ -20,7 +20,6 @@ use crate::support::{self, objects};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const X64: &str = "x86_64-pc-windows-msvc";
 const X86: &str = "i686-pc-windows-msvc";
@@ -311,19 +310,11 @@ fn compile(
             support::run_ok(dir, "clang-cl-22", &args);
         }
         Some((compiler, mode)) => {
-            let out = Command::new(support::our_bin("hotpatch-cl"))
-                .current_dir(dir)
-                .arg(support::tool(compiler))
-                .args(&args)
-                .env("HOTPATCH_MODE", mode)
-                .env_remove("HOTPATCH_VERBOSE")
-                .env_remove("HOTPATCH_WERROR")
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "hotpatch-cl {compiler} {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
+            support::command_ok(
+                support::hotpatch_cl(dir)
+                    .arg(support::tool(compiler))
+                    .args(&args)
+                    .env("HOTPATCH_MODE", mode),
             );
         }
     }

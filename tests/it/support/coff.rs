@@ -1,7 +1,7 @@
 //! Helpers for the CodeView injection tests: build objects from the fixtures with the real
 //! compilers, read them back with llvm-readobj-22 and the `object` crate.
 
-use crate::support::{run_ok, tool};
+use crate::support::{compile_ir, run_ok, tool};
 use object::{Object, ObjectSection, ObjectSymbol};
 use std::path::{Path, PathBuf};
 
@@ -77,32 +77,23 @@ impl Work {
         list: Option<&[Vec<u8>]>,
         out: &str,
     ) -> PathBuf {
-        let t = format!("--target={target}");
-        let ll = ll.to_str().unwrap().to_string();
-        let o = self.path(out).to_str().unwrap().to_string();
-        let mut args = vec![
-            t.clone(),
-            "-c".into(),
-            "-O2".into(),
-            "-Xclang".into(),
-            "-disable-llvm-optzns".into(),
-        ];
+        let mut extra = Vec::new();
         if function_sections {
-            args.push("-ffunction-sections".into());
+            extra.push("-ffunction-sections".to_owned());
         }
         if let Some(list) = list {
             let file = self.path(&format!("{out}.list"));
             std::fs::write(&file, list.join(&b'\n')).unwrap();
-            args.push("-mllvm".into());
-            args.push(format!(
+            extra.push("-mllvm".into());
+            extra.push(format!(
                 "-ms-secure-hotpatch-functions-file={}",
                 file.display()
             ));
         }
-        args.extend([ll, "-o".into(), o]);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        run_ok(self.dir.path(), "clang-22", &args);
-        self.path(out)
+        let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+        let (ll, o) = (ll.to_str().unwrap(), self.path(out));
+        compile_ir(self.dir.path(), 22, target, ll, o.to_str().unwrap(), &extra);
+        o
     }
 }
 

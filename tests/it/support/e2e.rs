@@ -2,7 +2,7 @@
 //! compile, scratch directories under target/, the Lua sources, Wine, and reading records back
 //! out of objects (with `hotpatch dump --json`, cross-checked against `llvm-readobj-22`).
 
-use crate::support::{self, objects};
+use crate::support::{self, command_ok, objects};
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -71,27 +71,12 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// Runs `cmd`, panics with its output unless it exits 0, returns its output.
-#[track_caller]
-pub fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
 /// Lua 5.4's sources, from `scripts/fetch-sources.sh` (the lua-src crate through cargo).
 pub fn lua_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let out = run_ok(Command::new(repo().join("scripts/fetch-sources.sh")).current_dir(repo()));
+        let out =
+            command_ok(Command::new(repo().join("scripts/fetch-sources.sh")).current_dir(repo()));
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let dir = text
             .lines()
@@ -125,9 +110,9 @@ pub fn wine(dir: &Path, exe: &Path, args: &[&str]) -> Output {
     static READY: OnceLock<()> = OnceLock::new();
     READY.get_or_init(|| {
         let t = Instant::now();
-        run_ok(wine_command(&prefix, "wineboot").arg("--init"));
+        command_ok(wine_command(&prefix, "wineboot").arg("--init"));
         // wineboot returns before the prefix is written out; wait for the server to finish.
-        run_ok(wine_command(&prefix, "wineserver").arg("-w"));
+        command_ok(wine_command(&prefix, "wineserver").arg("-w"));
         eprintln!(
             "wine: prefix {} ready in {:.1} s",
             prefix.display(),
@@ -153,7 +138,7 @@ fn wine_command(prefix: &Path, program: &str) -> Command {
 
 /// `hotpatch dump --json` of `objs`.
 pub fn dump(objs: &[PathBuf]) -> serde_json::Value {
-    let out = run_ok(
+    let out = command_ok(
         Command::new(support::our_bin("hotpatch"))
             .arg("dump")
             .arg("--json")

@@ -33,31 +33,58 @@ pub fn tool(tool: &str) -> PathBuf {
     })
 }
 
-/// Runs `program args…` in `dir`, panics with its stderr unless it exits 0, returns stdout.
+/// Runs `program args…` in `dir`, panics with its output unless it exits 0, returns stdout.
+#[track_caller]
 pub fn run_ok(dir: &Path, program: &str, args: &[&str]) -> String {
-    let out = run(dir, program, args);
-    assert!(
-        out.status.success(),
-        "{program} {args:?} failed ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = command_ok(command(dir, program).args(args));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Runs `program args…` in `dir` and returns its whole output, whatever the exit status.
 pub fn run(dir: &Path, program: &str, args: &[&str]) -> Output {
+    command(dir, program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"))
+}
+
+/// A command for `program` (a tool on PATH, or a path) in `dir`.
+fn command(dir: &Path, program: &str) -> Command {
     let exe = if program.contains('/') {
         PathBuf::from(program)
     } else {
         tool(program)
     };
-    Command::new(exe)
-        .args(args)
-        .current_dir(dir)
+    let mut cmd = Command::new(exe);
+    cmd.current_dir(dir);
+    cmd
+}
+
+/// Runs `cmd`, panics with its output unless it exits 0, returns its output.
+#[track_caller]
+pub fn command_ok(cmd: &mut Command) -> Output {
+    let out = cmd
         .output()
-        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"))
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// `hotpatch-cl` in `dir`, without the `HOTPATCH_*` settings of the environment the tests run
+/// in (a test sets the ones it wants).
+pub fn hotpatch_cl(dir: &Path) -> Command {
+    let mut c = Command::new(our_bin("hotpatch-cl"));
+    c.current_dir(dir);
+    for k in ["HOTPATCH_MODE", "HOTPATCH_VERBOSE", "HOTPATCH_WERROR"] {
+        c.env_remove(k);
+    }
+    c
 }
 
 /// Path of one of this crate's binaries (`hotpatch`, `hotpatch-cl`), built by cargo for tests.
