@@ -5,7 +5,7 @@
 use crate::support;
 
 use support::pdb::{
-    assert_fully_restored, assert_readers_accept, expected, fixtures, pdbtool, symbols,
+    assert_fully_restored, assert_readers_accept, expected, fixtures, pdbtool, symbols, APP_LINK,
 };
 
 use proptest::prelude::*;
@@ -32,21 +32,9 @@ fn build(dir: &Path, hotpatch: bool) -> PathBuf {
         support::run_ok(dir, "clang-cl-22", &args);
     }
     support::run_ok(dir, "llvm-lib-22", &["/out:lib.lib", "lib.obj"]);
-    support::run_ok(
-        dir,
-        "lld-link-22",
-        &[
-            "/debug",
-            "/nodefaultlib",
-            "/entry:main",
-            "/subsystem:console",
-            "/out:app.exe",
-            "app.obj",
-            "helper.obj",
-            "shapes.obj",
-            "lib.lib",
-        ],
-    );
+    let mut link = APP_LINK.to_vec();
+    link.extend(["app.obj", "helper.obj", "shapes.obj", "lib.lib"]);
+    support::run_ok(dir, "lld-link-22", &link);
     dir.join("app.pdb")
 }
 

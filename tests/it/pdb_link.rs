@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use support::pdb::{
-    assert_fully_restored, assert_readers_accept, expected, fixture_list, fixtures,
+    assert_fully_restored, assert_readers_accept, expected, fixture_list, fixtures, APP_LINK,
 };
 
 const SOURCES: [&str; 4] = ["app.c", "helper.c", "shapes.cpp", "lib.c"];
@@ -229,14 +229,8 @@ fn failed_link_relays_lld_exit_code_and_stderr_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     compile(dir.path(), false);
     // app.obj calls helper_b, fn_lib and cpp_entry: without their objects the link fails.
-    let args = [
-        "/debug",
-        "/nodefaultlib",
-        "/entry:main",
-        "/subsystem:console",
-        "/out:app.exe",
-        "app.obj",
-    ];
+    let mut args = APP_LINK.to_vec();
+    args.push("app.obj");
     let plain = support::run(dir.path(), "lld-link-22", &args);
     assert!(!plain.status.success());
     let mut wrapped_args = vec!["lld-link-22"];

@@ -41,12 +41,7 @@ impl Scratch {
 
     /// `hotpatch-cl ARGS…` in the scratch directory.
     fn wrap(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut c = support::hotpatch_cl(self.dir.path());
-        c.args(args);
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        c.output().unwrap()
+        support::run_hotpatch_cl(self.dir.path(), args, env)
     }
 
     #[track_caller]

@@ -75,12 +75,7 @@ impl Dir {
 
     /// `hotpatch-cl ARGS…` here, with `env` (HOTPATCH_* cleared otherwise).
     fn wrap(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let mut c = support::hotpatch_cl(self.0.path());
-        c.args(args);
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        c.output().unwrap()
+        support::run_hotpatch_cl(self.0.path(), args, env)
     }
 
     #[track_caller]

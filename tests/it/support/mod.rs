@@ -76,6 +76,16 @@ pub fn command_ok(cmd: &mut Command) -> Output {
     out
 }
 
+/// Runs `hotpatch-cl ARGS…` in `dir` with `env` (and no other `HOTPATCH_*` setting).
+pub fn run_hotpatch_cl(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = hotpatch_cl(dir);
+    c.args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
 /// `hotpatch-cl` in `dir`, without the `HOTPATCH_*` settings of the environment the tests run
 /// in (a test sets the ones it wants).
 pub fn hotpatch_cl(dir: &Path) -> Command {

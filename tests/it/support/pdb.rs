@@ -11,6 +11,15 @@ pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pdb")
 }
 
+/// lld-link-22's flags for the fixtures' console program `app.exe` (the inputs follow).
+pub const APP_LINK: [&str; 5] = [
+    "/debug",
+    "/nodefaultlib",
+    "/entry:main",
+    "/subsystem:console",
+    "/out:app.exe",
+];
+
 /// The fixture's hot-patch list as one `A,B,…` value.
 pub fn fixture_list() -> String {
     std::fs::read_to_string(fixtures().join("hotpatch.txt"))
