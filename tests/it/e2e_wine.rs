@@ -119,7 +119,7 @@ fn loader_simulation_many_files_redirects_shared_refs_to_the_base_image_globals(
 
     // clang 22 on the same sources: its weak `__ref_`s are duplicates for lld-link.
     std::fs::create_dir_all(dir.join("native")).unwrap();
-    run_ok(
+    command_ok(
         Command::new(support::tool("clang-cl-22"))
             .args(flags)
             .arg("-fms-secure-hotpatch-functions-list=bump_a,bump_b")
@@ -134,7 +134,7 @@ fn loader_simulation_many_files_redirects_shared_refs_to_the_base_image_globals(
 
     // Ours: the patch through the wrapper, the base an ordinary compile.
     std::fs::create_dir_all(dir.join("ours")).unwrap();
-    run_ok(
+    command_ok(
         HotCompiler::msvc()
             .command()
             .args(flags)
@@ -168,7 +168,7 @@ fn loader_simulation_many_files_redirects_shared_refs_to_the_base_image_globals(
         "our patch does not link:\n{}",
         String::from_utf8_lossy(&ours.stderr)
     );
-    run_ok(
+    command_ok(
         Command::new(support::tool("clang-cl-19"))
             .args(["/nologo", "/c", "/O2", "/GS-", "/Zl"])
             .arg(format!("/Fo{}/", dir.join("ours").display()))
@@ -176,7 +176,7 @@ fn loader_simulation_many_files_redirects_shared_refs_to_the_base_image_globals(
             .arg(src.join("base_main.c"))
             .arg(src.join("base_state.c")),
     );
-    run_ok(
+    command_ok(
         Command::new(&lld)
             .current_dir(dir.join("ours"))
             .args([
