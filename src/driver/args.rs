@@ -8,6 +8,7 @@
 //! Not here: response files (`rsp.rs`), the tables themselves (`clang_cl.rs`, `gnu.rs`),
 //! any I/O. Modelled on sccache's `ArgInfo` tables (`src/compiler/args.rs`).
 
+use super::toolchain::DriverKind;
 use std::ffi::{OsStr, OsString};
 
 /// How a flag's value attaches to its spelling.
@@ -65,18 +66,32 @@ pub enum Class {
     NoObject,
     /// `--target=X`, `-target X`: the target triple.
     Target,
-    /// `-m32`, `-m64`: changes the target's architecture only.
-    TargetArch,
-    /// `--driver-mode=X`.
-    DriverMode,
     /// `/MP[N]`: parallel compiles (clang-cl ignores it; the wrapper honours it).
     Parallel,
     /// `/TC`, `/TP`, `-x X`: the language of the inputs; meaningless for the IR step.
     Language,
-    /// `/TcX`, `/TpX`: one source file of a given language.
-    LanguageInput,
-    /// Dependency-file outputs (`-MD`, `-MF X`…): written by the source step only.
-    DepFile,
+    /// `/TcX`: one C source file.
+    SourceC,
+    /// `/TpX`: one C++ source file.
+    SourceCxx,
+    /// `-MD`, `-MMD`: also write a dependency file (the source step only).
+    DepGen,
+    /// `-MF X`: the dependency file's path.
+    DepFileName,
+    /// `-MT X`, `-MQ X`: the target the dependency file names.
+    DepTarget,
+    /// Other dependency outputs (`-MP`, `-MJ X`, `/sourceDependencies X`): the source step
+    /// only.
+    DepOther,
+    /// `/showIncludes`: the include tree on stdout (the source step prints it).
+    ShowIncludes,
+    /// `/Z7`, `/Zi`, `/ZI`, `-g…` (not `-g0`, not `-gno-…`): debug information; clang-cl then
+    /// links with `-debug`.
+    DebugInfo,
+    /// `-fuse-ld=X`: the linker the driver runs.
+    UseLinker,
+    /// `/LD`, `/LDd`: the link makes a DLL.
+    DllOutput,
     /// `/Yc[H]`: create a precompiled header (and compile the source).
     PchCreate,
     /// `/clang:X`: X is a GNU-style flag, re-parsed with the GNU table.
@@ -104,6 +119,96 @@ impl Class {
                 | Class::AllowDirectFile
                 | Class::AllowDirectList
         )
+    }
+}
+
+/// A compiler run the wrapper makes from the user's command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// The user's command as it is, for a job the wrapper does not rewrite (a translation
+    /// unit that defines no listed function, a job that makes no object, `/Yc`'s header).
+    Plain,
+    /// The routing probe: front end only, IR to a temporary, quiet (`route.rs`).
+    Probe,
+    /// Step 1 of the pipeline: optimized IR of one source.
+    Ir,
+    /// Step 3 of the pipeline: code generation from the rewritten IR.
+    Codegen,
+    /// The link of a compile-and-link job, sources replaced by their objects.
+    Link,
+}
+
+/// What a step does with a flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// Passed on as the user wrote it.
+    Keep,
+    /// Left out.
+    Drop,
+    /// The step puts something else in its place: a source becomes the step's own input
+    /// (`/TcX`, `/TpX`: the source argument; Link: the object), `/YcH` becomes `/YuH` in the
+    /// IR step, `/link …` goes last in the link step.
+    Replace,
+}
+
+impl Class {
+    /// What `step` does with a flag of this class, for a command line of `driver`. The one
+    /// place that says which flags reach which compiler run.
+    pub fn rule(self, step: Step, driver: DriverKind) -> Rule {
+        use Class::*;
+        use Rule::{Drop, Replace};
+        let gnu = driver == DriverKind::Gnu;
+        if self.is_hotpatch() {
+            // Ours: never given to a compiler as written.
+            return Drop;
+        }
+        // Outputs and modes of the user's job, which the IR and probe steps replace with
+        // their own.
+        let job_output = matches!(
+            self,
+            CompileOnly
+                | Output
+                | ObjectOutput
+                | ExeOutput
+                | AsmListing
+                | AsmListingOutput
+                | EmitAsm
+                | EmitLlvm
+                | Link
+                | Parallel
+                | EndOfOptions
+        );
+        let dependency = matches!(self, DepGen | DepFileName | DepTarget | DepOther);
+        match step {
+            Step::Plain => Rule::Keep,
+            Step::Ir | Step::Probe => match self {
+                SourceC | SourceCxx => Replace,
+                _ if job_output => Drop,
+                // The source is given with `-x LANG` again (GNU); `/TC`, `/TP` stay.
+                Language if gnu => Drop,
+                PchCreate if step == Step::Ir => Replace,
+                // The probe writes no dependency file and prints no include tree; its `/Yc`
+                // would write the header.
+                PchCreate | ShowIncludes if step == Step::Probe => Drop,
+                _ if dependency && step == Step::Probe => Drop,
+                _ => Rule::Keep,
+            },
+            Step::Codegen => match self {
+                // The listing is of the rewritten code (its path is set explicitly).
+                AsmListing => Rule::Keep,
+                SourceC | SourceCxx | Language | PchCreate => Drop,
+                _ if job_output || dependency => Drop,
+                _ => Rule::Keep,
+            },
+            Step::Link => match self {
+                SourceC | SourceCxx | Link => Replace,
+                Parallel | Language => Drop,
+                _ if dependency => Drop,
+                // clang-cl's inputs are put before `/link` without `--`.
+                EndOfOptions if !gnu => Drop,
+                _ => Rule::Keep,
+            },
+        }
     }
 }
 
@@ -201,6 +306,32 @@ impl Arg {
             },
             Kind::Known { class, value, .. } => Some((*class, value.as_os_str())),
             _ => None,
+        }
+    }
+}
+
+impl Arg {
+    /// The class as the compiler driver reads it: like [`Arg::effective`] for `/clang:`
+    /// payloads, but `None` for an `-Xclang` payload (a front-end flag the driver never
+    /// interprets: `-Xclang -MF` writes no dependency file of the driver's).
+    pub fn driver_effective(&self) -> Option<(Class, &OsStr)> {
+        if self.class() == Some(Class::XclangPayload) {
+            return None;
+        }
+        self.effective()
+    }
+
+    /// What `step` does with this argument: inputs are each step's own business
+    /// ([`Rule::Replace`]), unknown flags are kept, known ones follow their class's
+    /// [`Class::rule`] (a payload's own class when it has one).
+    pub fn rule(&self, step: Step, driver: DriverKind) -> Rule {
+        match &self.kind {
+            Kind::Input => Rule::Replace,
+            Kind::Unknown => Rule::Keep,
+            Kind::Known { class, .. } => self
+                .effective()
+                .map_or(*class, |(c, _)| c)
+                .rule(step, driver),
         }
     }
 }

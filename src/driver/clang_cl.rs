@@ -29,15 +29,20 @@ pub static CL_FLAGS: &[Spec] = &[
     spec("Fo:", JoinedOrSeparate, ObjectOutput),
     spec("Fp", Joined, Keep),
     spec("I", JoinedOrSeparate, Keep),
+    spec("LD", Flag, DllOutput),
+    spec("LDd", Flag, DllOutput),
     spec("MP", Joined, Parallel),
     spec("P", Flag, NoObject),
     spec("TC", Flag, Language),
     spec("TP", Flag, Language),
-    spec("Tc", JoinedOrSeparate, LanguageInput),
-    spec("Tp", JoinedOrSeparate, LanguageInput),
+    spec("Tc", JoinedOrSeparate, SourceC),
+    spec("Tp", JoinedOrSeparate, SourceCxx),
     spec("U", JoinedOrSeparate, Keep),
     spec("Xclang", Separate, XclangPayload),
     spec("Yc", Joined, PchCreate),
+    spec("Z7", Flag, DebugInfo),
+    spec("ZI", Flag, DebugInfo),
+    spec("Zi", Flag, DebugInfo),
     spec("Zs", Flag, NoObject),
     spec("c", Flag, CompileOnly),
     spec("clang:", Joined, ClangPayload),
@@ -57,8 +62,8 @@ pub static CL_FLAGS: &[Spec] = &[
     spec("openmp", Flag, Keep),
     spec("openmp-", Flag, Keep),
     spec("openmp:experimental", Flag, Keep),
-    spec("showIncludes", Flag, Keep),
-    spec("sourceDependencies", JoinedOrSeparate, DepFile),
+    spec("showIncludes", Flag, ShowIncludes),
+    spec("sourceDependencies", JoinedOrSeparate, DepOther),
     spec("vctoolsdir", JoinedOrSeparate, Keep),
     spec("winsdkdir", JoinedOrSeparate, Keep),
     spec("winsysroot", JoinedOrSeparate, Keep),
@@ -68,15 +73,16 @@ pub static CL_FLAGS: &[Spec] = &[
 pub static DASH_ONLY: &[Spec] = &[
     spec("-###", Flag, NoObject),
     spec("--", Flag, EndOfOptions),
-    spec("--driver-mode=", Joined, DriverMode),
     spec("--target=", Joined, Target),
     spec("--version", Flag, NoObject),
     spec("-flto", Flag, Lto),
     spec("-flto=", Joined, Lto),
     spec("-fno-lto", Flag, NoLto),
     spec("-fsyntax-only", Flag, NoObject),
-    spec("-m32", Flag, TargetArch),
-    spec("-m64", Flag, TargetArch),
+    spec("-fuse-ld=", Joined, UseLinker),
+    spec("-g", Joined, DebugInfo),
+    spec("-g0", Flag, Keep),
+    spec("-gno-", Joined, Keep),
     spec("-mllvm", Separate, Keep),
     spec("-target", Separate, Target),
 ];
@@ -192,5 +198,53 @@ mod tests {
         assert_eq!(class_of("/MP"), Some(Parallel));
         assert_eq!(class_of("/MD"), None);
         assert_eq!(class_of("/openmp"), Some(Keep), "not -o penmp");
+    }
+
+    #[test]
+    fn what_the_pipeline_and_link_need_has_its_own_class() {
+        assert_eq!(class_of("/Tcx.txt"), Some(SourceC));
+        assert_eq!(class_of("-Tpx.txt"), Some(SourceCxx));
+        assert_eq!(class_of("/LD"), Some(DllOutput));
+        assert_eq!(class_of("-LDd"), Some(DllOutput));
+        assert_eq!(class_of("/Zi"), Some(DebugInfo));
+        assert_eq!(class_of("-gline-tables-only"), Some(DebugInfo));
+        assert_eq!(class_of("-g0"), Some(Keep));
+        assert_eq!(class_of("-gno-codeview-command-line"), Some(Keep));
+        assert_eq!(class_of("-fuse-ld=lld-link"), Some(UseLinker));
+        let payload = parse(&["/clang:-MQ".into(), "/clang:t".into()]);
+        assert_eq!(
+            payload[0].effective(),
+            Some((DepTarget, std::ffi::OsStr::new("t")))
+        );
+    }
+
+    #[test]
+    fn each_step_keeps_what_it_needs() {
+        use crate::driver::args::{Rule, Step};
+        use crate::driver::DriverKind::{ClangCl, Gnu};
+        // Ours never reach a compiler; the plain run keeps everything else.
+        for step in [
+            Step::Plain,
+            Step::Probe,
+            Step::Ir,
+            Step::Codegen,
+            Step::Link,
+        ] {
+            assert_eq!(HotpatchList.rule(step, ClangCl), Rule::Drop);
+        }
+        assert_eq!(ObjectOutput.rule(Step::Plain, ClangCl), Rule::Keep);
+        assert_eq!(ObjectOutput.rule(Step::Ir, ClangCl), Rule::Drop);
+        // The dependency file is the source step's: kept there, not in the probe.
+        assert_eq!(DepGen.rule(Step::Ir, Gnu), Rule::Keep);
+        assert_eq!(DepGen.rule(Step::Probe, Gnu), Rule::Drop);
+        assert_eq!(DepGen.rule(Step::Codegen, Gnu), Rule::Drop);
+        assert_eq!(ShowIncludes.rule(Step::Probe, ClangCl), Rule::Drop);
+        assert_eq!(AsmListing.rule(Step::Codegen, ClangCl), Rule::Keep);
+        assert_eq!(PchCreate.rule(Step::Ir, ClangCl), Rule::Replace);
+        assert_eq!(Language.rule(Step::Ir, ClangCl), Rule::Keep);
+        assert_eq!(Language.rule(Step::Ir, Gnu), Rule::Drop);
+        assert_eq!(EndOfOptions.rule(Step::Link, Gnu), Rule::Keep);
+        assert_eq!(EndOfOptions.rule(Step::Link, ClangCl), Rule::Drop);
+        assert_eq!(Link.rule(Step::Link, ClangCl), Rule::Replace);
     }
 }

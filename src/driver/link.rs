@@ -183,7 +183,11 @@ pub fn driver_link_pdb(job: &Job, exe: &Path) -> Option<PathBuf> {
     // clang-cl passes `-debug` to the linker when it compiles with debug information; the
     // user's `/link` arguments come after its own.
     let mut lld_args: Vec<OsString> = Vec::new();
-    if job.args.iter().any(compiles_with_debug_info) {
+    if job
+        .args
+        .iter()
+        .any(|a| matches!(a.driver_effective(), Some((Class::DebugInfo, _))))
+    {
         lld_args.push("-debug".into());
     }
     let mut out = OsString::from("-out:");
@@ -200,12 +204,7 @@ pub fn driver_link_pdb(job: &Job, exe: &Path) -> Option<PathBuf> {
 /// The executable a clang-cl link writes: `-o` or `/Fe` (a directory gets the default name),
 /// else the first source's stem; `.exe` (`.dll` with `/LD`) when the name has no extension.
 pub fn driver_exe(job: &Job) -> PathBuf {
-    let dll = job.args.iter().any(|a| {
-        a.raw
-            .first()
-            .and_then(|r| r.to_str())
-            .is_some_and(|r| matches!(r, "/LD" | "-LD" | "/LDd" | "-LDd"))
-    });
+    let dll = job.args.iter().any(|a| a.class() == Some(Class::DllOutput));
     let named = job.output.clone().or(job.exe_output());
     let default_name = || {
         let first = job.first_input();
@@ -231,29 +230,12 @@ pub fn driver_exe(job: &Job) -> PathBuf {
 /// Whether the last `-fuse-ld=` (also inside `/clang:`) picks lld-link.
 fn uses_lld(args: &[Arg]) -> bool {
     args.iter()
-        .filter_map(|a| {
-            let first = a.raw.first()?.to_str()?;
-            let text = first
-                .strip_prefix("/clang:")
-                .or_else(|| first.strip_prefix("-clang:"))
-                .unwrap_or(first);
-            text.strip_prefix("-fuse-ld=").map(str::to_owned)
+        .filter_map(|a| match a.driver_effective() {
+            Some((Class::UseLinker, v)) => Some(v),
+            _ => None,
         })
         .next_back()
-        .is_some_and(|v| v == "lld" || is_lld_link(OsStr::new(&v)))
-}
-
-/// `/Z7`, `/Zi`, `/ZI`, `-g…` (not `-g0`): clang-cl then links with `-debug`.
-fn compiles_with_debug_info(a: &Arg) -> bool {
-    let Some(first) = a.raw.first().and_then(|r| r.to_str()) else {
-        return false;
-    };
-    let text = first
-        .strip_prefix("/clang:")
-        .or_else(|| first.strip_prefix("-clang:"))
-        .unwrap_or(first);
-    matches!(text, "/Z7" | "-Z7" | "/Zi" | "-Zi" | "/ZI" | "-ZI")
-        || (text.starts_with("-g") && text != "-g0" && !text.starts_with("-gno-"))
+        .is_some_and(|v| v == "lld" || is_lld_link(v))
 }
 
 /// What a file looked like before the link, to tell a new PDB from a stale one.

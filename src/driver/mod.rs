@@ -104,10 +104,22 @@ pub struct Job {
     pub lto: bool,
     /// `/MP[N]`: `Some(0)` means one job per core.
     pub parallel: Option<usize>,
-    /// GNU dependency-file flags: `-MD`/`-MMD` given, `-MF` given, `-MT`/`-MQ` given.
-    pub dep: (bool, bool, bool),
+    /// GNU dependency-file flags (also in `/clang:`).
+    pub dep: DepFlags,
     /// `/Yc`: the precompiled header is made by a plain run first.
     pub pch_create: bool,
+}
+
+/// Which GNU dependency-file flags a job has (the IR step must keep the file naming the
+/// user's output, not its temporary IR).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DepFlags {
+    /// `-MD` or `-MMD`: a dependency file is written.
+    pub write: bool,
+    /// `-MF X`: its path is given.
+    pub file: bool,
+    /// `-MT X` or `-MQ X`: its target is given.
+    pub target: bool,
 }
 
 impl Job {
@@ -125,7 +137,7 @@ impl Job {
             .iter()
             .find_map(|a| match (&a.kind, a.effective()) {
                 (Kind::Input, _) => a.raw.first().cloned(),
-                (_, Some((Class::LanguageInput, v))) => Some(v.to_os_string()),
+                (_, Some((Class::SourceC | Class::SourceCxx, v))) => Some(v.to_os_string()),
                 _ => None,
             })
     }
@@ -164,7 +176,23 @@ fn extension(path: &OsStr) -> String {
 
 /// Classifies an already expanded command line. Does no I/O.
 pub fn plan(kind: DriverKind, expanded: &[OsString]) -> Plan {
-    let args = parse(kind, expanded);
+    let (job, facts) = collect(kind, parse(kind, expanded));
+    decide(job, facts)
+}
+
+/// What [`collect`] learns that only [`decide`] needs.
+#[derive(Debug, Default)]
+struct Facts {
+    no_object: bool,
+    emit_asm: bool,
+    emit_llvm: bool,
+    asm_inputs: Vec<OsString>,
+    stdin_input: bool,
+}
+
+/// Walks the parsed arguments once: sources, outputs, the hot-patch flags and what else
+/// the pipeline needs to know.
+fn collect(kind: DriverKind, args: Vec<Arg>) -> (Job, Facts) {
     let mut job = Job {
         kind,
         args: Vec::new(),
@@ -183,22 +211,18 @@ pub fn plan(kind: DriverKind, expanded: &[OsString]) -> Plan {
         target: None,
         lto: false,
         parallel: None,
-        dep: (false, false, false),
+        dep: DepFlags::default(),
         pch_create: false,
     };
-    let mut no_object = false;
-    let mut emit_asm = false;
-    let mut emit_llvm = false;
+    let mut facts = Facts::default();
     let mut language: Option<OsString> = None;
-    let mut asm_inputs = Vec::new();
-    let mut stdin_input = false;
     for (i, arg) in args.iter().enumerate() {
         if arg.kind == Kind::Input {
             let path = arg.raw.first().cloned().unwrap_or_default();
             let ext = extension(&path);
             if path == "-" && language.is_none() {
                 // Standard input without `-x`: the compiler itself refuses it.
-                stdin_input = true;
+                facts.stdin_input = true;
             } else if language.is_some() || SOURCE_EXTS.contains(&ext.as_str()) {
                 job.sources.push(Source {
                     arg: i,
@@ -206,9 +230,16 @@ pub fn plan(kind: DriverKind, expanded: &[OsString]) -> Plan {
                     language: language.clone(),
                 });
             } else if ASM_EXTS.contains(&ext.as_str()) {
-                asm_inputs.push(path);
+                facts.asm_inputs.push(path);
             }
             continue;
+        }
+        // The driver's reading of dependency flags: an `-Xclang` payload is not one.
+        match arg.driver_effective().map(|(c, _)| c) {
+            Some(Class::DepGen) => job.dep.write = true,
+            Some(Class::DepFileName) => job.dep.file = true,
+            Some(Class::DepTarget) => job.dep.target = true,
+            _ => {}
         }
         let Some((class, value)) = arg.effective() else {
             continue;
@@ -229,67 +260,64 @@ pub fn plan(kind: DriverKind, expanded: &[OsString]) -> Plan {
                 job.asm_listing = true;
                 job.asm_listing_output = Some(value.to_os_string());
             }
-            Class::EmitAsm => emit_asm = true,
-            Class::EmitLlvm => emit_llvm = true,
+            Class::EmitAsm => facts.emit_asm = true,
+            Class::EmitLlvm => facts.emit_llvm = true,
             Class::Lto => job.lto = true,
             Class::NoLto => job.lto = false,
-            Class::NoObject => no_object = true,
+            Class::NoObject => facts.no_object = true,
             Class::Target => job.target = Some(value_str),
             Class::Parallel => job.parallel = Some(value_str.parse().unwrap_or(0)),
             Class::Language if kind == DriverKind::Gnu => {
                 language = (value_str != "none").then(|| value.to_os_string());
             }
-            Class::LanguageInput => {
-                let spelling = if arg
-                    .raw
-                    .first()
-                    .and_then(|r| r.to_str())
-                    .is_some_and(|r| r.get(1..).is_some_and(|r| r.starts_with("Tp")))
-                {
-                    "Tp"
-                } else {
-                    "Tc"
-                };
-                job.sources.push(Source {
-                    arg: i,
-                    path: value.to_os_string(),
-                    language: Some(spelling.into()),
-                });
-            }
-            Class::DepFile => match arg_flag_name(arg).as_deref() {
-                Some("-MD" | "-MMD") => job.dep.0 = true,
-                Some("-MF") => job.dep.1 = true,
-                Some("-MT" | "-MQ") => job.dep.2 = true,
-                _ => {}
-            },
+            Class::SourceC | Class::SourceCxx => job.sources.push(Source {
+                arg: i,
+                path: value.to_os_string(),
+                language: Some(
+                    if class == Class::SourceCxx {
+                        "Tp"
+                    } else {
+                        "Tc"
+                    }
+                    .into(),
+                ),
+            }),
             _ => {}
         }
     }
     job.args = args;
+    (job, facts)
+}
+
+/// Decides what to do with a collected command line: pass it through, refuse it (with the
+/// reason), or patch it.
+fn decide(mut job: Job, facts: Facts) -> Plan {
     if job.hot_files.is_empty() && job.hot_lists.is_empty() {
         return Plan::PassThrough;
     }
-    if no_object || job.sources.is_empty() && asm_inputs.is_empty() && !stdin_input {
+    if facts.no_object
+        || job.sources.is_empty() && facts.asm_inputs.is_empty() && !facts.stdin_input
+    {
         return Plan::PassThrough;
     }
-    if stdin_input {
+    if facts.stdin_input {
         // clang needs a language for standard input (`-x c` / `/Tc -`) and says so itself.
         return Plan::PassThrough;
     }
-    if let Some(a) = asm_inputs.first() {
+    if let Some(a) = facts.asm_inputs.first() {
         return Plan::Refuse(format!(
             "assembly source {} cannot be hot-patched (compile it separately, without the hot-patch flags)",
             a.to_string_lossy()
         ));
     }
-    job.compile_only |= emit_asm;
-    job.output_kind = match (emit_llvm, emit_asm) {
+    job.compile_only |= facts.emit_asm;
+    job.output_kind = match (facts.emit_llvm, facts.emit_asm) {
         (true, true) => OutputKind::IrText,
         (true, false) => OutputKind::Bitcode,
         (false, true) => OutputKind::Asm,
         (false, false) => OutputKind::Object,
     };
-    if emit_llvm && !job.compile_only {
+    if facts.emit_llvm && !job.compile_only {
         return Plan::Refuse(
             "-emit-llvm without -c or -S is not supported with hot-patching".into(),
         );
@@ -314,16 +342,6 @@ pub fn plan(kind: DriverKind, expanded: &[OsString]) -> Plan {
     Plan::Patch(Box::new(job))
 }
 
-/// The flag spelling of a GNU argument (or of a `/clang:` payload), without its value.
-fn arg_flag_name(arg: &Arg) -> Option<String> {
-    let first = arg.raw.first()?.to_str()?;
-    let text = first
-        .strip_prefix("/clang:")
-        .or_else(|| first.strip_prefix("-clang:"))
-        .unwrap_or(first);
-    args::lookup(gnu::TABLE, text).map(|s| s.name.to_owned())
-}
-
 /// Whether a `/Fo`, `/Fa` or `/Fe` value names a directory.
 pub fn ends_with_separator(v: &OsStr) -> bool {
     let b = v.as_encoded_bytes();
@@ -331,10 +349,10 @@ pub fn ends_with_separator(v: &OsStr) -> bool {
 }
 
 /// The arguments with every hot-patch flag (function set and allow-direct names) removed,
-/// also inside `/clang:` and `-Xclang`.
-pub fn without_hotpatch_flags(args: &[Arg]) -> Vec<OsString> {
+/// also inside `/clang:` and `-Xclang`: the [`args::Step::Plain`] command line.
+pub fn without_hotpatch_flags(kind: DriverKind, args: &[Arg]) -> Vec<OsString> {
     args.iter()
-        .filter(|a| !a.effective().is_some_and(|(c, _)| c.is_hotpatch()))
+        .filter(|a| a.rule(args::Step::Plain, kind) != args::Rule::Drop)
         .flat_map(|a| a.raw.iter().cloned())
         .collect()
 }
@@ -461,7 +479,7 @@ mod tests {
         );
         assert_eq!(j.sources[0].language.as_deref(), Some(OsStr::new("c")));
         assert_eq!(j.output.as_deref(), Some(OsStr::new("o.o")));
-        assert!(j.dep.0 && !j.dep.1);
+        assert!(j.dep.write && !j.dep.file);
     }
 
     #[test]
@@ -661,7 +679,7 @@ mod tests {
         assert_eq!(g.allow_direct_lists, ["c"]);
         assert_eq!(g.allow_direct_files, [PathBuf::from("d.txt")]);
         assert_eq!(
-            without_hotpatch_flags(&g.args),
+            without_hotpatch_flags(DriverKind::Gnu, &g.args),
             os(&["-c", "-fms-hotpatch", "x.c"]),
             "ours go, the compiler's prologue flag stays"
         );
@@ -688,6 +706,9 @@ mod tests {
                 "a.c",
             ]),
         );
-        assert_eq!(without_hotpatch_flags(&args), os(&["/c", "a.c"]));
+        assert_eq!(
+            without_hotpatch_flags(DriverKind::ClangCl, &args),
+            os(&["/c", "a.c"])
+        );
     }
 }

@@ -20,10 +20,10 @@
 //! `TempDir`, removed on return and on Ctrl-C. Not here: parsing (`mod.rs`), spawning
 //! (`process.rs`).
 
-use super::args::{Arg, Class, Kind};
+use super::args::{Class, Kind, Rule, Step};
 use super::process::{self, Command};
 use super::toolchain::{self, DriverKind};
-use super::{exit_code, Env, Job, Mode, OutputKind, Source, FIRST_NATIVE_MAJOR};
+use super::{exit_code, DepFlags, Env, Job, Mode, OutputKind, Source, FIRST_NATIVE_MAJOR};
 use crate::diag::{self, Warnings};
 use crate::hotlist::HotList;
 use crate::ir::optout::AllowDirect;
@@ -279,7 +279,7 @@ impl<'a> Pipeline<'a> {
             // cannot do (one output only): a plain run makes the header (and an unpatched
             // object, replaced below), then the pipeline uses it as `/Yu` would.
             let mut plain = Command::new(self.compiler);
-            plain.args(super::without_hotpatch_flags(&job.args));
+            plain.args(super::without_hotpatch_flags(job.kind, &job.args));
             let status = process::run(&plain)?;
             if !status.success() {
                 return Ok(exit_code(status));
@@ -382,6 +382,7 @@ impl<'a> Pipeline<'a> {
         }
     }
 
+    /// The four steps for source `i`, written to `out`.
     fn compile_one(&self, i: usize, src: &Source, out: &Path) -> Result<(), Failure> {
         let stem = Path::new(&src.path)
             .file_stem()
@@ -389,13 +390,41 @@ impl<'a> Pipeline<'a> {
             .unwrap_or_default();
         let ir_path = self.temp.0.path().join(format!("{i}-{stem}.ll"));
         // Step 1: optimized IR with the user's flags.
-        let step1 = self.ir_command(src, &ir_path, out);
-        let status = process::run(&step1)?;
+        let status = process::run(&self.ir_command(src, &ir_path, out))?;
         if !status.success() {
             return Err(Failure::Compiler(exit_code(status)));
         }
         // Step 2: the rewrite.
-        let ir = std::fs::read(&ir_path)
+        let rewritten = self.rewrite_step(src, &ir_path)?;
+        if self.job.output_kind == OutputKind::IrText {
+            crate::fsutil::write_atomic(out, &rewritten.text)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            return Ok(());
+        }
+        // A temporary: no need for write_atomic's rename and sync (tens of MB for a large
+        // translation unit).
+        std::fs::write(&ir_path, &rewritten.text)
+            .with_context(|| format!("cannot write {}", ir_path.display()))?;
+        // Step 3: code generation only, straight to the user's path.
+        let status = process::run(&self.codegen_command(src, &ir_path, out))?;
+        if !status.success() {
+            return Err(Failure::Compiler(exit_code(status)));
+        }
+        if self.job.output_kind != OutputKind::Object {
+            return Ok(());
+        }
+        // Step 4: S_HOTPATCHFUNC for exactly the functions the rewrite marked.
+        let mut marked = HotList::new();
+        for n in &rewritten.report.marked {
+            marked.add_name(n);
+        }
+        self.inject_step(out, &marked)
+    }
+
+    /// Step 2: reads the compiler's IR at `ir_path` and rewrites it; prints the rewrite's
+    /// warnings (prefixed with the source), which stop here under `HOTPATCH_WERROR`.
+    fn rewrite_step(&self, src: &Source, ir_path: &Path) -> Result<crate::ir::Rewritten, Failure> {
+        let ir = std::fs::read(ir_path)
             .with_context(|| format!("cannot read the compiler's IR {}", ir_path.display()))?;
         let mark_only = matches!(
             self.job.output_kind,
@@ -429,39 +458,20 @@ impl<'a> Pipeline<'a> {
         if flush(&mut warnings).is_err() {
             return Err(Failure::Werror);
         }
-        if self.job.output_kind == OutputKind::IrText {
-            crate::fsutil::write_atomic(out, &rewritten.text)
-                .with_context(|| format!("cannot write {}", out.display()))?;
-            return Ok(());
-        }
-        // A temporary: no need for write_atomic's rename and sync (tens of MB for a large
-        // translation unit).
-        std::fs::write(&ir_path, &rewritten.text)
-            .with_context(|| format!("cannot write {}", ir_path.display()))?;
-        // Step 3: code generation only, straight to the user's path.
-        let step3 = self.codegen_command(src, &ir_path, out);
-        let status = process::run(&step3)?;
-        if !status.success() {
-            return Err(Failure::Compiler(exit_code(status)));
-        }
-        if self.job.output_kind != OutputKind::Object {
-            return Ok(());
-        }
-        // Step 4: S_HOTPATCHFUNC for exactly the functions the rewrite marked.
-        let marked: HotList = {
-            let mut l = HotList::new();
-            for n in &rewritten.report.marked {
-                l.add_name(n);
-            }
-            l
-        };
+        Ok(rewritten)
+    }
+
+    /// Step 4: adds `S_HOTPATCHFUNC` for `marked` to the object at `out`, atomically; on any
+    /// failure (or a warning under `HOTPATCH_WERROR`) the object is removed.
+    fn inject_step(&self, out: &Path, marked: &HotList) -> Result<(), Failure> {
         if marked.is_empty() {
             return Ok(());
         }
+        let mut warnings = Warnings::new(self.werror);
         let result = (|| -> anyhow::Result<bool> {
             let bytes =
                 std::fs::read(out).with_context(|| format!("cannot read {}", out.display()))?;
-            let injected = crate::codeview::inject(&bytes, &marked)
+            let injected = crate::codeview::inject(&bytes, marked)
                 .map_err(|e| anyhow!("{}: {e}", out.display()))?;
             for n in &injected.report.no_debug_info {
                 warnings.push(format!(
@@ -491,54 +501,28 @@ impl<'a> Pipeline<'a> {
         }
     }
 
-    /// Whether `arg` is left out of the IR step.
-    fn drop_in_ir_step(&self, arg: &Arg) -> bool {
-        match &arg.kind {
-            Kind::Input => true,
-            Kind::Unknown => false,
-            Kind::Known { class, .. } => {
-                let effective = arg.effective().map(|(c, _)| c).unwrap_or(*class);
-                let dropped = |c: Class| {
-                    c.is_hotpatch()
-                        || matches!(
-                            c,
-                            Class::CompileOnly
-                                | Class::Output
-                                | Class::ObjectOutput
-                                | Class::ExeOutput
-                                | Class::AsmListing
-                                | Class::AsmListingOutput
-                                | Class::EmitAsm
-                                | Class::EmitLlvm
-                                | Class::Link
-                                | Class::Parallel
-                                | Class::LanguageInput
-                                | Class::EndOfOptions
-                        )
-                        || (c == Class::Language && self.job.kind == DriverKind::Gnu)
-                };
-                dropped(*class) || dropped(effective)
-            }
-        }
-    }
-
     /// Step 1: `compiler <user flags> -S -emit-llvm -o IR -- SOURCE`.
     fn ir_command(&self, src: &Source, ir_path: &Path, out: &Path) -> Command {
         let mut cmd = Command::new(self.compiler);
         for a in &self.job.args {
-            match a.effective() {
-                Some((Class::PchCreate, header)) => {
+            match (a.rule(Step::Ir, self.job.kind), a.effective()) {
+                (Rule::Keep, _) => {
+                    cmd.args(&a.raw);
+                }
+                (Rule::Replace, Some((Class::PchCreate, header))) => {
                     let mut yu = OsString::from("/Yu");
                     yu.push(header);
                     cmd.arg(yu);
                 }
-                _ if self.drop_in_ir_step(a) => {}
-                _ => {
-                    cmd.args(&a.raw);
-                }
+                // The source is added below; everything else is the step's own.
+                (Rule::Replace | Rule::Drop, _) => {}
             }
         }
-        let (dep_given, mf_given, mt_given) = self.job.dep;
+        let DepFlags {
+            write: dep_given,
+            file: mf_given,
+            target: mt_given,
+        } = self.job.dep;
         if self.cl() {
             cmd.args(["/clang:-S", "/clang:-emit-llvm"]);
             let mut o = OsString::from("/clang:-o");
@@ -589,22 +573,11 @@ impl<'a> Pipeline<'a> {
         }
     }
 
-    /// Whether `arg` is left out of the code-generation step.
-    fn drop_in_codegen_step(&self, arg: &Arg) -> bool {
-        if self.drop_in_ir_step(arg) {
-            // /FA stays: the listing is of the rewritten code (its path is set explicitly).
-            return !matches!(arg.class(), Some(Class::AsmListing));
-        }
-        let c = arg.effective().map(|(c, _)| c);
-        matches!(c, Some(Class::Language | Class::DepFile | Class::PchCreate))
-            || matches!(arg.class(), Some(Class::Language | Class::DepFile))
-    }
-
     /// Step 3: `compiler <codegen flags> -Xclang -disable-llvm-optzns -c -o OUT -- IR`.
     fn codegen_command(&self, src: &Source, ir_path: &Path, out: &Path) -> Command {
         let mut cmd = Command::new(self.compiler);
         for a in &self.job.args {
-            if !self.drop_in_codegen_step(a) {
+            if a.rule(Step::Codegen, self.job.kind) == Rule::Keep {
                 cmd.args(&a.raw);
             }
         }
@@ -672,16 +645,15 @@ impl<'a> Pipeline<'a> {
                 Some(obj) => vec![self.operand(obj)],
                 None => a.raw.clone(),
             };
-            match a.effective().map(|(c, _)| c) {
+            match a.rule(Step::Link, job.kind) {
                 _ if is_input && self.cl() => inputs.extend(operands),
                 _ if is_input => {
                     cmd.args(operands);
                 }
-                Some(c) if c.is_hotpatch() => {}
-                Some(Class::Parallel | Class::Language | Class::DepFile) => {}
-                Some(Class::EndOfOptions) if self.cl() => {}
-                Some(Class::Link) => link_tail.extend(operands),
-                _ => {
+                Rule::Drop => {}
+                // `/link …`: the only other argument the link step moves.
+                Rule::Replace => link_tail.extend(operands),
+                Rule::Keep => {
                     cmd.args(operands);
                 }
             }
