@@ -195,6 +195,36 @@ impl CoffObject {
         })
     }
 
+    /// The names of the functions this object defines, as written in its symbol table
+    /// (x86's `_`, decorated names): every symbol defined in a section that is a function
+    /// (`Type` 0x20) or lies in a code section, external, static or in a COMDAT, plus each weak
+    /// external whose default is defined (GNU `__attribute__((weak))` functions).
+    pub fn defined_functions(&self) -> impl Iterator<Item = &[u8]> {
+        self.iter_symbols().filter_map(|s| {
+            let defined = match s.defined_in() {
+                Some(n) => {
+                    pe::SymbolType(s.typ).derived_type() == pe::IMAGE_SYM_DTYPE_FUNCTION
+                        || self
+                            .section(n)
+                            .is_some_and(|sec| sec.flags & pe::IMAGE_SCN_CNT_CODE.0 != 0)
+                }
+                None => {
+                    s.storage_class == pe::IMAGE_SYM_CLASS_WEAK_EXTERNAL.0
+                        && s.weak_default
+                            .and_then(|d| self.symbol(d))
+                            .and_then(Symbol::defined_in)
+                            .is_some()
+                }
+            };
+            // Section symbols (`.text$mn`) name no function.
+            let section_symbol = s.storage_class == pe::IMAGE_SYM_CLASS_STATIC.0
+                && s.typ == 0
+                && s.aux_count > 0
+                && s.value == 0;
+            (defined && !section_symbol).then_some(s.name.as_slice())
+        })
+    }
+
     /// Human-readable machine name.
     pub fn machine_name(&self) -> &'static str {
         match pe::Machine(self.machine) {

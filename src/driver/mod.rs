@@ -15,6 +15,7 @@ pub mod gnu;
 pub mod link;
 pub mod pipeline;
 pub mod process;
+pub mod route;
 pub mod rsp;
 pub mod toolchain;
 
@@ -148,6 +149,10 @@ impl Job {
 pub enum Plan {
     /// Run the compiler with the arguments untouched.
     PassThrough,
+    /// Hot-patch flags on a job that makes no object (`-E`, `/P`, `-M`, `-fsyntax-only`,
+    /// `-###`, a link of objects only): run it with them removed ([`plain_command`]), as
+    /// every compiler accepts it then.
+    Plain(Box<Job>),
     /// Hot-patch.
     Patch(Box<Job>),
     /// Hot-patching was asked for but this command line cannot have it.
@@ -298,7 +303,7 @@ fn decide(mut job: Job, facts: Facts) -> Plan {
     if facts.no_object
         || job.sources.is_empty() && facts.asm_inputs.is_empty() && !facts.stdin_input
     {
-        return Plan::PassThrough;
+        return Plan::Plain(Box::new(job));
     }
     if facts.stdin_input {
         // clang needs a language for standard input (`-x c` / `/Tc -`) and says so itself.
@@ -357,6 +362,15 @@ pub fn without_hotpatch_flags(kind: DriverKind, args: &[Arg]) -> Vec<OsString> {
         .collect()
 }
 
+/// The plain compile of a job: the compiler with the user's (expanded) arguments, the
+/// hot-patch flags removed. What a unit that defines no listed function gets, and what a job
+/// that makes no object runs; the one place such a command is built.
+pub fn plain_command(compiler: &Path, job: &Job) -> process::Command {
+    let mut cmd = process::Command::new(compiler);
+    cmd.args(without_hotpatch_flags(job.kind, &job.args));
+    cmd
+}
+
 /// The `HOTPATCH_*` settings [`run`] needs, read from the environment once by the front door
 /// (so tests can set them explicitly). Which compiler runs (`PATH`, `HOTPATCH_COMPILER`) is
 /// decided before, by [`toolchain`].
@@ -395,6 +409,7 @@ pub fn run(compiler: &Path, kind: DriverKind, args: &[OsString], env: &Env) -> R
     };
     match plan(kind, &expanded) {
         Plan::PassThrough => passthrough(compiler, args),
+        Plan::Plain(job) => Ok(exit_code(process::run(&plain_command(compiler, &job))?)),
         Plan::Refuse(reason) => Err(anyhow::anyhow!(reason)),
         Plan::Patch(job) => pipeline::patch(compiler, &job, env),
     }
@@ -488,20 +503,21 @@ mod tests {
             plan(DriverKind::ClangCl, &os(&["/c", "a.c"])),
             Plan::PassThrough
         ));
-        assert!(matches!(
-            plan(
-                DriverKind::ClangCl,
-                &os(&["/P", "-fms-hotpatch-functions-list=f", "a.c"])
-            ),
-            Plan::PassThrough
-        ));
-        assert!(matches!(
-            plan(
-                DriverKind::Gnu,
-                &os(&["--version", "-fms-hotpatch-functions-list=f"])
-            ),
-            Plan::PassThrough
-        ));
+        // No object: run without our flags (GNU-mode clang rejects them).
+        let Plan::Plain(j) = plan(
+            DriverKind::ClangCl,
+            &os(&["/P", "-fms-hotpatch-functions-list=f", "a.c"]),
+        ) else {
+            panic!()
+        };
+        assert_eq!(without_hotpatch_flags(j.kind, &j.args), os(&["/P", "a.c"]));
+        let Plan::Plain(j) = plan(
+            DriverKind::Gnu,
+            &os(&["--version", "-fms-hotpatch-functions-list=f"]),
+        ) else {
+            panic!()
+        };
+        assert_eq!(without_hotpatch_flags(j.kind, &j.args), os(&["--version"]));
         let Plan::Refuse(r) = plan(
             DriverKind::ClangCl,
             &os(&[

@@ -22,6 +22,7 @@
 
 use super::args::{Class, Kind, Rule, Step};
 use super::process::{self, Command};
+use super::route::Router;
 use super::toolchain::{self, DriverKind};
 use super::{exit_code, DepFlags, Env, Job, Mode, OutputKind, Source, FIRST_NATIVE_MAJOR};
 use crate::diag::{self, Warnings};
@@ -113,7 +114,12 @@ pub fn patch(compiler: &Path, job: &Job, env: &Env) -> anyhow::Result<i32> {
         }
         bail!("-flto with hot-patching needs clang {FIRST_NATIVE_MAJOR} or later (the rewrite would have to happen in the linker); {} lacks native support", compiler.display());
     }
-    Pipeline::new(compiler, job, functions, allow_direct, env.werror)?.run()
+    // `auto` routes: a unit that defines no listed function is compiled plainly (only
+    // objects can be checked, so -S and -emit-llvm jobs, and the temporary objects of a
+    // compile-and-link, take the pipeline); `rewrite` sends every unit through it.
+    let routed =
+        env.mode == Mode::Auto && job.compile_only && job.output_kind == OutputKind::Object;
+    Pipeline::new(compiler, job, functions, allow_direct, env.werror, routed)?.run()
 }
 
 /// The native spelling for the whole set: a list when it fits on a command line (no temporary
@@ -204,6 +210,17 @@ enum Failure {
     Own(anyhow::Error),
 }
 
+impl Failure {
+    /// The wrapper's exit code for this failure, or the error to report.
+    fn into_exit_code(self) -> anyhow::Result<i32> {
+        match self {
+            Failure::Compiler(code) => Ok(code),
+            Failure::Werror => Ok(1),
+            Failure::Own(e) => Err(e),
+        }
+    }
+}
+
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         Failure::Own(e)
@@ -222,6 +239,8 @@ struct Pipeline<'a> {
     functions: HotList,
     allow_direct: AllowDirect,
     werror: bool,
+    /// Exact routing: only units that define a listed function take the pipeline.
+    routed: bool,
     temp: TempGuard,
     cwd: PathBuf,
 }
@@ -233,6 +252,7 @@ impl<'a> Pipeline<'a> {
         functions: HotList,
         allow_direct: AllowDirect,
         werror: bool,
+        routed: bool,
     ) -> anyhow::Result<Self> {
         install_ctrlc_handler();
         let temp = tempfile::Builder::new()
@@ -249,6 +269,7 @@ impl<'a> Pipeline<'a> {
             functions,
             allow_direct,
             werror,
+            routed,
             temp: TempGuard(temp),
             cwd,
         })
@@ -267,24 +288,36 @@ impl<'a> Pipeline<'a> {
             .enumerate()
             .map(|(i, s)| self.output_path(i, s))
             .collect();
+        if let (true, [src], [out], false) =
+            (self.routed, &job.sources[..], &outputs[..], job.pch_create)
+        {
+            return self.run_routed(src, out);
+        }
+        let mut wanted = vec![true; job.sources.len()];
+        if job.pch_create || self.routed {
+            // `/Yc` writes the precompiled header next to the object, which the IR step
+            // cannot do (one output only): a plain run makes the header (and an unpatched
+            // object, replaced below), then the pipeline uses it as `/Yu` would. A routed job
+            // of several sources is compiled plainly as a whole, then only the objects that
+            // define a listed function are made again by the pipeline.
+            let status = process::run(&super::plain_command(self.compiler, job))?;
+            if !status.success() {
+                return Ok(exit_code(status));
+            }
+            if self.routed {
+                let router = Router::new(&self.functions);
+                for (w, out) in wanted.iter_mut().zip(&outputs) {
+                    *w = router.file_wants(out)?;
+                }
+            }
+        }
         let jobs = match job.parallel {
             None => 1,
             Some(0) => std::thread::available_parallelism().map_or(1, |n| n.get()),
             Some(n) => n,
         }
-        .min(job.sources.len())
+        .min(wanted.iter().filter(|w| **w).count())
         .max(1);
-        if job.pch_create {
-            // `/Yc` writes the precompiled header next to the object, which the IR step
-            // cannot do (one output only): a plain run makes the header (and an unpatched
-            // object, replaced below), then the pipeline uses it as `/Yu` would.
-            let mut plain = Command::new(self.compiler);
-            plain.args(super::without_hotpatch_flags(job.kind, &job.args));
-            let status = process::run(&plain)?;
-            if !status.success() {
-                return Ok(exit_code(status));
-            }
-        }
         let results: Vec<Mutex<Option<Result<(), Failure>>>> =
             job.sources.iter().map(|_| Mutex::new(None)).collect();
         let next = AtomicUsize::new(0);
@@ -293,7 +326,12 @@ impl<'a> Pipeline<'a> {
             let (Some(src), Some(out)) = (job.sources.get(i), outputs.get(i)) else {
                 break;
             };
-            let r = self.compile_one(i, src, out);
+            let r = if wanted.get(i) == Some(&true) {
+                self.compile_one(i, src, out)
+                    .inspect_err(|_| self.remove_plain_object(out))
+            } else {
+                Ok(())
+            };
             if let Some(slot) = results.get(i) {
                 if let Ok(mut s) = slot.lock() {
                     *s = Some(r);
@@ -330,6 +368,84 @@ impl<'a> Pipeline<'a> {
             return Ok(0);
         }
         self.link(&outputs)
+    }
+
+    /// One source of a routed job: a plain compile unless the unit defines a listed
+    /// function. Which comes first is a hint (the object an earlier build left, else the
+    /// probe); the final object is always checked, and the other way is taken when the hint
+    /// was wrong, so the result never depends on it.
+    fn run_routed(&self, src: &Source, out: &Path) -> anyhow::Result<i32> {
+        let router = Router::new(&self.functions);
+        let pipeline_first = match router.hint_from_existing(out) {
+            Some(hint) => hint,
+            None => self.probe(&router, src)?,
+        };
+        if pipeline_first {
+            if let Err(f) = self.compile_one(0, src, out) {
+                return f.into_exit_code();
+            }
+            if router.file_wants(out)? {
+                return Ok(0);
+            }
+            // It defines none after all: the object must be the plain compile's.
+            return Ok(exit_code(process::run(&super::plain_command(
+                self.compiler,
+                self.job,
+            ))?));
+        }
+        let status = process::run(&super::plain_command(self.compiler, self.job))?;
+        if !status.success() || !router.file_wants(out)? {
+            return Ok(exit_code(status));
+        }
+        match self.compile_one(0, src, out) {
+            Ok(()) => Ok(0),
+            Err(f) => {
+                self.remove_plain_object(out);
+                f.into_exit_code()
+            }
+        }
+    }
+
+    /// A unit that needs the pipeline but failed in it leaves no object: the plain compile's
+    /// would look up to date to the build system.
+    fn remove_plain_object(&self, out: &Path) {
+        if self.routed {
+            let _ = std::fs::remove_file(out);
+        }
+    }
+
+    /// The routing probe: whether the front end's unoptimized IR of `src` defines a listed
+    /// function (a superset of what the object will define). Quiet: its diagnostics are the
+    /// plain compile's to print, so a probe that fails says only "compile plainly first".
+    fn probe(&self, router: &Router, src: &Source) -> anyhow::Result<bool> {
+        let ir_path = self.temp.0.path().join("probe.ll");
+        let mut cmd = Command::new(self.compiler);
+        for a in &self.job.args {
+            if a.rule(Step::Probe, self.job.kind) == Rule::Keep {
+                cmd.args(&a.raw);
+            }
+        }
+        let no_passes = ["-Xclang", "-disable-llvm-passes"];
+        if self.cl() {
+            let mut o = OsString::from("/clang:-o");
+            o.push(&ir_path);
+            cmd.args(["/clang:-S", "/clang:-emit-llvm", "/clang:-g0"])
+                .args(no_passes)
+                .arg(o);
+        } else {
+            cmd.args(["-S", "-emit-llvm", "-g0"])
+                .args(no_passes)
+                .arg("-o")
+                .arg(&ir_path);
+        }
+        self.add_source(&mut cmd, src);
+        if process::capture(&cmd).is_err() {
+            return Ok(false);
+        }
+        let ir = std::fs::read(&ir_path)
+            .with_context(|| format!("cannot read the probe's IR {}", ir_path.display()))?;
+        let _ = std::fs::remove_file(&ir_path);
+        Ok(router.ir_wants(&ir))
     }
 
     /// The final output of source `i`: the user's path with `/c`, a temporary otherwise.

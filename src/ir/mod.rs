@@ -29,6 +29,7 @@
 //! `DIGlobalVariableExpression` that no compile unit lists, so it never reaches the
 //! object), CodeView records (see `codeview`), reading files.
 
+pub mod defined;
 pub mod lex;
 pub mod module;
 pub mod optout;
