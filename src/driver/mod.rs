@@ -27,9 +27,10 @@ pub use toolchain::DriverKind;
 /// How hot-patching is done (`HOTPATCH_MODE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// Native when the compiler supports it (clang 21+), the rewrite pipeline otherwise.
+    /// The rewrite pipeline for the units that define a listed function, a plain compile for
+    /// the others (exact routing); with `-flto`, clang 21+'s own pass.
     Auto,
-    /// Always the rewrite pipeline.
+    /// The rewrite pipeline for every unit (no routing).
     Rewrite,
     /// Always native; an error if the compiler lacks support.
     Native,

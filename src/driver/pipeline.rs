@@ -69,8 +69,12 @@ pub fn patch(compiler: &Path, job: &Job, env: &Env) -> anyhow::Result<i32> {
     }
     // clang 21+ has no spelling for the allow-direct names: only our rewrite honours them.
     let needs_rewrite = !job.allow_direct_files.is_empty() || !job.allow_direct_lists.is_empty();
+    // auto takes the rewrite pipeline on every clang (it gets thread-locals and same-named
+    // statics right where clang 22's pass does not, and with routing only the units that
+    // define a listed function pay for it); clang's own pass only where the rewrite cannot
+    // go: -flto, whose code generator runs in the linker.
     let need_version = env.mode == Mode::Native
-        || (env.mode == Mode::Auto && !needs_rewrite)
+        || (env.mode == Mode::Auto && job.lto && !needs_rewrite)
         || (job.kind == DriverKind::Gnu && job.target.is_none());
     let version = if need_version {
         Some(toolchain::version(compiler)?)
@@ -91,7 +95,7 @@ pub fn patch(compiler: &Path, job: &Job, env: &Env) -> anyhow::Result<i32> {
         .is_some_and(|v| v.major >= FIRST_NATIVE_MAJOR);
     let native = match env.mode {
         Mode::Rewrite => false,
-        Mode::Auto => native_ok && !needs_rewrite,
+        Mode::Auto => job.lto && native_ok && !needs_rewrite,
         Mode::Native if !native_ok => bail!(
             "HOTPATCH_MODE=native needs clang {FIRST_NATIVE_MAJOR} or later; {} is clang {}",
             compiler.display(),

@@ -24,6 +24,7 @@ mod link_many;
 mod pdb_fixup;
 mod pdb_link;
 mod rewrite_native_codegen;
+mod routing;
 mod shims;
 mod stdin;
 mod tools_inputs;

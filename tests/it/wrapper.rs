@@ -223,9 +223,36 @@ fn rewrite_mode_with_clang_cl_22_matches_native() {
 }
 
 #[test]
-fn auto_mode_with_clang_cl_22_hands_the_flags_to_the_compiler() {
+fn native_mode_with_clang_cl_22_hands_the_flags_to_the_compiler() {
     // Native clang 22 is not byte-deterministic with hot-patching on (the order of its
     // redirect loads varies from run to run), so compare what matters and the command.
+    let s = Scratch::new();
+    let out = wrapped_cl(
+        &s,
+        "clang-cl-22",
+        "hot.c",
+        C_LIST,
+        "ours.obj",
+        &[],
+        &[("HOTPATCH_VERBOSE", "1"), ("HOTPATCH_MODE", "native")],
+    );
+    native_cl(&s, "hot.c", C_LIST, "native.obj", &[]);
+    assert_same_as_native(&s.path("ours.obj"), &s.path("native.obj"));
+    let log = String::from_utf8_lossy(&out.stderr);
+    let runs: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("hotpatch-cl: "))
+        .collect();
+    assert_eq!(runs.len(), 2, "a version probe and one compile: {log}");
+    assert!(
+        runs[1].contains(&format!(" -fms-secure-hotpatch-functions-list={C_LIST} ")),
+        "{log}"
+    );
+    assert!(!runs[1].contains("emit-llvm"), "{log}");
+}
+
+#[test]
+fn auto_mode_with_clang_cl_22_takes_the_rewrite_for_a_unit_that_defines_listed_functions() {
     let s = Scratch::new();
     let out = wrapped_cl(
         &s,
@@ -243,12 +270,15 @@ fn auto_mode_with_clang_cl_22_hands_the_flags_to_the_compiler() {
         .lines()
         .filter(|l| l.starts_with("hotpatch-cl: "))
         .collect();
-    assert_eq!(runs.len(), 2, "a version probe and one compile: {log}");
+    // No version probe: the routing probe (front end only), the IR step, code generation.
+    assert_eq!(runs.len(), 3, "{log}");
+    assert!(runs[0].contains("-disable-llvm-passes"), "{log}");
+    assert!(runs[1].contains("/clang:-emit-llvm"), "{log}");
+    assert!(runs[2].contains("-disable-llvm-optzns"), "{log}");
     assert!(
-        runs[1].contains(&format!(" -fms-secure-hotpatch-functions-list={C_LIST} ")),
-        "{log}"
+        !runs.iter().any(|r| r.contains("hotpatch-functions")),
+        "the compiler never sees the list: {log}"
     );
-    assert!(!runs[1].contains("emit-llvm"), "{log}");
 }
 
 #[test]

@@ -6,7 +6,8 @@
 //!   rewrite pipeline, and `HOTPATCH_MODE=native` refuses them;
 //! - our warnings (no `/hotpatch`, an unmangled C++ name, a thread-local, no CodeView) and
 //!   `HOTPATCH_WERROR=1`, which turns each into exit status 1 with no object;
-//! - thread-locals stay direct and same-named statics link (lld-link-22).
+//! - thread-locals stay direct and same-named statics link (lld-link-22), with clang-cl-19 and
+//!   with clang-cl-22 in the default (auto) mode.
 
 use crate::support::{self, objects};
 
@@ -363,25 +364,29 @@ fn thread_locals_stay_direct_through_the_wrapper() {
         "clang 22 redirects the thread-local to its template"
     );
 
-    let mut ours = vec!["clang-cl-19", "/Foours.obj"];
-    ours.extend(common);
-    ours.extend(["--", src.as_str()]);
-    let e = d.wrap_ok(&ours, &[]);
-    assert!(
-        e.contains("thread-local @per_thread keeps its direct TLS access"),
-        "{e}"
-    );
-    let obj = d.path("ours.obj");
-    assert!(!has_symbol(&obj, "__ref_per_thread"));
-    let relocs = relocs_of(&obj, "read_tls");
-    assert!(
-        relocs.iter().any(|r| r == "per_thread") && relocs.iter().any(|r| r == "_tls_index"),
-        "{relocs:?}"
-    );
-    assert_eq!(
-        objects::hotpatch_records(&obj),
-        [("read_tls".to_owned(), "read_tls".to_owned())]
-    );
+    // clang-cl-22 with no HOTPATCH_MODE (auto) takes the rewrite too, not its own pass.
+    for compiler in ["clang-cl-19", "clang-cl-22"] {
+        let mut ours = vec![compiler, "/Foours.obj"];
+        ours.extend(common);
+        ours.extend(["--", src.as_str()]);
+        let e = d.wrap_ok(&ours, &[]);
+        assert!(
+            e.contains("thread-local @per_thread keeps its direct TLS access"),
+            "{compiler}: {e}"
+        );
+        let obj = d.path("ours.obj");
+        assert!(!has_symbol(&obj, "__ref_per_thread"), "{compiler}");
+        let relocs = relocs_of(&obj, "read_tls");
+        assert!(
+            relocs.iter().any(|r| r == "per_thread") && relocs.iter().any(|r| r == "_tls_index"),
+            "{compiler}: {relocs:?}"
+        );
+        assert_eq!(
+            objects::hotpatch_records(&obj),
+            [("read_tls".to_owned(), "read_tls".to_owned())],
+            "{compiler}"
+        );
+    }
 }
 
 #[test]
@@ -420,29 +425,40 @@ fn same_named_statics_link_through_the_wrapper_and_clash_natively() {
         stderr(&n)
     );
 
-    let mut ours = vec![
-        "clang-cl-19",
-        "/Foours/",
-        "/MP2",
-        "-fms-hotpatch-functions-list=bump1,bump2",
-    ];
-    ours.extend(common);
-    ours.extend(["--", t1.as_str(), t2.as_str()]);
-    let e = d.wrap_ok(&ours, &[]);
-    assert!(our_lines(&e).is_empty(), "{e}");
-    for (obj, func) in [("ours/t1.obj", "bump1"), ("ours/t2.obj", "bump2")] {
-        let obj = d.path(obj);
-        let syms = objects::symbols(&obj);
-        assert_eq!(
-            syms.get("__ref_s_counter").map(String::as_str),
-            Some(".rdata"),
-            "{syms:?}"
-        );
-        let relocs = relocs_of(&obj, func);
-        assert!(relocs.iter().any(|r| r == "__ref_s_counter"), "{relocs:?}");
-        assert!(!relocs.iter().any(|r| r == "s_counter"), "{relocs:?}");
+    // clang-cl-22 with no HOTPATCH_MODE (auto) takes the rewrite too, not its own pass.
+    for compiler in ["clang-cl-19", "clang-cl-22"] {
+        let _ = std::fs::remove_dir_all(d.path("ours"));
+        std::fs::create_dir(d.path("ours")).unwrap();
+        let mut ours = vec![
+            compiler,
+            "/Foours/",
+            "/MP2",
+            "-fms-hotpatch-functions-list=bump1,bump2",
+        ];
+        ours.extend(common);
+        ours.extend(["--", t1.as_str(), t2.as_str()]);
+        let e = d.wrap_ok(&ours, &[]);
+        assert!(our_lines(&e).is_empty(), "{compiler}: {e}");
+        for (obj, func) in [("ours/t1.obj", "bump1"), ("ours/t2.obj", "bump2")] {
+            let obj = d.path(obj);
+            let syms = objects::symbols(&obj);
+            assert_eq!(
+                syms.get("__ref_s_counter").map(String::as_str),
+                Some(".rdata"),
+                "{compiler}: {syms:?}"
+            );
+            let relocs = relocs_of(&obj, func);
+            assert!(
+                relocs.iter().any(|r| r == "__ref_s_counter"),
+                "{compiler}: {relocs:?}"
+            );
+            assert!(
+                !relocs.iter().any(|r| r == "s_counter"),
+                "{compiler}: {relocs:?}"
+            );
+        }
+        let o = link("ours");
+        assert!(o.status.success(), "{compiler}: {}", stderr(&o));
+        assert!(d.path("ours/t.exe").is_file());
     }
-    let o = link("ours");
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(d.path("ours/t.exe").is_file());
 }

@@ -1,0 +1,255 @@
+//! Exact routing through `hotpatch-cl` with the real compilers, in both drivers
+//! (`clang-cl-19`, and `clang-19 --target=x86_64-w64-windows-gnu`):
+//! - a unit that defines none of the listed functions gets the plain compile's object, byte
+//!   for byte, also when the object an earlier build left at the output path (the routing
+//!   hint) says otherwise, and in a job of several sources;
+//! - a unit that defines one takes the pipeline: a static function, a C++ inline function
+//!   and a template instantiated from a header get their `S_HOTPATCHFUNC`;
+//! - jobs that make no object (`-E`, `-fsyntax-only`, `-M`, `/E`, `/Zs`, `/clang:-M`) run
+//!   with the hot-patch flags removed and print what the plain compiler prints.
+use crate::support::{self, objects};
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const LISTED_C: &str = "int counter;\n\
+static __declspec(noinline) int helper(int x) { return x + counter++; }\n\
+int api(int x) { return helper(x) * 2; }\n";
+
+const UNTOUCHED_C: &str = "int total;\nint other(int x) { total += x; return total * 3; }\n";
+
+const INL_H: &str = "inline __declspec(noinline) int twice(int x) { return 2 * x; }\n\
+template <class T> __declspec(noinline) T scaled(T x) { return x * 3; }\n";
+
+const USES_HEADER_CPP: &str =
+    "#include \"inl.h\"\nint entry(int x) { return twice(x) + scaled<int>(x); }\n";
+
+/// The GNU-mode flags of these tests.
+const GNU: &[&str] = &[
+    "--target=x86_64-w64-windows-gnu",
+    "-O2",
+    "-g",
+    "-gcodeview",
+    "-fms-hotpatch",
+    "-c",
+];
+
+/// The clang-cl flags of these tests (`/Brepro`: clang-cl otherwise stamps the time).
+const CL: &[&str] = &["/c", "/O2", "/Z7", "/hotpatch", "/Brepro"];
+
+struct Dir(tempfile::TempDir);
+
+impl Dir {
+    fn new(files: &[(&str, &str)]) -> Dir {
+        let d = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(d.path().join(name), text).unwrap();
+        }
+        Dir(d)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.path().join(name)
+    }
+
+    /// `hotpatch-cl ARGS…` here, every HOTPATCH_* variable cleared (auto mode).
+    fn wrap(&self, args: &[&str]) -> Output {
+        let mut c = Command::new(support::our_bin("hotpatch-cl"));
+        c.current_dir(self.0.path()).args(args);
+        for k in ["HOTPATCH_MODE", "HOTPATCH_VERBOSE", "HOTPATCH_WERROR"] {
+            c.env_remove(k);
+        }
+        c.output().unwrap()
+    }
+
+    #[track_caller]
+    fn wrap_ok(&self, args: &[&str]) -> Output {
+        let out = self.wrap(args);
+        assert!(
+            out.status.success(),
+            "hotpatch-cl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    fn read(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.path(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+}
+
+/// `compiler FLAGS… -o/Fo OUT SRC` for the driver of `compiler`.
+fn command<'a>(
+    compiler: &'a str,
+    list: Option<&'a str>,
+    src: &'a str,
+    out: &'a str,
+) -> Vec<String> {
+    let cl = compiler.starts_with("clang-cl");
+    let mut v: Vec<String> = vec![compiler.into()];
+    v.extend(if cl { CL } else { GNU }.iter().map(|s| s.to_string()));
+    if let Some(l) = list {
+        v.push(format!("-fms-hotpatch-functions-list={l}"));
+    }
+    if cl {
+        v.push(format!("/Fo{out}"));
+    } else {
+        v.extend(["-o".into(), out.into()]);
+    }
+    v.push(src.into());
+    v
+}
+
+/// Compiles `src` plainly to `out`, renames it to `reference`, and returns its bytes.
+fn plain_reference(d: &Dir, compiler: &str, src: &str, out: &str) -> Vec<u8> {
+    let argv = command(compiler, None, src, out);
+    let args: Vec<&str> = argv.iter().skip(1).map(String::as_str).collect();
+    support::run_ok(d.0.path(), compiler, &args);
+    let bytes = d.read(out);
+    std::fs::remove_file(d.path(out)).unwrap();
+    bytes
+}
+
+fn wrap_compile(d: &Dir, compiler: &str, list: &str, src: &str, out: &str) {
+    let argv = command(compiler, Some(list), src, out);
+    let args: Vec<&str> = argv.iter().map(String::as_str).collect();
+    d.wrap_ok(&args);
+}
+
+fn record_names(obj: &Path) -> Vec<String> {
+    objects::hotpatch_records(obj)
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect()
+}
+
+#[test]
+fn untouched_units_are_byte_identical_to_the_plain_compile_in_both_drivers() {
+    for (compiler, ext) in [("clang-cl-19", "obj"), ("clang-19", "o")] {
+        let d = Dir::new(&[("u.c", UNTOUCHED_C), ("l.c", LISTED_C)]);
+        let out = format!("u.{ext}");
+        let reference = plain_reference(&d, compiler, "u.c", &out);
+
+        // No object yet: the probe decides.
+        wrap_compile(&d, compiler, "api,helper", "u.c", &out);
+        assert!(
+            d.read(&out) == reference,
+            "{compiler}: an untouched unit's object is the plain compile's"
+        );
+
+        // An object that defines a listed function sits at the output path (the source has
+        // changed since): the hint says "pipeline", the check after says otherwise.
+        wrap_compile(&d, compiler, "api,helper", "l.c", &out);
+        assert_eq!(record_names(&d.path(&out)), ["api", "helper"], "{compiler}");
+        wrap_compile(&d, compiler, "api,helper", "u.c", &out);
+        assert!(
+            d.read(&out) == reference,
+            "{compiler}: a misleading hint does not change the object"
+        );
+
+        // And the other way: a plain object at the path, a unit that now defines `other`.
+        wrap_compile(&d, compiler, "other", "u.c", &out);
+        assert_eq!(record_names(&d.path(&out)), ["other"], "{compiler}");
+    }
+}
+
+#[test]
+fn one_job_of_several_sources_compiles_only_the_listed_units_through_the_pipeline() {
+    let d = Dir::new(&[("u.c", UNTOUCHED_C), ("l.c", LISTED_C)]);
+    std::fs::create_dir(d.path("hot")).unwrap();
+    let mut args = vec!["clang-cl-19", "-fms-hotpatch-functions-list=api", "/MP2"];
+    args.extend(CL);
+    args.extend(["/Fohot/", "u.c", "l.c"]);
+    d.wrap_ok(&args);
+    // The reference: the plain compile of the same unit to the same path (objects record it).
+    std::fs::rename(d.path("hot/u.obj"), d.path("u.wrapped")).unwrap();
+    let mut plain: Vec<&str> = CL.to_vec();
+    plain.extend(["/Fohot/", "u.c"]);
+    support::run_ok(d.0.path(), "clang-cl-19", &plain);
+    assert!(
+        d.read("u.wrapped") == d.read("hot/u.obj"),
+        "the untouched unit of a several-source job is the plain compile's object"
+    );
+    assert_eq!(record_names(&d.path("hot/l.obj")), ["api"]);
+}
+
+#[test]
+fn a_static_listed_function_routes_its_unit_to_the_pipeline() {
+    for (compiler, out) in [("clang-cl-19", "l.obj"), ("clang-19", "l.o")] {
+        let d = Dir::new(&[("l.c", LISTED_C)]);
+        wrap_compile(&d, compiler, "helper", "l.c", out);
+        assert_eq!(record_names(&d.path(out)), ["helper"], "{compiler}");
+        let syms = objects::symbols(&d.path(out));
+        assert!(syms.contains_key("__ref_counter"), "{compiler}: {syms:?}");
+    }
+}
+
+#[test]
+fn inline_and_template_functions_from_a_header_route_their_unit_to_the_pipeline() {
+    let cases = [
+        (
+            "clang-cl-19",
+            "e.obj",
+            "?twice@@YAHH@Z",
+            "??$scaled@H@@YAHH@Z",
+        ),
+        ("clang-19", "e.o", "_Z5twicei", "_Z6scaledIiET_S0_"),
+    ];
+    for (compiler, out, inline_fn, template_fn) in cases {
+        let d = Dir::new(&[("inl.h", INL_H), ("e.cpp", USES_HEADER_CPP)]);
+        // A list naming only the header's functions: the unit defines them (COMDATs).
+        let list = format!("{inline_fn},{template_fn}");
+        wrap_compile(&d, compiler, &list, "e.cpp", out);
+        let mut names = record_names(&d.path(out));
+        names.sort();
+        let mut want = vec![inline_fn.to_owned(), template_fn.to_owned()];
+        want.sort();
+        assert_eq!(names, want, "{compiler}");
+    }
+}
+
+#[test]
+fn jobs_that_make_no_object_run_without_the_hotpatch_flags_in_both_drivers() {
+    let d = Dir::new(&[("l.c", LISTED_C), ("hot.txt", "api\n")]);
+    let file = format!(
+        "-fms-secure-hotpatch-functions-file={}",
+        d.path("hot.txt").display()
+    );
+    let gnu = "--target=x86_64-w64-windows-gnu";
+    let cases: &[(&str, &[&str])] = &[
+        ("clang-19", &[gnu, "-E", "l.c"]),
+        ("clang-19", &[gnu, "-fsyntax-only", "l.c"]),
+        ("clang-19", &[gnu, "-M", "l.c"]),
+        ("clang-19", &[gnu, "-MM", "l.c"]),
+        ("clang-cl-19", &["/E", "l.c"]),
+        ("clang-cl-19", &["/Zs", "l.c"]),
+        ("clang-cl-19", &["-fsyntax-only", "l.c"]),
+        ("clang-cl-19", &["/clang:-M", "l.c"]),
+    ];
+    for (compiler, args) in cases {
+        let plain = support::run(d.0.path(), compiler, args);
+        assert!(plain.status.success(), "{compiler} {args:?}");
+        let mut wrapped = vec![
+            *compiler,
+            file.as_str(),
+            "-fms-hotpatch-allow-direct-list=x",
+        ];
+        wrapped.extend(*args);
+        let out = d.wrap(&wrapped);
+        assert!(
+            out.status.success(),
+            "hotpatch-cl {wrapped:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&plain.stdout),
+            "{compiler} {args:?}: the plain compiler's output"
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
