@@ -1,13 +1,14 @@
 //! The compiler wrapper: one invocation from command line to exit status.
 //!
 //! [`plan`] classifies a command line (no I/O) into a [`Plan`]: pass it through untouched
-//! (no hot-patch flag, or a job that makes no object), patch it, or refuse it with a
-//! reason. [`run`] carries the plan out: a passthrough runs the compiler with the user's
+//! (no hot-patch flag), run it without the hot-patch flags (a job that makes no object),
+//! patch it, or refuse it with a reason. [`run`] carries the plan out: a passthrough runs the compiler with the user's
 //! arguments byte for byte; a patch either hands the flags to a compiler that supports them
 //! (clang 21+, spelling translated) or runs the rewrite pipeline (`pipeline.rs`).
 //!
 //! Submodules: flag tables (`args`, `clang_cl`, `gnu`), response files (`rsp`), finding
-//! the compiler (`toolchain`), and the only place that starts processes (`process`).
+//! the compiler (`toolchain`), which units need the pipeline (`route`), and the only place
+//! that starts processes (`process`).
 
 pub mod args;
 pub mod clang_cl;
