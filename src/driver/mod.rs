@@ -308,8 +308,9 @@ fn decide(mut job: Job, facts: Facts) -> Plan {
         return Plan::Plain(Box::new(job));
     }
     if facts.stdin_input {
-        // clang needs a language for standard input (`-x c` / `/Tc -`) and says so itself.
-        return Plan::PassThrough;
+        // clang needs a language for standard input (`-x c` / `/Tc -`) and says so itself;
+        // without our flags, which GNU-mode clang would reject as well.
+        return Plan::Plain(Box::new(job));
     }
     if let Some(a) = facts.asm_inputs.first() {
         return Plan::Refuse(format!(

@@ -125,9 +125,12 @@ pub fn patch(compiler: &Path, job: &Job, env: &Env) -> anyhow::Result<i32> {
     }
     // `auto` routes: a unit that defines no listed function is compiled plainly (only
     // objects can be checked, so -S and -emit-llvm jobs, and the temporary objects of a
-    // compile-and-link, take the pipeline); `rewrite` sends every unit through it.
-    let routed =
-        env.mode == Mode::Auto && job.compile_only && job.output_kind == OutputKind::Object;
+    // compile-and-link, take the pipeline); `rewrite` sends every unit through it. Standard
+    // input can be read only once, so a unit read from it is never compiled twice.
+    let routed = env.mode == Mode::Auto
+        && job.compile_only
+        && job.output_kind == OutputKind::Object
+        && !job.sources.iter().any(|s| s.path == "-");
     Pipeline::new(compiler, job, functions, allow_direct, env.werror, routed)?.run()
 }
 
