@@ -567,10 +567,8 @@ mod tests {
                 &["/c", "-fms-hotpatch-functions-list=f", "-"],
             ),
         ] {
-            assert!(
-                matches!(plan(kind, &os(args)), Plan::PassThrough),
-                "{args:?}"
-            );
+            // The compiler refuses it itself, and sees none of our flags.
+            assert!(matches!(plan(kind, &os(args)), Plan::Plain(_)), "{args:?}");
         }
     }
 
