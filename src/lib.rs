@@ -10,6 +10,7 @@
 //! | [`codeview`] | CodeView records: `.debug$S` framing, `S_HOTPATCHFUNC` encoding |
 //! | [`diag`] | `hotpatch-cl: warning:` lines and `HOTPATCH_WERROR` |
 //! | [`names`] | hints for list entries that name nothing (demangled and near matches) |
+//! | [`changed`] | which functions a patch must carry, from two builds (`hotpatch changed`) |
 //! | [`verify`] | checks a whole build's objects against the function list (`hotpatch verify`) |
 //! | [`pdb`] | PDB fix-up after `lld-link` |
 //! | [`driver`] | command lines, the compile pipeline, and the only place that spawns processes |
@@ -20,6 +21,7 @@
 //! printing live there, never here.
 #![forbid(unsafe_code)]
 
+pub mod changed;
 pub mod codeview;
 pub mod coff;
 pub mod diag;

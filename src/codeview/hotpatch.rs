@@ -504,6 +504,7 @@ mod tests {
                     0
                 },
             header_offset: 0,
+            size: 0,
             data_range: None,
             reloc_range: None,
             reloc_overflow: false,

@@ -61,6 +61,8 @@ pub struct Section {
     pub flags: u32,
     /// File offset of this section's `IMAGE_SECTION_HEADER`.
     pub header_offset: u64,
+    /// `SizeOfRawData`: the section's size, also for uninitialised data (`.bss`).
+    pub size: u32,
     /// File range of the raw data; `None` for uninitialised data (`.bss`).
     pub data_range: Option<(u64, u64)>,
     /// File range of the relocation records, including the overflow count record if any.
@@ -334,6 +336,7 @@ fn parse_generic<H: CoffHeader>(data: &[u8]) -> Result<CoffObject, Error> {
             name,
             flags,
             header_offset,
+            size: h.size_of_raw_data.get(LE),
             data_range,
             reloc_range,
             reloc_overflow,
