@@ -10,7 +10,7 @@ mod output;
 mod commands;
 
 use clap::{Parser, Subcommand};
-use commands::{dump, fixup_pdb, inject, rewrite, verify};
+use commands::{changed, dump, fixup_pdb, inject, rewrite, verify};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -36,6 +36,8 @@ enum Command {
     Dump(dump::Args),
     /// Check a build's objects, libraries and directories against the hot-patch function list.
     Verify(verify::Args),
+    /// List the functions a patch must carry, from a base and a patched build.
+    Changed(changed::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +48,7 @@ fn main() -> ExitCode {
         Command::Inject(a) => inject::run(a),
         Command::Dump(a) => dump::run(a),
         Command::Verify(a) => verify::run(a),
+        Command::Changed(a) => changed::run(a),
     };
     match result {
         Ok(code) => code,
