@@ -11,6 +11,9 @@
 //!    hot-patched, built three ways (compiler called directly, make with `CC=…`, CMake with the
 //!    toolchain file): each prints exactly what the plain build prints, and `hotpatch dump`
 //!    finds a record for every listed function that survived optimization.
+//! 3. `hotpatch changed` end to end (`tests/e2e/fix`): the list derived from a shipped build and
+//!    a fixed one builds a patch that the same kind of loader simulation applies to the
+//!    running program, which then computes the fixed results.
 //!
 //! Wine runs with a private prefix under target/tmp and `WINEDEBUG=-all`.
 
@@ -200,6 +203,119 @@ fn loader_simulation_many_files_redirects_shared_refs_to_the_base_image_globals(
         "base.exe failed at step {:?} (see tests/e2e/loader-many/base_main.c):\n{}",
         out.status.code(),
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `hotpatch changed` end to end: the shipped program (`tests/e2e/fix/v1`) and a source fix to
+/// two functions (`v2`) are built alike; `hotpatch changed` on the two builds names exactly the
+/// two; the patch built from v2 through hotpatch-cl with that list passes the loader simulation
+/// (`tests/e2e/fix/host.c`, linked with the shipped build) and computes the fixed results on
+/// the running image's globals.
+#[test]
+fn changed_lists_the_fix_and_the_patch_built_from_it_runs() {
+    let src = e2e::repo().join("tests/e2e/fix");
+    let dir = scratch("changed-fix");
+    assert!(
+        Path::new(MINGW_KERNEL32).is_file(),
+        "{MINGW_KERNEL32} is missing: run scripts/setup.sh (apt-get install mingw-w64-x86-64-dev)"
+    );
+    let cl = support::tool("clang-cl-19");
+    let flags = ["/nologo", "/c", "/Gy", "/O2", "/Z7", "/GS-", "/Zl"];
+    for (side, version) in [("base", "v1"), ("patched", "v2")] {
+        std::fs::create_dir_all(dir.join(side)).unwrap();
+        command_ok(
+            Command::new(&cl)
+                .args(flags)
+                .arg(format!("/Fo{}", dir.join(side).join("app.obj").display()))
+                .arg("--")
+                .arg(src.join(version).join("app.c")),
+        );
+    }
+
+    // What the fix touched.
+    command_ok(
+        Command::new(support::our_bin("hotpatch"))
+            .current_dir(&dir)
+            .args(["changed", "base", "patched", "-o", "hot.txt"]),
+    );
+    let list = std::fs::read_to_string(dir.join("hot.txt")).unwrap();
+    assert_eq!(list, "average\nclamp\n");
+
+    // The patch: the fixed source through the wrapper, with that list.
+    let hot = HotCompiler::msvc();
+    command_ok(
+        hot.command()
+            .args(flags)
+            .arg("/hotpatch")
+            .arg(format!(
+                "-fms-hotpatch-functions-file={}",
+                dir.join("hot.txt").display()
+            ))
+            .arg(format!("/Fo{}", dir.join("patch.obj").display()))
+            .arg("--")
+            .arg(src.join("v2/app.c")),
+    );
+    let info = hot_info(&[dir.join("patch.obj")]);
+    assert_eq!(
+        info.records.iter().collect::<Vec<_>>(),
+        ["average", "clamp"]
+    );
+    assert_eq!(
+        info.refs.iter().collect::<Vec<_>>(),
+        ["__ref_counter", "__ref_total"]
+    );
+    assert!(info.writable_refs.is_empty(), "{info:?}");
+    assert!(info.direct_accesses.is_empty(), "{info:?}");
+    command_ok(
+        Command::new(support::our_bin("hotpatch"))
+            .current_dir(&dir)
+            .args(["verify", "--functions-file", "hot.txt", "patch.obj"]),
+    );
+
+    let lld = support::tool("lld-link-22");
+    let mut exports: Vec<String> = list.lines().map(|f| format!("/export:{f}")).collect();
+    exports.extend(info.refs.iter().map(|r| format!("/export:{r},DATA")));
+    command_ok(
+        Command::new(&lld)
+            .current_dir(&dir)
+            .args(["/nologo", "/dll", "/noentry", "/nodefaultlib"])
+            .args(&exports)
+            .args(["/out:patch.dll", "patch.obj"]),
+    );
+
+    // The running program: the loader simulation linked with the shipped build.
+    command_ok(
+        Command::new(&cl)
+            .args(["/nologo", "/c", "/O2", "/GS-", "/Zl"])
+            .arg(format!("/Fo{}", dir.join("host.obj").display()))
+            .arg("--")
+            .arg(src.join("host.c")),
+    );
+    command_ok(
+        Command::new(&lld)
+            .current_dir(&dir)
+            .args([
+                "/nologo",
+                "/entry:start",
+                "/subsystem:console",
+                "/nodefaultlib",
+            ])
+            .args(["/out:app.exe", "host.obj", "base/app.obj", MINGW_KERNEL32]),
+    );
+    let out = wine(&dir, &dir.join("app.exe"), &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "app.exe failed at step {:?} (see tests/e2e/fix/host.c):\n{stdout}{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout,
+        "shipped: average=10 clamp(-5)=-5\n\
+         patched: average=15 clamp(-5)=0\n\
+         after add_item(30): average=20 clamp(170)=100\n"
     );
 }
 

@@ -1,4 +1,4 @@
-/* The running program of the `hotpatch changed` end-to-end test (tests/e2e_wine.rs), linked
+/* The running program of the `hotpatch changed` end-to-end test (tests/it/e2e_wine.rs), linked
  * with the shipped v1/app.c. It shows the bugs, then plays the hot-patch loader: loads
  * patch.dll (v2/app.c built through hotpatch-cl with the list `hotpatch changed` derived),
  * checks that the patch's `__ref_` pointers are read-only, points them at its own `counter`

@@ -1,4 +1,4 @@
-/* The program's logic as shipped (tests/e2e_wine.rs, `hotpatch changed` end to end): two bugs.
+/* The program's logic as shipped (tests/it/e2e_wine.rs, `hotpatch changed` end to end): two bugs.
  * v2/app.c is the fix; host.c is the running program and plays the hot-patch loader. */
 int counter; /* items added so far: the running image's state */
 int total;   /* their sum */

@@ -1,4 +1,4 @@
-/* The program's logic with the fix (tests/e2e_wine.rs): `average` and `clamp` change, nothing
+/* The program's logic with the fix (tests/it/e2e_wine.rs): `average` and `clamp` change, nothing
  * else does, though every line below this comment moved. */
 int counter; /* items added so far: the running image's state */
 int total;   /* their sum */
