@@ -5,15 +5,18 @@
 //! compiler is `$HOTPATCH_COMPILER` or the next program of that name on `PATH` that is not
 //! this executable. `hotpatch-cl lld-link ARGS...` (any lld-link name), or a link named
 //! `lld-link`, is link mode (`driver::link`): the real linker is `$HOTPATCH_LINKER` or the next
-//! `lld-link` on `PATH`. The compiler's arguments are never parsed by clap: they stay raw
-//! `OsString`s. All the work is in `hotpatch_cl::driver`.
+//! `lld-link` on `PATH`. `hotpatch-cl ccache|sccache|distcc COMPILER ARGS...` puts that tool in
+//! front of the compiler runs, as `HOTPATCH_LAUNCHER` does (`driver::launcher`). The
+//! compiler's arguments are never parsed by clap: they stay raw `OsString`s. All the work is
+//! in `hotpatch_cl::driver`.
 
 use hotpatch_cl::diag;
+use hotpatch_cl::driver::launcher::{self, Launcher, Tool};
 use hotpatch_cl::driver::{self, link, process, toolchain, Env, Mode};
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: hotpatch-cl COMPILER [ARGS...]\n\
+const USAGE: &str = "usage: hotpatch-cl [ccache|sccache|distcc] COMPILER [ARGS...]\n\
   COMPILER: clang-cl, clang, clang++ (a name on PATH or a path)\n\
   or: hotpatch-cl lld-link [ARGS...]: link, then restore S_HOTPATCHFUNC in the PDB\n\
   hot-patch flags: -fms-hotpatch-functions-file=F, -fms-hotpatch-functions-list=A,B\n\
@@ -21,6 +24,7 @@ const USAGE: &str = "usage: hotpatch-cl COMPILER [ARGS...]\n\
   globals that keep direct access: -fms-hotpatch-allow-direct-file=F, -fms-hotpatch-allow-direct-list=A,B\n\
   environment: HOTPATCH_MODE=auto|rewrite|native, HOTPATCH_VERBOSE=1, HOTPATCH_WERROR=1,\n\
   HOTPATCH_COMPILER (the real compiler when installed under a compiler's name),\n\
+  HOTPATCH_LAUNCHER (a cache or compile farm in front of the compiler: ccache, sccache, distcc),\n\
   HOTPATCH_LINKER (the real lld-link when installed as lld-link)";
 
 fn main() -> ExitCode {
@@ -63,6 +67,11 @@ fn real_main(argv0: &OsString, rest: Vec<OsString>) -> anyhow::Result<i32> {
         return link::run(&linker, &args);
     }
     let masquerade = matches!(stem.as_str(), "clang-cl" | "clang" | "clang++");
+    let mut launcher = Launcher::from_env_value(
+        std::env::var_os(launcher::ENV).as_deref(),
+        path.as_deref(),
+        me.as_deref(),
+    )?;
     let (name, args) = if masquerade {
         match std::env::var_os("HOTPATCH_COMPILER").filter(|v| !v.is_empty()) {
             Some(explicit) => (explicit, rest),
@@ -80,6 +89,22 @@ fn real_main(argv0: &OsString, rest: Vec<OsString>) -> anyhow::Result<i32> {
                 println!("hotpatch-cl {}", env!("CARGO_PKG_VERSION"));
                 return Ok(0);
             }
+            // The ccache spelling: `hotpatch-cl ccache clang-19 …`.
+            Some(tool) if Tool::of(&tool) != Tool::Other => {
+                let Some(c) = it.next() else {
+                    anyhow::bail!(
+                        "no compiler given after {}\n{USAGE}",
+                        tool.to_string_lossy()
+                    );
+                };
+                launcher = Some(Launcher::new(
+                    &tool,
+                    Vec::new(),
+                    path.as_deref(),
+                    me.as_deref(),
+                )?);
+                (c, it.collect())
+            }
             Some(c) => (c, it.collect()),
         }
     };
@@ -92,6 +117,7 @@ fn real_main(argv0: &OsString, rest: Vec<OsString>) -> anyhow::Result<i32> {
         mode,
         werror,
         verbose,
+        launcher,
     };
     driver::run(&compiler, kind, &args, &env)
 }

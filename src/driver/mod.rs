@@ -13,6 +13,7 @@
 pub mod args;
 pub mod clang_cl;
 pub mod gnu;
+pub mod launcher;
 pub mod link;
 pub mod pipeline;
 pub mod process;
@@ -385,6 +386,8 @@ pub struct Env {
     pub werror: bool,
     /// `HOTPATCH_VERBOSE`: print each command, and what the PDB fix-up restored.
     pub verbose: bool,
+    /// `HOTPATCH_LAUNCHER` (or `hotpatch-cl ccache clang …`): ccache, sccache, distcc…
+    pub launcher: Option<launcher::Launcher>,
 }
 
 /// The variable that asks for verbose output.
@@ -411,17 +414,32 @@ pub fn run(compiler: &Path, kind: DriverKind, args: &[OsString], env: &Env) -> R
         args.to_vec()
     };
     match plan(kind, &expanded) {
-        Plan::PassThrough => passthrough(compiler, args),
-        Plan::Plain(job) => Ok(exit_code(process::run(&plain_command(compiler, &job))?)),
+        Plan::PassThrough => passthrough(compiler, kind, args, env.launcher.as_ref()),
+        Plan::Plain(job) => {
+            let cmd = launcher::wrap(
+                env.launcher.as_ref(),
+                launcher::Step::Plain,
+                kind,
+                plain_command(compiler, &job),
+            );
+            Ok(exit_code(process::run(&cmd)?))
+        }
         Plan::Refuse(reason) => Err(anyhow::anyhow!(reason)),
         Plan::Patch(job) => pipeline::patch(compiler, &job, env),
     }
 }
 
-/// Runs the compiler with `args` untouched and returns its exit code.
-pub fn passthrough(compiler: &Path, args: &[OsString]) -> Result<i32, Error> {
+/// Runs the compiler with `args` untouched (behind the launcher, if any) and returns its
+/// exit code.
+pub fn passthrough(
+    compiler: &Path,
+    kind: DriverKind,
+    args: &[OsString],
+    launcher: Option<&launcher::Launcher>,
+) -> Result<i32, Error> {
     let mut cmd = process::Command::new(compiler);
     cmd.args(args);
+    let cmd = launcher::wrap(launcher, launcher::Step::Plain, kind, cmd);
     let status = process::run(&cmd)?;
     Ok(exit_code(status))
 }

@@ -26,6 +26,7 @@
 //! (`process.rs`).
 
 use super::args::{Class, Kind, Rule, Step};
+use super::launcher::{self, Launcher};
 use super::process::{self, Command};
 use super::route::Router;
 use super::toolchain::{self, DriverKind};
@@ -112,7 +113,7 @@ pub fn patch(compiler: &Path, job: &Job, env: &Env) -> anyhow::Result<i32> {
         Mode::Native => true,
     };
     if native {
-        return run_native(compiler, job, &functions);
+        return run_native(compiler, job, &functions, env.launcher.as_ref());
     }
     if job.lto {
         if env.mode == Mode::Auto && needs_rewrite {
@@ -131,12 +132,19 @@ pub fn patch(compiler: &Path, job: &Job, env: &Env) -> anyhow::Result<i32> {
         && job.compile_only
         && job.output_kind == OutputKind::Object
         && !job.sources.iter().any(|s| s.path == "-");
-    Pipeline::new(compiler, job, functions, allow_direct, env.werror, routed)?.run()
+    Pipeline::new(compiler, job, functions, allow_direct, env.werror, routed)?
+        .with_launcher(env.launcher.as_ref())
+        .run()
 }
 
 /// The native spelling for the whole set: a list when it fits on a command line (no temporary
 /// path then reaches the object's build info), a file otherwise.
-fn run_native(compiler: &Path, job: &Job, functions: &HotList) -> anyhow::Result<i32> {
+fn run_native(
+    compiler: &Path,
+    job: &Job,
+    functions: &HotList,
+    launcher: Option<&Launcher>,
+) -> anyhow::Result<i32> {
     let names: Vec<String> = functions
         .iter()
         .map(|n| String::from_utf8_lossy(n).into_owned())
@@ -180,6 +188,7 @@ fn run_native(compiler: &Path, job: &Job, functions: &HotList) -> anyhow::Result
     }
     let mut cmd = Command::new(compiler);
     cmd.args(&out);
+    let cmd = launcher::wrap(launcher, launcher::Step::Plain, job.kind, cmd);
     Ok(exit_code(process::run(&cmd)?))
 }
 
@@ -255,6 +264,7 @@ struct Pipeline<'a> {
     routed: bool,
     temp: TempGuard,
     cwd: PathBuf,
+    launcher: Option<&'a Launcher>,
 }
 
 impl<'a> Pipeline<'a> {
@@ -284,7 +294,22 @@ impl<'a> Pipeline<'a> {
             routed,
             temp: TempGuard(temp),
             cwd,
+            launcher: None,
         })
+    }
+
+    fn with_launcher(mut self, launcher: Option<&'a Launcher>) -> Self {
+        self.launcher = launcher;
+        self
+    }
+
+    /// Runs one compiler command, behind the launcher when it takes this step.
+    fn run_step(
+        &self,
+        step: launcher::Step,
+        cmd: Command,
+    ) -> Result<std::process::ExitStatus, process::Error> {
+        process::run(&launcher::wrap(self.launcher, step, self.job.kind, cmd))
     }
 
     fn cl(&self) -> bool {
@@ -312,7 +337,10 @@ impl<'a> Pipeline<'a> {
             // object, replaced below), then the pipeline uses it as `/Yu` would. A routed job
             // of several sources is compiled plainly as a whole, then only the objects that
             // define a listed function are made again by the pipeline.
-            let status = process::run(&super::plain_command(self.compiler, job))?;
+            let status = self.run_step(
+                launcher::Step::Plain,
+                super::plain_command(self.compiler, job),
+            )?;
             if !status.success() {
                 return Ok(exit_code(status));
             }
@@ -400,12 +428,15 @@ impl<'a> Pipeline<'a> {
                 return Ok(0);
             }
             // It defines none after all: the object must be the plain compile's.
-            return Ok(exit_code(process::run(&super::plain_command(
-                self.compiler,
-                self.job,
-            ))?));
+            return Ok(exit_code(self.run_step(
+                launcher::Step::Plain,
+                super::plain_command(self.compiler, self.job),
+            )?));
         }
-        let status = process::run(&super::plain_command(self.compiler, self.job))?;
+        let status = self.run_step(
+            launcher::Step::Plain,
+            super::plain_command(self.compiler, self.job),
+        )?;
         if !status.success() || !router.file_wants(out)? {
             return Ok(exit_code(status));
         }
@@ -518,7 +549,7 @@ impl<'a> Pipeline<'a> {
             .unwrap_or_default();
         let ir_path = self.temp.0.path().join(format!("{i}-{stem}.ll"));
         // Step 1: optimized IR with the user's flags.
-        let status = process::run(&self.ir_command(src, &ir_path, out))?;
+        let status = self.run_step(launcher::Step::Ir, self.ir_command(src, &ir_path, out))?;
         if !status.success() {
             return Err(Failure::Compiler(exit_code(status)));
         }
@@ -534,7 +565,10 @@ impl<'a> Pipeline<'a> {
         std::fs::write(&ir_path, &rewritten.text)
             .with_context(|| format!("cannot write {}", ir_path.display()))?;
         // Step 3: code generation only, straight to the user's path.
-        let status = process::run(&self.codegen_command(src, &ir_path, out))?;
+        let status = self.run_step(
+            launcher::Step::Codegen,
+            self.codegen_command(src, &ir_path, out),
+        )?;
         if !status.success() {
             return Err(Failure::Compiler(exit_code(status)));
         }
@@ -801,7 +835,7 @@ impl<'a> Pipeline<'a> {
         // objects (in our temporary directory) still exist.
         let pdb = super::link::driver_link_pdb(job, &super::link::driver_exe(job));
         let before = pdb.as_deref().map(super::link::Stamp::of);
-        let status = process::run(&cmd)?;
+        let status = self.run_step(launcher::Step::Link, cmd)?;
         if let (true, Some(pdb), Some(before)) = (status.success(), &pdb, &before) {
             super::link::fixup_if_written(pdb, before)?;
         }

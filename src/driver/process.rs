@@ -14,11 +14,17 @@ use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// A command to run: program and arguments, kept as `OsString`.
+/// A command to run: program, arguments and extra environment variables, kept as
+/// `OsString`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Command {
     pub program: PathBuf,
     pub args: Vec<OsString>,
+    /// Set in the child's environment on top of ours (a launcher's settings).
+    pub env: Vec<(OsString, OsString)>,
+    /// How many leading arguments stay on the command line when the rest must go to a
+    /// response file: a launcher's own arguments and the compiler it runs.
+    pub head: usize,
 }
 
 impl Command {
@@ -26,7 +32,15 @@ impl Command {
         Command {
             program: program.into(),
             args: Vec::new(),
+            env: Vec::new(),
+            head: 0,
         }
+    }
+
+    pub fn env(&mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Self {
+        self.env
+            .push((key.as_ref().to_os_string(), value.as_ref().to_os_string()));
+        self
     }
 
     pub fn arg(&mut self, a: impl AsRef<OsStr>) -> &mut Self {
@@ -42,8 +56,14 @@ impl Command {
 
     /// The command as one shell-like line (for messages only).
     pub fn display(&self) -> String {
-        std::iter::once(self.program.as_os_str())
-            .chain(self.args.iter().map(OsString::as_os_str))
+        let env = self.env.iter().map(|(k, v)| {
+            let mut kv = k.clone();
+            kv.push("=");
+            kv.push(v);
+            kv
+        });
+        env.chain(std::iter::once(self.program.as_os_str().to_os_string()))
+            .chain(self.args.iter().cloned())
             .map(|a| {
                 let s = a.to_string_lossy();
                 if s.is_empty() || s.contains([' ', '"', '\'', '\t']) {
@@ -99,19 +119,30 @@ fn expression(cmd: &Command) -> Result<(duct::Expression, Option<tempfile::Named
     }
     let length: usize = cmd.args.iter().map(|a| a.len() + 3).sum();
     if cfg!(windows) && length > MAX_COMMAND_LINE {
-        let rsp = response_file(&cmd.args).map_err(|source| Error::Spawn {
+        let head = cmd.head.min(cmd.args.len());
+        let (kept, rest) = cmd.args.split_at(head);
+        let rsp = response_file(rest).map_err(|source| Error::Spawn {
             command: cmd.display(),
             message: crate::fsutil::io_message(&source),
         })?;
         let mut at = OsString::from("@");
         at.push(rsp.path());
+        let mut args = kept.to_vec();
+        args.push(at);
         #[allow(clippy::disallowed_methods)]
-        let e = duct::cmd(cmd.program.as_os_str(), [at]);
-        return Ok((e, Some(rsp)));
+        let e = duct::cmd(cmd.program.as_os_str(), args);
+        return Ok((with_env(e, cmd), Some(rsp)));
     }
     #[allow(clippy::disallowed_methods)]
     let e = duct::cmd(cmd.program.as_os_str(), &cmd.args);
-    Ok((e, None))
+    Ok((with_env(e, cmd), None))
+}
+
+fn with_env(mut e: duct::Expression, cmd: &Command) -> duct::Expression {
+    for (k, v) in &cmd.env {
+        e = e.env(k, v);
+    }
+    e
 }
 
 /// Writes `args` to a temporary response file with Windows quoting (UTF-8).

@@ -1,0 +1,358 @@
+//! Compiler launchers: ccache, sccache, distcc or any command put in front of the compiler
+//! runs the wrapper makes (`HOTPATCH_LAUNCHER`, or `hotpatch-cl ccache clang-19 …`).
+//!
+//! A launcher sees only the runs it can handle; what each tool does with each step was
+//! measured with ccache 4.7, sccache 0.4 and distcc 3.4 (docs/wrapper.md, "Caches and
+//! compile farms"):
+//!
+//! | run                                   | ccache | sccache          | distcc      | other |
+//! |---------------------------------------|--------|------------------|-------------|-------|
+//! | plain compile, passthrough, native    | yes    | yes              | yes         | yes   |
+//! | IR step (`-S -emit-llvm`), GNU mode   | yes    | yes, with `-c`   | yes         | no    |
+//! | IR step, clang-cl                     | no     | no               | no          | no    |
+//! | code generation from our `.ll`        | no     | no               | no          | no    |
+//! | link                                  | no     | no               | no          | no    |
+//!
+//! clang-cl's IR step names its output `/clang:-o…`, which none of them understands: ccache
+//! then takes the object it would have expected (`a.obj` in the working directory) for the
+//! result and can store the wrong file, sccache refuses it, distcc cannot parse clang-cl
+//! lines. Code generation from IR is never cached or distributed by any of them (ccache: "unsupported
+//! source language", sccache: `-Xclang` and `-x ir` are not cacheable, distcc: not a source),
+//! so sending it would only cost a process start. Two adjustments keep the tools correct:
+//! ccache must be told that a clang-cl is one (`CCACHE_COMPILERTYPE=clang-cl`, unless the
+//! user set it: it guesses from the resolved program name, `clang`), sccache gets a `-c` on
+//! the IR step (`-c -S` is `-S` to clang; without it sccache does not call it a compile), and
+//! distcc, which adds
+//! `-target <host triple>` to a clang command without `-target` (it does not know the
+//! `--target=` spelling), gets `-target T` repeated from `--target=T` so the daemon compiles
+//! for Windows and not for Linux. Not here: spawning (`process.rs`), deciding the steps
+//! (`pipeline.rs`).
+
+use super::process::Command;
+use super::toolchain::{self, DriverKind};
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+
+/// The environment variable naming the launcher.
+pub const ENV: &str = "HOTPATCH_LAUNCHER";
+
+/// The tools whose behaviour is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    Ccache,
+    Sccache,
+    Distcc,
+    /// Anything else (a script, `icecc`, `buildcache`…): only the plain compiles.
+    Other,
+}
+
+impl Tool {
+    /// The tool a program name (or path, `/` or `\\` separated on any host) is, by its
+    /// file stem.
+    pub fn of(program: &OsStr) -> Tool {
+        let text = program.to_string_lossy();
+        let base = text.rsplit(['/', '\\']).next().unwrap_or_default();
+        match toolchain::stem(OsStr::new(base))
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "ccache" => Tool::Ccache,
+            "sccache" => Tool::Sccache,
+            "distcc" => Tool::Distcc,
+            _ => Tool::Other,
+        }
+    }
+}
+
+/// Which compiler run a command is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// A run of the compiler with the user's own job: a passthrough, a job that makes no
+    /// object, the plain compile of an untouched file, a native clang 21+ compile.
+    Plain,
+    /// Step 1 of the pipeline: `-S -emit-llvm` to a temporary `.ll`.
+    Ir,
+    /// Step 3 of the pipeline: code generation from the rewritten `.ll`.
+    Codegen,
+    /// The link of a compile-and-link.
+    Link,
+}
+
+/// A launcher: its program (found on `PATH`) and its own arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Launcher {
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+    pub tool: Tool,
+    /// `CCACHE_COMPILERTYPE` is not set by the user: we may set it for clang-cl.
+    pub ccache_type_free: bool,
+}
+
+/// Why a launcher cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{ENV}: '{0}' not found on PATH")]
+    NotFound(String),
+    #[error("{ENV}: '{}' is hotpatch-cl itself", .0.display())]
+    IsSelf(PathBuf),
+}
+
+impl Launcher {
+    /// Parses `HOTPATCH_LAUNCHER`: unset or empty is none. A value that names an existing
+    /// file is the program alone (`C:\Program Files\ccache\ccache.exe`); otherwise it is split
+    /// into words, with Windows quoting on Windows and shell quoting elsewhere, the first
+    /// word being the program and the rest its arguments (`distcc -j4`, `"my tool" --flag`).
+    pub fn from_env_value(
+        value: Option<&OsStr>,
+        path: Option<&OsStr>,
+        me: Option<&Path>,
+    ) -> Result<Option<Launcher>, Error> {
+        let Some(value) = value.filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        let words: Vec<OsString> = if Path::new(value).is_file() {
+            vec![value.to_os_string()]
+        } else {
+            let text = value.to_string_lossy();
+            let split = if cfg!(windows) {
+                super::rsp::split_windows(&text)
+            } else {
+                super::rsp::split_gnu(&text)
+            };
+            split.into_iter().map(OsString::from).collect()
+        };
+        let mut words = words.into_iter();
+        let Some(program) = words.next() else {
+            return Ok(None);
+        };
+        Self::new(&program, words.collect(), path, me).map(Some)
+    }
+
+    /// The launcher `program` (a name searched on `path`, with `PATHEXT` on Windows, or a
+    /// path) with its arguments.
+    pub fn new(
+        program: &OsStr,
+        args: Vec<OsString>,
+        path: Option<&OsStr>,
+        me: Option<&Path>,
+    ) -> Result<Launcher, Error> {
+        let name = program.to_string_lossy().into_owned();
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let found = if Path::new(program).components().count() > 1 {
+            which::which(program)
+        } else {
+            which::which_in(program, path, cwd)
+        }
+        .map_err(|_| Error::NotFound(name))?;
+        if let (Ok(c), Some(me)) = (found.canonicalize(), me) {
+            if c == me {
+                return Err(Error::IsSelf(found));
+            }
+        }
+        Ok(Launcher {
+            tool: Tool::of(program),
+            program: found,
+            args,
+            ccache_type_free: std::env::var_os("CCACHE_COMPILERTYPE").is_none(),
+        })
+    }
+
+    /// Whether this launcher takes `step` of a `kind` compiler.
+    pub fn takes(&self, step: Step, kind: DriverKind) -> bool {
+        match step {
+            Step::Plain => true,
+            // clang-cl's IR step writes `/clang:-o…`, which no tool reads as the output.
+            Step::Ir => kind == DriverKind::Gnu && self.tool != Tool::Other,
+            Step::Codegen | Step::Link => false,
+        }
+    }
+
+    /// `cmd` run through this launcher when it takes `step`, else `cmd` unchanged.
+    pub fn wrap(&self, step: Step, kind: DriverKind, cmd: Command) -> Command {
+        if !self.takes(step, kind) {
+            return cmd;
+        }
+        let mut out = Command::new(&self.program);
+        out.args(&self.args);
+        out.arg(&cmd.program);
+        out.head = self.args.len() + 1;
+        out.env = cmd.env;
+        match (self.tool, step, kind) {
+            (Tool::Ccache, _, DriverKind::ClangCl) if self.ccache_type_free => {
+                out.env("CCACHE_COMPILERTYPE", "clang-cl");
+            }
+            // `-c -S` is `-S` to clang; sccache wants the `-c` to call it a compile.
+            (Tool::Sccache, Step::Ir, DriverKind::Gnu) => {
+                out.arg("-c");
+            }
+            (Tool::Distcc, _, DriverKind::Gnu) => {
+                if let Some(t) = distcc_target(&cmd.args) {
+                    out.arg("-target").arg(t);
+                }
+            }
+            _ => {}
+        }
+        out.args(&cmd.args);
+        out
+    }
+}
+
+/// `cmd` through `launcher` if there is one and it takes `step`.
+pub fn wrap(launcher: Option<&Launcher>, step: Step, kind: DriverKind, cmd: Command) -> Command {
+    match launcher {
+        Some(l) => l.wrap(step, kind, cmd),
+        None => cmd,
+    }
+}
+
+/// The triple to repeat as `-target T` for distcc: the last `--target=T` before `--`, when
+/// the line has no `-target` of its own (distcc then adds its host's).
+fn distcc_target(args: &[OsString]) -> Option<OsString> {
+    let mut target = None;
+    for a in args {
+        if a == "--" {
+            break;
+        }
+        if a == "-target" {
+            return None;
+        }
+        if let Some(t) = a.to_str().and_then(|s| s.strip_prefix("--target=")) {
+            target = Some(OsString::from(t));
+        }
+    }
+    target
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(v: &[&str]) -> Vec<OsString> {
+        v.iter().map(OsString::from).collect()
+    }
+
+    fn launcher(tool: Tool) -> Launcher {
+        Launcher {
+            program: PathBuf::from("/usr/bin/tool"),
+            args: os(&["--opt"]),
+            tool,
+            ccache_type_free: true,
+        }
+    }
+
+    fn cmd(args: &[&str]) -> Command {
+        let mut c = Command::new("/usr/bin/clang-19");
+        c.args(os(args));
+        c
+    }
+
+    #[test]
+    fn tools_by_name() {
+        assert_eq!(Tool::of(OsStr::new("ccache")), Tool::Ccache);
+        assert_eq!(Tool::of(OsStr::new("/usr/bin/sccache")), Tool::Sccache);
+        assert_eq!(Tool::of(OsStr::new(r"C:\bin\SCCACHE.EXE")), Tool::Sccache);
+        assert_eq!(Tool::of(OsStr::new("distcc")), Tool::Distcc);
+        assert_eq!(Tool::of(OsStr::new("icecc")), Tool::Other);
+    }
+
+    #[test]
+    fn steps_each_tool_takes() {
+        use DriverKind::*;
+        let c = launcher(Tool::Ccache);
+        assert!(c.takes(Step::Plain, ClangCl) && c.takes(Step::Ir, Gnu));
+        assert!(!c.takes(Step::Ir, ClangCl));
+        assert!(!c.takes(Step::Codegen, Gnu) && !c.takes(Step::Link, Gnu));
+        let s = launcher(Tool::Sccache);
+        assert!(s.takes(Step::Ir, Gnu) && !s.takes(Step::Ir, ClangCl));
+        let d = launcher(Tool::Distcc);
+        assert!(d.takes(Step::Ir, Gnu) && !d.takes(Step::Ir, ClangCl));
+        let o = launcher(Tool::Other);
+        assert!(o.takes(Step::Plain, Gnu) && !o.takes(Step::Ir, Gnu));
+    }
+
+    #[test]
+    fn wrapped_commands() {
+        let w = launcher(Tool::Ccache).wrap(Step::Plain, DriverKind::ClangCl, cmd(&["/c", "a.c"]));
+        assert_eq!(w.program, PathBuf::from("/usr/bin/tool"));
+        assert_eq!(w.args, os(&["--opt", "/usr/bin/clang-19", "/c", "a.c"]));
+        assert_eq!(w.head, 2);
+        assert_eq!(w.env, [("CCACHE_COMPILERTYPE".into(), "clang-cl".into())]);
+        let w = launcher(Tool::Sccache).wrap(Step::Ir, DriverKind::Gnu, cmd(&["-S", "a.c"]));
+        assert_eq!(
+            w.args,
+            os(&["--opt", "/usr/bin/clang-19", "-c", "-S", "a.c"])
+        );
+        let w = launcher(Tool::Distcc).wrap(
+            Step::Plain,
+            DriverKind::Gnu,
+            cmd(&["--target=x86_64-w64-windows-gnu", "-c", "--", "--target=x"]),
+        );
+        assert_eq!(
+            w.args,
+            os(&[
+                "--opt",
+                "/usr/bin/clang-19",
+                "-target",
+                "x86_64-w64-windows-gnu",
+                "--target=x86_64-w64-windows-gnu",
+                "-c",
+                "--",
+                "--target=x"
+            ])
+        );
+        let own = cmd(&["-target", "a", "--target=b", "-c"]);
+        assert_eq!(
+            launcher(Tool::Distcc)
+                .wrap(Step::Plain, DriverKind::Gnu, own.clone())
+                .args[2..],
+            own.args[..]
+        );
+        // Steps a tool does not take are left alone.
+        let c = cmd(&["-c", "x.ll"]);
+        assert_eq!(
+            launcher(Tool::Ccache).wrap(Step::Codegen, DriverKind::Gnu, c.clone()),
+            c
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn env_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let tool = dir.path().join("my tool");
+        std::fs::write(&tool, "").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // A path with a space is one program, not split.
+        let l = Launcher::from_env_value(Some(tool.as_os_str()), None, None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(l.program, tool);
+        assert!(l.args.is_empty());
+        assert_eq!(l.tool, Tool::Other);
+        // A name with arguments is found on the given PATH.
+        let path = dir.path().as_os_str();
+        let l = Launcher::from_env_value(Some(OsStr::new("'my tool' -x --y")), Some(path), None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(l.program, tool);
+        assert_eq!(l.args, os(&["-x", "--y"]));
+        assert!(Launcher::from_env_value(Some(OsStr::new("")), None, None)
+            .unwrap()
+            .is_none());
+        assert!(Launcher::from_env_value(None, None, None)
+            .unwrap()
+            .is_none());
+        let err = Launcher::from_env_value(Some(OsStr::new("no-such-cache -x")), Some(path), None)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "HOTPATCH_LAUNCHER: 'no-such-cache' not found on PATH"
+        );
+        let me = tool.canonicalize().unwrap();
+        assert!(matches!(
+            Launcher::from_env_value(Some(tool.as_os_str()), None, Some(&me)),
+            Err(Error::IsSelf(_))
+        ));
+    }
+}
