@@ -17,6 +17,10 @@ need=(
   "wineboot wine"
   "cmake cmake"
   "make make"
+  "ccache ccache"
+  "sccache sccache"
+  "distcc distcc"
+  "distccd distcc"
   "x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64-win32"
   "/usr/x86_64-w64-mingw32/lib/libkernel32.a mingw-w64-x86-64-dev"
 )

@@ -189,7 +189,13 @@ fn run_native(
     let mut cmd = Command::new(compiler);
     cmd.args(&out);
     let cmd = launcher::wrap(launcher, launcher::Step::Plain, job.kind, cmd);
-    Ok(exit_code(process::run(&cmd)?))
+    let status = process::run(&cmd)?;
+    if status.success() && job.compile_only {
+        for src in &job.sources {
+            super::cachekey::add_lists_to_depfile(job, src, None)?;
+        }
+    }
+    Ok(exit_code(status))
 }
 
 /// Temporary directories to remove if the user presses Ctrl-C.
@@ -428,15 +434,9 @@ impl<'a> Pipeline<'a> {
                 return Ok(0);
             }
             // It defines none after all: the object must be the plain compile's.
-            return Ok(exit_code(self.run_step(
-                launcher::Step::Plain,
-                super::plain_command(self.compiler, self.job),
-            )?));
+            return Ok(exit_code(self.plain(src, out)?));
         }
-        let status = self.run_step(
-            launcher::Step::Plain,
-            super::plain_command(self.compiler, self.job),
-        )?;
+        let status = self.plain(src, out)?;
         if !status.success() || !router.file_wants(out)? {
             return Ok(exit_code(status));
         }
@@ -447,6 +447,19 @@ impl<'a> Pipeline<'a> {
                 f.into_exit_code()
             }
         }
+    }
+
+    /// The plain compile of a routed unit, behind the launcher; the list files join its
+    /// dependency file, so a build system recompiles it when the list changes.
+    fn plain(&self, src: &Source, out: &Path) -> anyhow::Result<std::process::ExitStatus> {
+        let status = self.run_step(
+            launcher::Step::Plain,
+            super::plain_command(self.compiler, self.job),
+        )?;
+        if status.success() {
+            super::cachekey::add_lists_to_depfile(self.job, src, Some(out))?;
+        }
+        Ok(status)
     }
 
     /// A unit that needs the pipeline but failed in it leaves no object: the plain compile's
@@ -553,6 +566,7 @@ impl<'a> Pipeline<'a> {
         if !status.success() {
             return Err(Failure::Compiler(exit_code(status)));
         }
+        super::cachekey::add_lists_to_depfile(self.job, src, Some(out))?;
         // Step 2: the rewrite.
         let rewritten = self.rewrite_step(src, &ir_path)?;
         if self.job.output_kind == OutputKind::IrText {

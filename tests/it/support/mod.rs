@@ -19,6 +19,9 @@ fn package_of(tool: &str) -> &'static str {
         t if t.starts_with("clang") => "clang-22",
         t if t.starts_with("lld") => "lld-22",
         "wine" => "wine",
+        "ccache" => "ccache",
+        "sccache" => "sccache",
+        "distcc" | "distccd" => "distcc",
         _ => "llvm-22",
     }
 }
