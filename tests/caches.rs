@@ -12,6 +12,7 @@
 mod support;
 
 use std::collections::BTreeMap;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, SystemTime};
@@ -426,6 +427,8 @@ impl Distccd {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(err)
+            // Its own process group: distccd forks workers, which must go with it.
+            .process_group(0)
             .spawn()
             .unwrap();
         let d = Distccd { child, port, log };
@@ -446,7 +449,15 @@ impl Distccd {
 
 impl Drop for Distccd {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // SIGTERM to the whole group (the daemon and its workers), then reap the daemon.
+        let group = format!("-{}", self.child.id());
+        let stopped = Command::new("kill")
+            .args(["-TERM", "--", &group])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !stopped {
+            let _ = self.child.kill();
+        }
         let _ = self.child.wait();
     }
 }
