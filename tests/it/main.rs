@@ -12,6 +12,7 @@ mod args_clang_cl;
 mod args_gnu;
 mod better;
 mod better_wine;
+mod caches;
 mod changed;
 mod coff_cli;
 mod coff_fuzz;

@@ -7,10 +7,8 @@
 //! stopped at the end. What is asserted comes from the tools themselves
 //! (`ccache --print-stats`, `sccache --show-stats`, distccd's log) and from the objects
 //! (llvm-readobj-22: the S_HOTPATCHFUNC records).
-#![allow(clippy::disallowed_methods)]
 
-mod support;
-
+use crate::support::{self, objects};
 use std::collections::BTreeMap;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -148,7 +146,7 @@ impl Scratch {
     }
 
     fn records(&self, obj: &str) -> Vec<String> {
-        support::hotpatch_records(&self.path(obj))
+        objects::hotpatch_records(&self.path(obj))
             .into_iter()
             .map(|(f, _)| f)
             .collect()
@@ -494,10 +492,21 @@ fn distcc_behind_the_wrapper_compiles_on_the_daemon() {
         &["clang-19", GNU, "-O2", "-c", "plain.c", "-o", "plain.o"],
         &env,
     );
-    let log = daemon.log_text();
-    let done: Vec<&str> = log.lines().filter(|l| l.contains("COMPILE_OK")).collect();
+    // A worker logs its summary after sending the result back: wait for it a little.
+    let ran = |log: &str, src: &str| {
+        log.lines()
+            .any(|l| l.contains("COMPILE_OK") && l.ends_with(&format!(" {src}")))
+    };
+    let mut log = daemon.log_text();
+    for _ in 0..100 {
+        if ran(&log, "a.c") && ran(&log, "plain.c") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        log = daemon.log_text();
+    }
     assert!(
-        done.iter().any(|l| l.ends_with(" a.c")) && done.iter().any(|l| l.ends_with(" plain.c")),
+        ran(&log, "a.c") && ran(&log, "plain.c"),
         "the IR step of a.c and the plain compile of plain.c ran on the daemon:\n{log}"
     );
     // distcc would add `-target x86_64-pc-linux-gnu` to a `--target=` line: Windows objects.
@@ -522,7 +531,7 @@ fn distcc_behind_the_wrapper_compiles_on_the_daemon() {
         &[],
     );
     let refs = |o: &str| -> Vec<String> {
-        support::symbols(&s.path(o))
+        objects::symbols(&s.path(o))
             .into_keys()
             .filter(|n| n.starts_with("__ref_"))
             .collect()
