@@ -39,6 +39,7 @@ use objects::{ObjHotpatch, ObjectDebug, ObjectFinder};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use sync_file::{RandomAccessFile, ReadAt, WriteAt};
 
 /// Errors of the PDB fix-up; each names the file it is about.
 #[derive(Debug, thiserror::Error)]
@@ -359,20 +360,32 @@ impl IdStream {
     }
 }
 
-/// A read-only view of the parts of a PDB the fix-up uses.
-struct PdbView {
+/// A read-only view of the parts of a PDB the fix-up uses; `F` is where ms-pdb reads it from
+/// (the file, or bytes in memory).
+struct PdbView<F = RandomAccessFile> {
     path: PathBuf,
-    pdb: Box<ms_pdb::Pdb>,
+    pdb: Box<ms_pdb::Pdb<F>>,
     modules: Vec<Module>,
 }
 
 impl PdbView {
     fn open(path: &Path) -> Result<Self, Error> {
-        let read_err = |e: anyhow::Error| Error::Read {
-            path: path.to_path_buf(),
-            message: format!("{e:#}"),
-        };
-        let pdb = ms_pdb::Pdb::open(path).map_err(read_err)?;
+        let pdb = ms_pdb::Pdb::open(path).map_err(|e| read_error(path, e))?;
+        PdbView::read(path, pdb)
+    }
+}
+
+fn read_error(path: &Path, e: anyhow::Error) -> Error {
+    Error::Read {
+        path: path.to_path_buf(),
+        message: format!("{e:#}"),
+    }
+}
+
+impl<F: ReadAt> PdbView<F> {
+    /// Reads the modules of `pdb`; `path` names it in errors.
+    fn read(path: &Path, pdb: Box<ms_pdb::Pdb<F>>) -> Result<Self, Error> {
+        let read_err = |e: anyhow::Error| read_error(path, e);
         let mod_infos = pdb.read_modules().map_err(read_err)?;
         let mut modules = Vec::new();
         let mut iter = mod_infos.iter();
@@ -474,11 +487,100 @@ pub fn fixup_all_or_nothing(pdb_path: &Path, objects: &[PathBuf]) -> Result<Fixu
     fixup_impl(pdb_path, objects, false)
 }
 
+/// [`fixup`] on a PDB held in memory: `pdb` is the file's bytes, `name` stands for its path
+/// in messages, and `objects` are the linked objects and archives with the paths they stand
+/// for (nothing is read from disk). Returns the report and the PDB's bytes afterwards (the
+/// input unchanged when nothing was written).
+pub fn fixup_bytes(
+    name: &Path,
+    pdb: &[u8],
+    objects: Vec<(PathBuf, Vec<u8>)>,
+) -> Result<(FixupReport, Vec<u8>), Error> {
+    let reader = ms_pdb::Pdb::open_from_random_file(pdb).map_err(|e| read_error(name, e))?;
+    let view = PdbView::read(name, reader)?;
+    let base_dir = name.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut finder = ObjectFinder::in_memory(objects, &base_dir);
+    let (mut report, patches) = plan_fixup(&view, &mut finder)?;
+    drop(view);
+    if patches.is_empty() {
+        return Ok((report, pdb.to_vec()));
+    }
+    let file = MemFile::default();
+    file.0
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .extend_from_slice(pdb);
+    let fail = |e: String| Error::Write {
+        path: name.to_path_buf(),
+        message: e,
+    };
+    let mut writer =
+        ms_pdb::Pdb::modify_from_random_file(file.clone()).map_err(|e| fail(format!("{e:#}")))?;
+    apply_patches(&mut writer, &patches, &fail)?;
+    drop(writer);
+    report.written = true;
+    let bytes = std::mem::take(
+        &mut *file
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    Ok((report, bytes))
+}
+
+/// A growable in-memory file that ms-pdb can read and write, for [`fixup_bytes`].
+#[derive(Clone, Default)]
+struct MemFile(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl ReadAt for MemFile {
+    fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        let data = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        data.read_at(buf, offset)
+    }
+}
+
+impl WriteAt for MemFile {
+    fn write_at(&self, buf: &[u8], offset: u64) -> std::io::Result<usize> {
+        let mut data = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let start = usize::try_from(offset).map_err(|_| std::io::ErrorKind::InvalidInput)?;
+        let end = start
+            .checked_add(buf.len())
+            .ok_or(std::io::ErrorKind::InvalidInput)?;
+        if data.len() < end {
+            data.resize(end, 0);
+        }
+        if let Some(dest) = data.get_mut(start..end) {
+            dest.copy_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+}
+
 fn fixup_impl(pdb_path: &Path, objects: &[PathBuf], partial: bool) -> Result<FixupReport, Error> {
     let view = PdbView::open(pdb_path)?;
-    let mut report = FixupReport::default();
     let base_dir = pdb_path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut finder = ObjectFinder::new(objects, &base_dir);
+    let (mut report, patches) = plan_fixup(&view, &mut finder)?;
+    if !patches.is_empty() && (partial || report.problems.is_empty()) {
+        drop(view); // the read-only handle closes before the file is opened for writing
+        write_patches(pdb_path, &patches)?;
+        report.written = true;
+    }
+    Ok(report)
+}
+
+/// What the fix-up of `view` finds, and the record rewrites it would make.
+fn plan_fixup<F: ReadAt>(
+    view: &PdbView<F>,
+    finder: &mut ObjectFinder,
+) -> Result<(FixupReport, Vec<Patch>), Error> {
+    let mut report = FixupReport::default();
     let mut patches = Vec::new();
     let mut jobs = Vec::new();
 
@@ -521,7 +623,7 @@ fn fixup_impl(pdb_path: &Path, objects: &[PathBuf], partial: bool) -> Result<Fix
         jobs.push((module, obj, slots));
     }
     if jobs.is_empty() {
-        return Ok(report);
+        return Ok((report, patches));
     }
     // Only the names being restored are indexed: the ID stream of a big program is mostly
     // other functions' IDs and build strings.
@@ -567,12 +669,7 @@ fn fixup_impl(pdb_path: &Path, objects: &[PathBuf], partial: bool) -> Result<Fix
             }
         }
     }
-    if !patches.is_empty() && (partial || report.problems.is_empty()) {
-        drop(view); // the read-only handle closes before the file is opened for writing
-        write_patches(pdb_path, &patches)?;
-        report.written = true;
-    }
-    Ok(report)
+    Ok((report, patches))
 }
 
 /// Encodes an `S_HOTPATCHFUNC` record (the object side's encoder, so both write the same
@@ -610,6 +707,15 @@ fn write_patches(path: &Path, patches: &[Patch]) -> Result<(), Error> {
         message: e,
     };
     let mut pdb = ms_pdb::Pdb::modify(path).map_err(|e| fail(format!("{e:#}")))?;
+    apply_patches(&mut pdb, patches, &fail)
+}
+
+/// Rewrites the records of `patches` and commits, through ms-pdb's copy-on-write MSF.
+fn apply_patches<F: ReadAt + WriteAt>(
+    pdb: &mut ms_pdb::Pdb<F>,
+    patches: &[Patch],
+    fail: &dyn Fn(String) -> Error,
+) -> Result<(), Error> {
     let msf = pdb.msf_mut_err().map_err(|e| fail(format!("{e:#}")))?;
     for p in patches {
         // The file must still hold what was read: never write over something else.

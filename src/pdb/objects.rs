@@ -121,6 +121,16 @@ impl ObjectFinder {
         }
     }
 
+    /// A finder over objects already in memory: `objects` pairs each with the path it stands
+    /// for, and plays the role of the explicit list of [`ObjectFinder::new`].
+    pub fn in_memory(objects: Vec<(PathBuf, Vec<u8>)>, base_dir: &Path) -> Self {
+        Self {
+            explicit: objects.iter().map(|(p, _)| p.clone()).collect(),
+            base_dir: base_dir.to_path_buf(),
+            files: objects.into_iter().collect(),
+        }
+    }
+
     fn read(&mut self, path: &Path) -> Result<&[u8], String> {
         if !self.files.contains_key(path) {
             let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;

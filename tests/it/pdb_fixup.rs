@@ -114,6 +114,44 @@ fn second_run_and_explicit_objects_change_nothing() {
     assert_readers_accept(dir.path(), "app.pdb");
 }
 
+/// `fixup_bytes` (the in-memory entry point the fuzz target uses) is the file fix-up: same
+/// report, same bytes as `hotpatch fixup-pdb` writes, and a second run changes nothing.
+#[test]
+fn in_memory_fixup_writes_the_bytes_the_file_fixup_writes() {
+    let b = built();
+    let objects: Vec<(PathBuf, Vec<u8>)> = b
+        .objects
+        .iter()
+        .map(|(n, d)| (PathBuf::from(n), d.clone()))
+        .collect();
+    let (report, bytes) =
+        hotpatch_cl::pdb::fixup_bytes(Path::new("app.pdb"), &b.pdb, objects.clone()).unwrap();
+    assert_eq!(report.restored.len(), expected().len(), "{report:?}");
+    assert!(report.written && report.problems.is_empty(), "{report:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let pdb = dir.path().join("app.pdb");
+    std::fs::write(&pdb, &b.pdb).unwrap();
+    let mut paths = Vec::new();
+    for (name, data) in &b.objects {
+        std::fs::write(dir.path().join(name), data).unwrap();
+        paths.push(dir.path().join(name));
+    }
+    let on_disk = hotpatch_cl::pdb::fixup(&pdb, &paths).unwrap();
+    assert_eq!(on_disk.restored, report.restored);
+    assert_eq!(
+        std::fs::read(&pdb).unwrap(),
+        bytes,
+        "in-memory and file fix-ups differ"
+    );
+    assert_fully_restored(dir.path(), "app.pdb");
+
+    let (again, same) =
+        hotpatch_cl::pdb::fixup_bytes(Path::new("app.pdb"), &bytes, objects).unwrap();
+    assert!(!again.written && again.restored.is_empty(), "{again:?}");
+    assert_eq!(same, bytes);
+}
+
 #[test]
 fn missing_object_fails_but_restores_the_other_modules() {
     let dir = tempfile::tempdir().unwrap();
