@@ -370,9 +370,38 @@ struct PdbView<F = RandomAccessFile> {
 
 impl PdbView {
     fn open(path: &Path) -> Result<Self, Error> {
+        let mut head = Vec::new();
+        let len = std::fs::File::open(path)
+            .and_then(|f| {
+                let len = f.metadata()?.len();
+                std::io::Read::read_to_end(&mut std::io::Read::take(f, 48), &mut head)?;
+                Ok(len)
+            })
+            .map_err(|e| read_error(path, e.into()))?;
+        check_page_count(path, &head, len)?;
         let pdb = ms_pdb::Pdb::open(path).map_err(|e| read_error(path, e))?;
         PdbView::read(path, pdb)
     }
+}
+
+/// An MSF header that claims more pages than the file holds is refused before ms-pdb sizes
+/// its page map from the claim (a 711-byte file claiming 4 GB took 160 MB and seconds).
+fn check_page_count(path: &Path, head: &[u8], file_len: u64) -> Result<(), Error> {
+    if !head.starts_with(MSF_MAGIC) {
+        return Ok(()); // not MSF 7.0: ms-pdb decides
+    }
+    let field = |at| records::u32_at(head, at).map(u64::from).unwrap_or(0);
+    let (page_size, pages) = (field(32), field(40));
+    if page_size.saturating_mul(pages) > file_len.next_multiple_of(page_size.max(1)) {
+        return Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            stream: "MSF header".into(),
+            problem: format!(
+                "claims {pages} pages of {page_size} bytes, but the file has {file_len} bytes"
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn read_error(path: &Path, e: anyhow::Error) -> Error {
@@ -496,6 +525,7 @@ pub fn fixup_bytes(
     pdb: &[u8],
     objects: Vec<(PathBuf, Vec<u8>)>,
 ) -> Result<(FixupReport, Vec<u8>), Error> {
+    check_page_count(name, pdb, pdb.len() as u64)?;
     let reader = ms_pdb::Pdb::open_from_random_file(pdb).map_err(|e| read_error(name, e))?;
     let view = PdbView::read(name, reader)?;
     let base_dir = name.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -860,6 +890,29 @@ mod tests {
         let mut short = id_stream();
         short.truncate(70);
         assert!(IdStream::parse(short, None).is_err());
+    }
+
+    /// Found by the `pdb_fixup` fuzz target: 711 bytes whose MSF header claims far more pages
+    /// than the file holds made ms-pdb allocate its page map for the claim (160 MB, seconds).
+    #[test]
+    fn header_claiming_more_pages_than_the_file_is_refused_before_opening() {
+        let mut pdb = MSF_MAGIC.to_vec();
+        pdb.extend_from_slice(&4096u32.to_le_bytes()); // page size
+        pdb.extend_from_slice(&1u32.to_le_bytes()); // free page map
+        pdb.extend_from_slice(&0x4d00_0012u32.to_le_bytes()); // page count
+        pdb.resize(711, 0xff);
+        let err = fixup_bytes(Path::new("x.pdb"), &pdb, Vec::new()).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("x.pdb: MSF header: claims 1291845650 pages of 4096 bytes"),
+            "{err}"
+        );
+        // A header whose pages fit the file goes on to ms-pdb (which refuses these bytes).
+        pdb[40..44].copy_from_slice(&1u32.to_le_bytes());
+        assert!(matches!(
+            fixup_bytes(Path::new("x.pdb"), &pdb, Vec::new()),
+            Err(Error::Read { .. })
+        ));
     }
 
     proptest! {
