@@ -8,7 +8,7 @@ fixtures="$fuzz/../tests/fixtures"
 seeds="$fuzz/seeds"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-rm -rf "$seeds"
+# Generated seeds are overwritten by name; inputs that fuzzing found stay.
 # Compile copies by relative name in the scratch directory, so no seed names a path of this
 # machine (the debug info records `.` as the build directory).
 cp "$fixtures/ir-src/globals.c" "$fixtures/coff/hot.c" "$fixtures/coff/hot.cpp" "$work/"
