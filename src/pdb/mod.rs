@@ -390,7 +390,11 @@ fn check_page_count(path: &Path, head: &[u8], file_len: u64) -> Result<(), Error
     if !head.starts_with(MSF_MAGIC) {
         return Ok(()); // not MSF 7.0: ms-pdb decides
     }
-    let field = |at| records::u32_at(head, at).map(u64::from).unwrap_or(0);
+    let field = |at: usize| {
+        head.get(at..at + 4)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, |b| u64::from(u32::from_le_bytes(b)))
+    };
     let (page_size, pages) = (field(32), field(40));
     if page_size.saturating_mul(pages) > file_len.next_multiple_of(page_size.max(1)) {
         return Err(Error::Corrupt {

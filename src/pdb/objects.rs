@@ -128,6 +128,7 @@ impl ObjectFinder {
             explicit: objects.iter().map(|(p, _)| p.clone()).collect(),
             base_dir: base_dir.to_path_buf(),
             files: objects.into_iter().collect(),
+            members: HashMap::new(),
         }
     }
 
