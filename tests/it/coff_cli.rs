@@ -223,3 +223,46 @@ fn dump_json_on_native_and_injected_objects() {
         "{table}"
     );
 }
+
+/// `hotpatch dump … | head -1`: the reader closes the pipe after one line, and every command
+/// that writes results on stdout ends quietly (status 0, nothing on stderr), never with a
+/// panic about stdout. The output is far larger than a pipe holds, so the writes go on after
+/// the reader is gone.
+#[test]
+fn a_closed_pipe_ends_every_command_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let w = Work::new("hot.c");
+    w.cl19(X64, &[], "a.obj");
+    let many: Vec<&str> = std::iter::repeat_n("a.obj", 3000).collect();
+    let listed: Vec<String> = (0..3000).map(|i| format!("missing_{i}")).collect();
+    let list = format!("--functions={}", listed.join(","));
+    let cases: Vec<Vec<&str>> = vec![
+        [&["dump"][..], &many].concat(),
+        [&["dump", "--json"][..], &many].concat(),
+        vec!["verify", &list, "a.obj"],
+    ];
+    for args in cases {
+        let mut child = Command::new(our_bin("hotpatch"))
+            .args(&args)
+            .current_dir(w.dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty(), "{:?}: no first line", &args[..2]);
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "{:?}: {:?} {err}",
+            &args[..2],
+            out.status
+        );
+        assert!(err.is_empty(), "{:?}: {err}", &args[..2]);
+    }
+}

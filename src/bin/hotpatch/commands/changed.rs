@@ -213,7 +213,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("{}: cannot write", out.display()))?,
         None if !args.json => {
             use std::io::Write;
-            std::io::stdout().write_all(&list)?;
+            if let Err(e) = std::io::stdout().write_all(&list) {
+                output::stdout_failed(&e);
+            }
         }
         None => {}
     }

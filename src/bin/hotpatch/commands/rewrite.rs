@@ -101,9 +101,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         _ => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
-            plan.write_to(&input, &mut w)
-                .and_then(|()| w.flush())
-                .map_err(|e| anyhow!("<stdout>: cannot write: {}", io_message(&e)))?;
+            if let Err(e) = plan.write_to(&input, &mut w).and_then(|()| w.flush()) {
+                output::stdout_failed(&e);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
