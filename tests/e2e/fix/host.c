@@ -6,30 +6,7 @@
  * Freestanding (/GS- /Zl, entry point `start`): kernel32 only, declared here by hand.
  * The exit code says which step failed (0: all passed). */
 
-typedef unsigned long long size_t;
-typedef unsigned long DWORD;
-
-typedef struct {
-    void *BaseAddress;
-    void *AllocationBase;
-    DWORD AllocationProtect;
-    unsigned short PartitionId;
-    size_t RegionSize;
-    DWORD State;
-    DWORD Protect;
-    DWORD Type;
-} MEMORY_BASIC_INFORMATION;
-
-#define PAGE_READWRITE 0x04
-#define PAGE_ANY_WRITE 0xCC
-
-__declspec(dllimport) void *__stdcall LoadLibraryA(const char *name);
-__declspec(dllimport) void *__stdcall GetProcAddress(void *module, const char *name);
-__declspec(dllimport) size_t __stdcall VirtualQuery(const void *addr, MEMORY_BASIC_INFORMATION *info, size_t size);
-__declspec(dllimport) int __stdcall VirtualProtect(void *addr, size_t size, DWORD protect, DWORD *old);
-__declspec(dllimport) void *__stdcall GetStdHandle(DWORD which);
-__declspec(dllimport) int __stdcall WriteFile(void *file, const void *buf, DWORD len, DWORD *written, void *overlapped);
-__declspec(dllimport) void __stdcall ExitProcess(unsigned code);
+#include "../loader/loader.h"
 
 /* From v1/app.c, the shipped code. */
 extern int counter, total;
@@ -73,25 +50,10 @@ static void report(const char *what, int avg, int arg, int cl)
     out("\n");
 }
 
-static int writable(const void *p)
+/* A `__ref_` pointer must live in a read-only page before the loader re-points it. */
+static int checked_redirect(int **ref, int *to)
 {
-    MEMORY_BASIC_INFORMATION info;
-    if (VirtualQuery(p, &info, sizeof info) == 0)
-        return -1;
-    return (info.Protect & PAGE_ANY_WRITE) != 0;
-}
-
-static int redirect(int **ref, int *to)
-{
-    DWORD old, ignored;
-    if (writable(ref) != 0)
-        return 0; /* a __ref_ pointer must live in a read-only page */
-    if (!VirtualProtect(ref, sizeof *ref, PAGE_READWRITE, &old))
-        return 0;
-    *ref = to;
-    if (!VirtualProtect(ref, sizeof *ref, old, &ignored))
-        return 0;
-    return writable(ref) == 0;
+    return writable(ref) == 0 && redirect(ref, to);
 }
 
 static int run(void)
@@ -111,7 +73,7 @@ static int run(void)
     int **ref_total = (int **)GetProcAddress(dll, "__ref_total");
     if (!p_average || !p_clamp || !ref_counter || !ref_total)
         return 12;
-    if (!redirect(ref_counter, &counter) || !redirect(ref_total, &total))
+    if (!checked_redirect(ref_counter, &counter) || !checked_redirect(ref_total, &total))
         return 13;
 
     report("patched", p_average(), -5, p_clamp(-5));

@@ -6,41 +6,9 @@
  * Freestanding (/GS- /Zl, entry point `start`): kernel32 only, declared here by hand.
  * The exit code says which step failed (0: all passed). */
 
-typedef unsigned long long size_t;
-typedef unsigned long DWORD;
-
-/* MEMORY_BASIC_INFORMATION, x64 layout. */
-typedef struct {
-    void *BaseAddress;
-    void *AllocationBase;
-    DWORD AllocationProtect;
-    unsigned short PartitionId;
-    size_t RegionSize;
-    DWORD State;
-    DWORD Protect;
-    DWORD Type;
-} MEMORY_BASIC_INFORMATION;
-
-#define PAGE_READWRITE 0x04
-/* PAGE_READWRITE | PAGE_WRITECOPY | PAGE_EXECUTE_READWRITE | PAGE_EXECUTE_WRITECOPY */
-#define PAGE_ANY_WRITE 0xCC
-
-__declspec(dllimport) void *__stdcall LoadLibraryA(const char *name);
-__declspec(dllimport) void *__stdcall GetProcAddress(void *module, const char *name);
-__declspec(dllimport) size_t __stdcall VirtualQuery(const void *addr, MEMORY_BASIC_INFORMATION *info, size_t size);
-__declspec(dllimport) int __stdcall VirtualProtect(void *addr, size_t size, DWORD protect, DWORD *old);
-__declspec(dllimport) void __stdcall ExitProcess(unsigned code);
+#include "loader.h"
 
 int counter; /* the base image's global, the one the patch must end up using */
-
-/* 1 if the page holding p is writable, 0 if not, -1 if it cannot be queried. */
-static int writable(const void *p)
-{
-    MEMORY_BASIC_INFORMATION info;
-    if (VirtualQuery(p, &info, sizeof info) == 0)
-        return -1;
-    return (info.Protect & PAGE_ANY_WRITE) != 0;
-}
 
 static int simulate(void)
 {
