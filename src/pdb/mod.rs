@@ -384,8 +384,11 @@ impl PdbView {
     }
 }
 
-/// An MSF header that claims more pages than the file holds is refused before ms-pdb sizes
-/// its page map from the claim (a 711-byte file claiming 4 GB took 160 MB and seconds).
+/// The MSF header is checked before ms-pdb reads it, because ms-pdb trusts it: a claim of more
+/// pages than the file holds made it size its page map from the claim (a 711-byte file claiming
+/// 4 GB took 160 MB and seconds), and a page size of 1 with a huge stream directory overflows
+/// its page arithmetic. Refused: a page size that is not a power of two from 512 to 65536, more
+/// pages than the file holds, a stream directory larger than the file.
 fn check_page_count(path: &Path, head: &[u8], file_len: u64) -> Result<(), Error> {
     if !head.starts_with(MSF_MAGIC) {
         return Ok(()); // not MSF 7.0: ms-pdb decides
@@ -395,17 +398,21 @@ fn check_page_count(path: &Path, head: &[u8], file_len: u64) -> Result<(), Error
             .and_then(|b| b.try_into().ok())
             .map_or(0, |b| u64::from(u32::from_le_bytes(b)))
     };
-    let (page_size, pages) = (field(32), field(40));
-    if page_size.saturating_mul(pages) > file_len.next_multiple_of(page_size.max(1)) {
-        return Err(Error::Corrupt {
-            path: path.to_path_buf(),
-            stream: "MSF header".into(),
-            problem: format!(
-                "claims {pages} pages of {page_size} bytes, but the file has {file_len} bytes"
-            ),
-        });
-    }
-    Ok(())
+    let (page_size, pages, dir_size) = (field(32), field(40), field(44));
+    let problem = if !page_size.is_power_of_two() || !(512..=65536).contains(&page_size) {
+        format!("page size {page_size} is not a power of two from 512 to 65536")
+    } else if page_size.saturating_mul(pages) > file_len.next_multiple_of(page_size) {
+        format!("claims {pages} pages of {page_size} bytes, but the file has {file_len} bytes")
+    } else if dir_size > file_len {
+        format!("claims a stream directory of {dir_size} bytes, but the file has {file_len} bytes")
+    } else {
+        return Ok(());
+    };
+    Err(Error::Corrupt {
+        path: path.to_path_buf(),
+        stream: "MSF header".into(),
+        problem,
+    })
 }
 
 fn read_error(path: &Path, e: anyhow::Error) -> Error {
@@ -913,10 +920,36 @@ mod tests {
         );
         // A header whose pages fit the file goes on to ms-pdb (which refuses these bytes).
         pdb[40..44].copy_from_slice(&1u32.to_le_bytes());
+        pdb[44..48].copy_from_slice(&4u32.to_le_bytes()); // stream directory size
         assert!(matches!(
             fixup_bytes(Path::new("x.pdb"), &pdb, Vec::new()),
             Err(Error::Read { .. })
         ));
+    }
+
+    /// Found by the `pdb_fixup` fuzz target in CI: page size 1 and a stream directory of
+    /// 1.8 GB overflowed ms-pdb's page arithmetic (a panic with overflow checks on).
+    #[test]
+    fn header_with_a_tiny_page_size_or_a_huge_directory_is_refused_before_opening() {
+        let header = |page_size: u32, pages: u32, dir_size: u32| {
+            let mut pdb = MSF_MAGIC.to_vec();
+            for v in [page_size, 2, pages, dir_size] {
+                pdb.extend_from_slice(&v.to_le_bytes());
+            }
+            pdb.resize(4096, 0xff);
+            fixup_bytes(Path::new("x.pdb"), &pdb, Vec::new())
+                .unwrap_err()
+                .to_string()
+        };
+        let crash = header(1, 18, 0x6e2f_0074);
+        assert_eq!(
+            crash,
+            "x.pdb: MSF header: page size 1 is not a power of two from 512 to 65536"
+        );
+        assert!(header(4096, 1, 0x6e2f_0074).starts_with(
+            "x.pdb: MSF header: claims a stream directory of 1848574068 bytes, but the file has 4096"
+        ));
+        assert!(header(3000, 1, 4).contains("page size 3000 is not a power of two"));
     }
 
     proptest! {
