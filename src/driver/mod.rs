@@ -20,6 +20,7 @@ pub mod pipeline;
 pub mod process;
 pub mod route;
 pub mod rsp;
+pub mod source_hint;
 pub mod toolchain;
 
 use args::{Arg, Class, Kind};

@@ -29,6 +29,7 @@ use super::args::{Class, Kind, Rule, Step};
 use super::launcher::{self, Launcher};
 use super::process::{self, Command};
 use super::route::Router;
+use super::source_hint::{Identifiers, SourceHint};
 use super::toolchain::{self, DriverKind};
 use super::{exit_code, DepFlags, Env, Job, Mode, OutputKind, Source, FIRST_NATIVE_MAJOR};
 use crate::diag::{self, Warnings};
@@ -424,7 +425,14 @@ impl<'a> Pipeline<'a> {
         let router = Router::new(&self.functions);
         let pipeline_first = match router.hint_from_existing(out) {
             Some(hint) => hint,
-            None => self.probe(&router, src)?,
+            None => match self.source_hint(src) {
+                SourceHint::Defines => true,
+                SourceHint::Absent => false,
+                // C: a listed name that is only called here is defined elsewhere.
+                SourceHint::Mentions if !is_cxx(src) => false,
+                // C++: it may be an inline or template function from a header.
+                SourceHint::Mentions | SourceHint::Unknown => self.probe(&router, src)?,
+            },
         };
         if pipeline_first {
             if let Err(f) = self.compile_one(0, src, out) {
@@ -467,6 +475,15 @@ impl<'a> Pipeline<'a> {
     fn remove_plain_object(&self, out: &Path) {
         if self.routed {
             let _ = std::fs::remove_file(out);
+        }
+    }
+
+    /// What the source's own text says of the listed names ([`SourceHint`]); `Unknown`
+    /// when it cannot be read as a file (the probe then decides).
+    fn source_hint(&self, src: &Source) -> SourceHint {
+        match std::fs::read(self.cwd.join(&src.path)) {
+            Ok(text) => Identifiers::new(self.functions.iter()).hint(&text),
+            Err(_) => SourceHint::Unknown,
         }
     }
 
@@ -892,6 +909,23 @@ impl<'a> Pipeline<'a> {
 }
 
 /// `target` relative to `base` (both absolute), with `..` as needed.
+/// Whether `src` is compiled as C++ (`-x c++`, `/Tp`, or a C++ extension).
+fn is_cxx(src: &Source) -> bool {
+    match &src.language {
+        Some(lang) => {
+            let lang = lang.to_string_lossy().to_ascii_lowercase();
+            lang.contains("++") || lang.starts_with("tp")
+        }
+        None => matches!(
+            Path::new(&src.path)
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or_default(),
+            "C" | "cc" | "cp" | "cpp" | "CPP" | "cxx" | "c++" | "ii" | "hpp" | "hh"
+        ),
+    }
+}
+
 fn relative(target: &Path, base: &Path) -> Option<PathBuf> {
     let t: Vec<_> = target.components().collect();
     let b: Vec<_> = base.components().collect();

@@ -8,10 +8,11 @@
 //! ones), read back to their IR spelling (x86's `_`, `\x01` decorated names; see
 //! [`crate::codeview::hotpatch::ir_name`]). Nothing is guessed from source text.
 //!
-//! Before the object exists the wrapper may take a hint, never trusted without a check of
-//! the final object: the object already at the output path (an incremental rebuild), or a
-//! probe of the front end's unoptimized IR, which defines a superset of what the object will
-//! (optimization only removes functions). A list entry that names nothing but is the
+//! Before the object exists the wrapper takes a hint, never trusted without a check of the
+//! final object, cheapest first: the object already at the output path (an incremental
+//! rebuild); the source file's own text (`source_hint.rs`: a listed name in the shape of a
+//! definition, or not there at all); else a probe of the front end's unoptimized IR, which
+//! defines a superset of what the object will (optimization only removes functions). A list entry that names nothing but is the
 //! qualified name of a defined C++ function (`S::f`) also counts, so the rewrite can say
 //! which mangled name was meant.
 //!

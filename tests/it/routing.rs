@@ -269,3 +269,87 @@ fn jobs_that_make_no_object_run_without_the_hotpatch_flags_in_both_drivers() {
         );
     }
 }
+
+/// The compiler runs `hotpatch-cl` made for one compile (HOTPATCH_VERBOSE's log), each as
+/// the step it is: `probe`, `plain`, `ir` or `codegen`.
+fn steps(d: &Dir, compiler: &str, list: &str, src: &str, out: &str) -> Vec<&'static str> {
+    let argv = command(compiler, Some(list), src, out);
+    let mut c = Command::new(support::our_bin("hotpatch-cl"));
+    c.current_dir(d.0.path())
+        .args(&argv)
+        .env_remove("HOTPATCH_MODE")
+        .env("HOTPATCH_VERBOSE", "1");
+    let o = c.output().unwrap();
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{argv:?}: {log}");
+    log.lines()
+        .filter(|l| l.starts_with("hotpatch-cl: "))
+        .map(|l| {
+            if l.contains("-disable-llvm-passes") {
+                "probe"
+            } else if l.contains("-disable-llvm-optzns") {
+                "codegen"
+            } else if l.contains("-emit-llvm") {
+                "ir"
+            } else {
+                "plain"
+            }
+        })
+        .collect()
+}
+
+/// From a clean output the source's own text is the first hint (`source_hint.rs`): a listed
+/// function defined in the text goes straight to the pipeline, a C unit that only calls one
+/// or never names one compiles plainly, a C++ unit that calls one may get it from a header
+/// and asks the probe. A wrong guess costs a second compile, never the object: a definition
+/// the text hides behind a macro is found in the plain object and the pipeline follows.
+#[test]
+fn the_source_text_picks_the_first_compile_and_the_object_has_the_last_word() {
+    const CALLS_C: &str = "int api(int);\nint user(int x) { return api(x) + 1; }\n";
+    const MACRO_C: &str = "int counter;\n#define DEFINE(name) int name(int x) { return x + counter++; }\nDEFINE(api)\n";
+    const CALLS_CPP: &str = "#include \"inl.h\"\nint entry(int x) { return twice(x); }\n";
+    for (compiler, ext) in [("clang-cl-19", "obj"), ("clang-19", "o")] {
+        let d = Dir::new(&[
+            ("l.c", LISTED_C),
+            ("u.c", UNTOUCHED_C),
+            ("calls.c", CALLS_C),
+            ("macro.c", MACRO_C),
+            ("inl.h", INL_H),
+            ("e.cpp", CALLS_CPP),
+        ]);
+        let twice = if ext == "obj" {
+            "?twice@@YAHH@Z"
+        } else {
+            "_Z5twicei"
+        };
+        let cases: [(&str, &str, &[&str], &[&str]); 5] = [
+            ("l.c", "api", &["ir", "codegen"], &["api"]),
+            ("u.c", "api", &["plain"], &[]),
+            ("calls.c", "api", &["plain"], &[]),
+            ("macro.c", "api", &["plain", "ir", "codegen"], &["api"]),
+            ("e.cpp", twice, &["probe", "ir", "codegen"], &[twice]),
+        ];
+        for (src, list, want_steps, want_records) in cases {
+            let out = format!("{}.{ext}", src.replace('.', "_"));
+            assert_eq!(
+                steps(&d, compiler, list, src, &out),
+                want_steps,
+                "{compiler} {src}"
+            );
+            assert_eq!(
+                record_names(&d.path(&out)),
+                want_records,
+                "{compiler} {src}"
+            );
+        }
+        // Untouched units are still the plain compile's bytes.
+        let out = format!("calls_c.{ext}");
+        let wrapped = d.read(&out);
+        std::fs::remove_file(d.path(&out)).unwrap();
+        let plain = plain_reference(&d, compiler, "calls.c", &out);
+        assert!(
+            wrapped == plain,
+            "{compiler}: calls.c is the plain compile's object"
+        );
+    }
+}
