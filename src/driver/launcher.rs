@@ -1,7 +1,9 @@
 //! Compiler launchers: ccache, sccache, distcc or any command put in front of the compiler
 //! runs the wrapper makes (`HOTPATCH_LAUNCHER`, or `hotpatch-cl ccache clang-19 …`).
 //!
-//! A launcher sees only the runs it can handle; what each tool does with each step was
+//! ccache gets the whole hot-patched compile of one source when it can take it
+//! ([`Launcher::whole_job`]: the wrapper becomes ccache's prefix, so a warm rebuild is one
+//! cache hit). Otherwise a launcher sees only the runs it can handle; what each tool does with each step was
 //! measured with ccache 4.7, sccache 0.4 and distcc 3.4 (docs/wrapper.md, "Caches and
 //! compile farms"):
 //!
@@ -197,6 +199,79 @@ impl Launcher {
     }
 }
 
+impl Launcher {
+    /// The whole hot-patch compile behind ccache, when ccache can cache it: `ccache COMPILER
+    /// ARGS…` with `CCACHE_PREFIX` and `CCACHE_PREFIX_CPP` naming `me`, so ccache preprocesses
+    /// through the wrapper (which strips the hot-patch flags and adds the list files to the
+    /// key, `cachekey.rs`) and, on a miss, compiles through it; a warm rebuild is then one
+    /// cache hit per file, as without hot-patching. The inner runs get no launcher. The key
+    /// also holds what ccache cannot see: this wrapper's version, `mode`, and the real
+    /// compiler's identity (`CCACHE_COMPILERCHECK`, unless the user set one).
+    ///
+    /// `None` (the wrapper then sends single steps, [`Launcher::wrap`]) for any other tool,
+    /// and where ccache cannot take the job: not one source compiled to an object, a source
+    /// on standard input, a precompiled header made, our path holding a space (ccache splits
+    /// its prefix at spaces), or our name being a compiler's (a copy installed as `clang`
+    /// would take the compiler argument for a source).
+    pub fn whole_job(
+        &self,
+        compiler: &Path,
+        job: &super::Job,
+        args: &[OsString],
+        me: &Path,
+        mode: &str,
+    ) -> Option<Command> {
+        let me_text = me.to_str()?;
+        let masquerading = matches!(
+            toolchain::stem(me.file_name()?)
+                .to_ascii_lowercase()
+                .as_str(),
+            "clang" | "clang-cl" | "clang++"
+        );
+        let one_object = job.compile_only
+            && job.output_kind == super::OutputKind::Object
+            && matches!(&job.sources[..], [src] if src.path != "-")
+            && !job.pch_create;
+        if self.tool != Tool::Ccache || !one_object || me_text.contains(' ') || masquerading {
+            return None;
+        }
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.args).arg(compiler).args(args);
+        cmd.head = self.args.len() + 1;
+        for var in ["CCACHE_PREFIX", "CCACHE_PREFIX_CPP"] {
+            let mut prefix = OsString::from(me_text);
+            // A prefix of the user's own (distcc) runs after the wrapper, as its launcher.
+            if let Some(user) = std::env::var_os(var).filter(|v| !v.is_empty()) {
+                prefix.push(" ");
+                prefix.push(user);
+            }
+            cmd.env(var, prefix);
+        }
+        cmd.env(ENV, "");
+        if job.kind == DriverKind::ClangCl && self.ccache_type_free {
+            cmd.env("CCACHE_COMPILERTYPE", "clang-cl");
+        }
+        if std::env::var_os("CCACHE_COMPILERCHECK").is_none() {
+            let meta = std::fs::metadata(compiler).ok()?;
+            let mtime = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos());
+            cmd.env(
+                "CCACHE_COMPILERCHECK",
+                format!(
+                    "string:hotpatch-cl {} mode={mode} {} {} {mtime}",
+                    env!("CARGO_PKG_VERSION"),
+                    compiler.display(),
+                    meta.len()
+                ),
+            );
+        }
+        Some(cmd)
+    }
+}
+
 /// `cmd` through `launcher` if there is one and it takes `step`.
 pub fn wrap(launcher: Option<&Launcher>, step: Step, kind: DriverKind, cmd: Command) -> Command {
     match launcher {
@@ -354,5 +429,57 @@ mod tests {
             Launcher::from_env_value(Some(tool.as_os_str()), None, Some(&me)),
             Err(Error::IsSelf(_))
         ));
+    }
+
+    #[test]
+    fn ccache_takes_the_whole_job_of_one_source_to_an_object_only() {
+        let job = |kind, args: &[&str]| match super::super::plan(kind, &os(args)) {
+            super::super::Plan::Patch(j) => *j,
+            other => panic!("{args:?}: {other:?}"),
+        };
+        let hot = "-fms-hotpatch-functions-list=f";
+        let gnu = job(DriverKind::Gnu, &[hot, "-c", "a.c", "-o", "a.o"]);
+        let cl = job(DriverKind::ClangCl, &[hot, "/c", "a.c"]);
+        let two = job(DriverKind::Gnu, &[hot, "-c", "a.c", "b.c"]);
+        let linked = job(DriverKind::Gnu, &[hot, "a.c", "-o", "a.exe"]);
+        let compiler = std::env::current_exe().unwrap(); // any file with a size and a date
+        let me = Path::new("/opt/hotpatch/hotpatch-cl");
+        let ccache = launcher(Tool::Ccache);
+        let args = os(&["-c", "a.c"]);
+        let whole = |l: &Launcher, j: &super::super::Job, me: &Path| {
+            l.whole_job(&compiler, j, &args, me, "Auto")
+        };
+        let cmd = whole(&ccache, &gnu, me).expect("one source to an object");
+        assert_eq!(cmd.program, PathBuf::from("/usr/bin/tool"));
+        assert_eq!(cmd.args[..2], os(&["--opt", compiler.to_str().unwrap()]));
+        assert_eq!(cmd.args[2..], args);
+        let env = |cmd: &Command, key: &str| {
+            cmd.env
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.to_string_lossy().into_owned())
+        };
+        if std::env::var_os("CCACHE_PREFIX").is_none() {
+            assert_eq!(
+                env(&cmd, "CCACHE_PREFIX").as_deref(),
+                Some("/opt/hotpatch/hotpatch-cl")
+            );
+        }
+        assert_eq!(env(&cmd, "HOTPATCH_LAUNCHER").as_deref(), Some(""));
+        if std::env::var_os("CCACHE_COMPILERCHECK").is_none() {
+            let check = env(&cmd, "CCACHE_COMPILERCHECK").unwrap();
+            assert!(check.starts_with("string:hotpatch-cl ") && check.contains(" mode=Auto "));
+        }
+        let cl_cmd = whole(&ccache, &cl, me).unwrap();
+        assert_eq!(
+            env(&cl_cmd, "CCACHE_COMPILERTYPE").as_deref(),
+            Some("clang-cl")
+        );
+        assert!(whole(&ccache, &two, me).is_none(), "two sources");
+        assert!(whole(&ccache, &linked, me).is_none(), "a link");
+        assert!(whole(&launcher(Tool::Sccache), &gnu, me).is_none());
+        assert!(whole(&launcher(Tool::Distcc), &gnu, me).is_none());
+        assert!(whole(&ccache, &gnu, Path::new("/opt/hot patch/hotpatch-cl")).is_none());
+        assert!(whole(&ccache, &gnu, Path::new("/opt/shims/clang")).is_none());
     }
 }

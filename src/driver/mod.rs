@@ -431,7 +431,20 @@ pub fn run(compiler: &Path, kind: DriverKind, args: &[OsString], env: &Env) -> R
             Ok(exit_code(process::run(&cmd)?))
         }
         Plan::Refuse(reason) => Err(anyhow::anyhow!(reason)),
-        Plan::Patch(job) => pipeline::patch(compiler, &job, env),
+        Plan::Patch(job) => {
+            let me = toolchain::current_exe();
+            let whole = env
+                .launcher
+                .as_ref()
+                .zip(me.as_deref())
+                .and_then(|(l, me)| {
+                    l.whole_job(compiler, &job, args, me, &format!("{:?}", env.mode))
+                });
+            match whole {
+                Some(cmd) => Ok(exit_code(process::run(&cmd)?)),
+                None => pipeline::patch(compiler, &job, env),
+            }
+        }
         Plan::NoObject(job) => cachekey::run_no_object(compiler, &job, env.launcher.as_ref()),
     }
 }

@@ -258,8 +258,7 @@ fn ccache_behind_the_wrapper_serves_warm_rebuilds() {
     );
     let plain = s.ccache_stats();
     assert_eq!(stat(&plain, "direct_cache_hit"), 1, "{}", nonzero(&plain));
-    // clang-cl: the passthrough is cached (hotpatch-cl tells ccache it is a clang-cl), the IR
-    // step is not given to ccache (it cannot tell where `/clang:-o` writes).
+    // clang-cl: the passthrough is cached (hotpatch-cl tells ccache it is a clang-cl).
     let cl = ["clang-cl-19", "/c", "/O2", "plain.c", "/Foplain.obj"];
     s.wrap(&cl, &[("HOTPATCH_LAUNCHER", "ccache")]);
     s.ccache_zero();
@@ -271,27 +270,44 @@ fn ccache_behind_the_wrapper_serves_warm_rebuilds() {
         "{}",
         nonzero(&cl_stats)
     );
-    s.ccache_zero();
-    s.wrap(
-        &[
-            "clang-cl-19",
-            "/c",
-            "/O2",
-            "/Z7",
-            "/hotpatch",
-            "-fms-hotpatch-functions-file=hot.txt",
-            "a.c",
-            "/Foa.obj",
-        ],
-        &[("HOTPATCH_LAUNCHER", "ccache")],
+    // A hot-patched compile is cached whole (ccache runs it through the wrapper), in both
+    // drivers: cold a miss, warm a hit with the same object; another mode is another key.
+    let cl_hot = [
+        "clang-cl-19",
+        "/c",
+        "/O2",
+        "/Z7",
+        "/hotpatch",
+        "/Brepro",
+        "-fms-hotpatch-functions-file=hot.txt",
+        "a.c",
+        "/Foa.obj",
+    ];
+    let mut objects = vec![];
+    for (mode, want_hits, want_misses) in [("auto", 0, 1), ("auto", 1, 0), ("rewrite", 0, 1)] {
+        s.ccache_zero();
+        s.wrap(
+            &cl_hot,
+            &[("HOTPATCH_LAUNCHER", "ccache"), ("HOTPATCH_MODE", mode)],
+        );
+        let st = s.ccache_stats();
+        assert_eq!(
+            (hits(&st), stat(&st, "cache_miss")),
+            (want_hits, want_misses),
+            "clang-cl, {mode}: {}",
+            nonzero(&st)
+        );
+        assert_eq!(s.records("a.obj"), ["first"]);
+        objects.push(s.bytes("a.obj"));
+    }
+    assert!(
+        objects[0] == objects[1],
+        "the cached object is the cold one"
     );
-    let cl_hot = s.ccache_stats();
-    assert_eq!(
-        nonzero(&cl_hot),
-        "",
-        "clang-cl's pipeline does not go through ccache"
+    assert!(
+        objects[0] == objects[2],
+        "/Brepro: both modes make the same bytes"
     );
-    assert_eq!(s.records("a.obj"), ["first"]);
 }
 
 /// The sccache server of a test: private port and directory, stopped when dropped.
@@ -564,6 +580,41 @@ fn edit_in_place(s: &Scratch, what: &str, obj: &str, mut compile: impl FnMut() -
     s.set_list("first\n");
     assert_eq!(compile(), (1, 0), "{what}: the first list again");
     assert!(s.bytes(obj) == first, "{what}: the cached object");
+}
+
+/// Behind the wrapper ccache caches the whole hot-patch compile (`Launcher::whole_job`), so
+/// the list's content must be part of its key there too.
+#[test]
+fn ccache_behind_the_wrapper_never_serves_a_stale_list() {
+    let s = Scratch::new();
+    for (what, launcher) in [("HOTPATCH_LAUNCHER", true), ("hotpatch-cl ccache", false)] {
+        let _ = std::fs::remove_dir_all(s.path("ccache"));
+        edit_in_place(&s, what, "a.o", || {
+            s.ccache_zero();
+            let mut args = if launcher { vec![] } else { vec!["ccache"] };
+            args.extend([
+                "clang-19",
+                GNU,
+                "-O2",
+                "-g",
+                "-gcodeview",
+                "-fms-hotpatch",
+                "-fms-hotpatch-functions-file=hot.txt",
+                "-c",
+                "a.c",
+                "-o",
+                "a.o",
+            ]);
+            let env: &[(&str, &str)] = if launcher {
+                &[("HOTPATCH_LAUNCHER", "ccache")]
+            } else {
+                &[]
+            };
+            s.wrap(&args, env);
+            let st = s.ccache_stats();
+            (hits(&st), stat(&st, "cache_miss"))
+        });
+    }
 }
 
 #[test]
