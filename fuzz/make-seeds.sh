@@ -14,7 +14,7 @@ trap 'rm -rf "$work"' EXIT
 cp "$fixtures/ir-src/globals.c" "$fixtures/coff/hot.c" "$fixtures/coff/hot.cpp" "$work/"
 cd "$work"
 repro=(/Brepro /clang:-ffile-compilation-dir=.)
-mkdir -p "$seeds"/{ir_rewrite,coff_inject,codeview_dump,pdb_fixup,rsp_split,driver_plan}
+mkdir -p "$seeds"/{ir_rewrite,coff_inject,codeview_dump,pdb_fixup,rsp_split,driver_plan,changed_compare}
 
 # IR: the first line is the function list (`#` first: mark-only), the rest the module.
 ir() { # compiler target source list name
@@ -78,4 +78,23 @@ line cl-xclang '\x00' /c -Xclang -fms-hotpatch-allow-direct-list=g -fms-secure-h
 line gnu-hot '\x01' --target=x86_64-w64-windows-gnu -gcodeview -fms-hotpatch -O2 -fms-hotpatch-functions-list=bump -c a.c -o a.o
 line gnu-link '\x01' -fms-hotpatch-functions-file hot.txt -fuse-ld=lld a.c b.c -o app.exe -MD -MF a.d
 line gnu-pass '\x01' -E a.c -o -
+# Object pairs for `hotpatch changed`: the rules fixture, base then patched, built with
+# function sections by both drivers (x64). `damaged-names` is a fuzzer finding, kept as it is.
+pair() { # name compiler flags...
+  local name="$1" cc="$2" side; shift 2
+  for side in base patched; do
+    mkdir -p "$work/$side" && cp "$fixtures/changed/rules/$side/rules.c" "$work/$side/"
+    case "$cc" in
+      clang-cl*) (cd "$work/$side" && "$cc" "$@" "${repro[@]}" "/Fo../rules-$side.o" rules.c) ;;
+      *) (cd "$work/$side" && "$cc" "$@" -ffile-compilation-dir=. -o "../rules-$side.o" rules.c) ;;
+    esac
+  done
+  python3 - "$work/rules-base.o" "$work/rules-patched.o" "$seeds/changed_compare/$name" <<'PY'
+import struct, sys
+base, patched = (open(p, "rb").read() for p in sys.argv[1:3])
+open(sys.argv[3], "wb").write(struct.pack("<I", len(base)) + base + patched)
+PY
+}
+pair rules-x64 clang-cl-19 /c /O2 /Z7 /Gy /Brepro
+pair rules-gnu-x64 clang-19 --target=x86_64-w64-windows-gnu -O2 -g -gcodeview -ffunction-sections -c
 echo "seeds written to $seeds"; du -sh "$seeds"
