@@ -178,6 +178,41 @@ fn hits(stats: &BTreeMap<String, u64>) -> u64 {
     stat(stats, "direct_cache_hit") + stat(stats, "preprocessed_cache_hit")
 }
 
+/// A hot-patched GNU-mode compile of `a.c` to `obj` by `compiler` (debug info, the list in
+/// `hot.txt`): the command line every cache below is asked to cache.
+fn hot_gnu<'a>(compiler: &'a str, obj: &'a str) -> [&'a str; 11] {
+    [
+        compiler,
+        GNU,
+        "-O2",
+        "-g",
+        "-gcodeview",
+        "-fms-hotpatch",
+        "-fms-hotpatch-functions-file=hot.txt",
+        "-c",
+        "a.c",
+        "-o",
+        obj,
+    ]
+}
+
+/// The clang-cl spelling of [`hot_gnu`]: `a.c` to `a.obj`.
+fn hot_cl(compiler: &str) -> [&str; 8] {
+    [
+        compiler,
+        "/c",
+        "/O2",
+        "/Z7",
+        "/hotpatch",
+        "-fms-hotpatch-functions-file=hot.txt",
+        "a.c",
+        "/Foa.obj",
+    ]
+}
+
+/// A plain GNU-mode compile (no hot-patch flags) of `plain.c`.
+const PLAIN_GNU: [&str; 7] = ["clang-19", GNU, "-O2", "-c", "plain.c", "-o", "plain.o"];
+
 fn is_coff_x64(bytes: &[u8]) -> bool {
     bytes.get(..2) == Some(&[0x64, 0x86])
 }
@@ -185,21 +220,13 @@ fn is_coff_x64(bytes: &[u8]) -> bool {
 #[test]
 fn ccache_behind_the_wrapper_serves_warm_rebuilds() {
     let s = Scratch::new();
-    let hot = [
-        "-O2",
-        "-g",
-        "-gcodeview",
-        "-fms-hotpatch",
-        "-fms-hotpatch-functions-file=hot.txt",
-    ];
     // Every run writes a.o (an object names itself), copied to `obj` afterwards.
     let compile = |obj: &str, spelling_ccache: bool| {
         let mut args = vec![];
         if spelling_ccache {
             args.push("ccache");
         }
-        args.extend(["clang-19", GNU, "-c", "a.c", "-o", "a.o"]);
-        args.extend(hot);
+        args.extend(hot_gnu("clang-19", "a.o"));
         let env: &[(&str, &str)] = if spelling_ccache {
             &[]
         } else {
@@ -246,16 +273,10 @@ fn ccache_behind_the_wrapper_serves_warm_rebuilds() {
     }
     // A compile without hot-patch flags passes through, behind ccache too.
     for _ in 0..2 {
-        s.wrap(
-            &["clang-19", GNU, "-O2", "-c", "plain.c", "-o", "plain.o"],
-            &[("HOTPATCH_LAUNCHER", "ccache")],
-        );
+        s.wrap(&PLAIN_GNU, &[("HOTPATCH_LAUNCHER", "ccache")]);
     }
     s.ccache_zero();
-    s.wrap(
-        &["clang-19", GNU, "-O2", "-c", "plain.c", "-o", "plain.o"],
-        &[("HOTPATCH_LAUNCHER", "ccache")],
-    );
+    s.wrap(&PLAIN_GNU, &[("HOTPATCH_LAUNCHER", "ccache")]);
     let plain = s.ccache_stats();
     assert_eq!(stat(&plain, "direct_cache_hit"), 1, "{}", nonzero(&plain));
     // clang-cl: the passthrough is cached (hotpatch-cl tells ccache it is a clang-cl).
@@ -374,22 +395,7 @@ fn sccache_behind_the_wrapper_serves_warm_rebuilds() {
     let mut env = server.env().to_vec();
     env.push(("HOTPATCH_LAUNCHER", "sccache"));
     let compile = |obj: &str| {
-        s.wrap(
-            &[
-                "clang-19",
-                GNU,
-                "-O2",
-                "-g",
-                "-gcodeview",
-                "-fms-hotpatch",
-                "-fms-hotpatch-functions-file=hot.txt",
-                "-c",
-                "a.c",
-                "-o",
-                "a.o",
-            ],
-            &env,
-        );
+        s.wrap(&hot_gnu("clang-19", "a.o"), &env);
         std::fs::copy(s.path("a.o"), s.path(obj)).unwrap();
     };
     server.run(&["-z"]);
@@ -488,26 +494,8 @@ fn distcc_behind_the_wrapper_compiles_on_the_daemon() {
         ("DISTCC_FALLBACK", "0"),
         ("DISTCC_SKIP_LOCAL_RETRY", "1"),
     ];
-    s.wrap(
-        &[
-            "clang-19",
-            GNU,
-            "-O2",
-            "-g",
-            "-gcodeview",
-            "-fms-hotpatch",
-            "-fms-hotpatch-functions-file=hot.txt",
-            "-c",
-            "a.c",
-            "-o",
-            "a.o",
-        ],
-        &env,
-    );
-    s.wrap(
-        &["clang-19", GNU, "-O2", "-c", "plain.c", "-o", "plain.o"],
-        &env,
-    );
+    s.wrap(&hot_gnu("clang-19", "a.o"), &env);
+    s.wrap(&PLAIN_GNU, &env);
     // A worker logs its summary after sending the result back: wait for it a little.
     let ran = |log: &str, src: &str| {
         log.lines()
@@ -530,22 +518,7 @@ fn distcc_behind_the_wrapper_compiles_on_the_daemon() {
     assert_eq!(s.records("a.o"), ["first"]);
     // The rewritten object is what a local build makes, but for the debug info's build
     // directory (distccd compiles in its own): same records, same __ref_ symbols.
-    s.wrap(
-        &[
-            "clang-19",
-            GNU,
-            "-O2",
-            "-g",
-            "-gcodeview",
-            "-fms-hotpatch",
-            "-fms-hotpatch-functions-file=hot.txt",
-            "-c",
-            "a.c",
-            "-o",
-            "local.o",
-        ],
-        &[],
-    );
+    s.wrap(&hot_gnu("clang-19", "local.o"), &[]);
     let refs = |o: &str| -> Vec<String> {
         objects::symbols(&s.path(o))
             .into_keys()
@@ -592,19 +565,7 @@ fn ccache_behind_the_wrapper_never_serves_a_stale_list() {
         edit_in_place(&s, what, "a.o", || {
             s.ccache_zero();
             let mut args = if launcher { vec![] } else { vec!["ccache"] };
-            args.extend([
-                "clang-19",
-                GNU,
-                "-O2",
-                "-g",
-                "-gcodeview",
-                "-fms-hotpatch",
-                "-fms-hotpatch-functions-file=hot.txt",
-                "-c",
-                "a.c",
-                "-o",
-                "a.o",
-            ]);
+            args.extend(hot_gnu("clang-19", "a.o"));
             let env: &[(&str, &str)] = if launcher {
                 &[("HOTPATCH_LAUNCHER", "ccache")]
             } else {
@@ -633,19 +594,7 @@ fn ccache_in_front_of_the_wrapper_never_serves_a_stale_list() {
         env.extend(extra_env);
         edit_in_place(&s, mode, "a.o", || {
             s.ccache_zero();
-            let mut args = vec![
-                clang,
-                GNU,
-                "-O2",
-                "-g",
-                "-gcodeview",
-                "-fms-hotpatch",
-                "-fms-hotpatch-functions-file=hot.txt",
-                "-c",
-                "a.c",
-                "-o",
-                "a.o",
-            ];
+            let mut args = hot_gnu(clang, "a.o").to_vec();
             args.extend(extra_args);
             s.run_ok(&ccache, &args, &env);
             let st = s.ccache_stats();
@@ -664,16 +613,7 @@ fn ccache_in_front_of_the_wrapper_never_serves_a_stale_list() {
         s.ccache_zero();
         s.run_ok(
             &ccache,
-            &[
-                cl,
-                "/c",
-                "/O2",
-                "/Z7",
-                "/hotpatch",
-                "-fms-hotpatch-functions-file=hot.txt",
-                "a.c",
-                "/Foa.obj",
-            ],
+            &hot_cl(cl),
             &[
                 ("HOTPATCH_COMPILER", "clang-cl-19"),
                 ("CCACHE_COMPILERTYPE", "clang-cl"),
@@ -694,23 +634,7 @@ fn sccache_in_front_of_the_wrapper_never_serves_a_stale_list() {
     env.push(("HOTPATCH_COMPILER", "clang-19"));
     edit_in_place(&s, "sccache", "a.o", || {
         server.run(&["-z"]);
-        s.run_ok(
-            &support::tool("sccache"),
-            &[
-                clang,
-                GNU,
-                "-O2",
-                "-g",
-                "-gcodeview",
-                "-fms-hotpatch",
-                "-fms-hotpatch-functions-file=hot.txt",
-                "-c",
-                "a.c",
-                "-o",
-                "a.o",
-            ],
-            &env,
-        );
+        s.run_ok(&support::tool("sccache"), &hot_gnu(clang, "a.o"), &env);
         server.hits_misses()
     });
 }
