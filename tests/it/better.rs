@@ -2,8 +2,8 @@
 //! first shows native clang 22's behaviour on the same input (so it fails if clang 22
 //! changes), then ours, inspected in the objects with llvm-objdump-22 / llvm-readobj-22.
 
-use crate::support;
 use crate::support::objects::Obj;
+use crate::support::{self, Dir};
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -168,10 +168,8 @@ const LINK: [&str; 4] = [
 
 #[test]
 fn same_named_statics_clash_natively_and_link_with_us() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    std::fs::write(d.join("t1.c"), T1).unwrap();
-    std::fs::write(d.join("t2.c"), T2).unwrap();
+    let dir = Dir::new(&[("t1.c", T1), ("t2.c", T2)]);
+    let d = dir.root();
     support::run_ok(
         d,
         "clang-cl-22",

@@ -5,7 +5,7 @@
 //! The build is hotpatch-cl's pipeline by hand: clang 19 emits optimised IR, the engine
 //! rewrites it, clang 19 generates code from it without optimising again.
 
-use crate::support;
+use crate::support::{self, Dir};
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -116,9 +116,8 @@ int main(void) {
 
 #[test]
 fn hot_patched_function_reads_each_threads_own_thread_local() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    std::fs::write(d.join("tls.c"), TLS_C).unwrap();
+    let dir = Dir::new(&[("tls.c", TLS_C)]);
+    let d = dir.root();
 
     // clang 22: the hot-patched function reads the TLS template (the initial value 1).
     let native = build_native(d, &["tls.c"], "read_tls", "native.exe");
@@ -145,10 +144,8 @@ int main(void) {
 
 #[test]
 fn same_named_statics_link_and_stay_separate() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    std::fs::write(d.join("t1.c"), T1_C).unwrap();
-    std::fs::write(d.join("t2.c"), T2_C).unwrap();
+    let dir = Dir::new(&[("t1.c", T1_C), ("t2.c", T2_C)]);
+    let d = dir.root();
 
     // clang 22 in GNU mode: lld (MinGW mode) links the two weak `__ref_s_counter`s into
     // one, so bump2's patch-ready code uses t1.c's variable (in MSVC mode lld-link stops

@@ -2,7 +2,7 @@
 //! llvm-ar-22 (long and duplicate member names), import libraries from llvm-lib-22 /def,
 //! llvm-dlltool-22 and mingw-w64 (GNU dlltool), and a directory tree.
 
-use crate::support;
+use crate::support::{self, Dir};
 
 use hotpatch_cl::coff::inputs::{Input, Inputs, Kind};
 use std::path::Path;
@@ -132,13 +132,8 @@ fn gnu_archive_with_duplicate_member_names_yields_both() {
 
 #[test]
 fn import_libraries_are_recognized_whole() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    std::fs::write(
-        d.join("foo.def"),
-        "LIBRARY foo.dll\nEXPORTS\n  bar\n  baz\n",
-    )
-    .unwrap();
+    let dir = Dir::new(&[("foo.def", "LIBRARY foo.dll\nEXPORTS\n  bar\n  baz\n")]);
+    let d = dir.root();
     support::run_ok(
         d,
         "llvm-lib-22",

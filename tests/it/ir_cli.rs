@@ -1,6 +1,6 @@
 //! `hotpatch rewrite` through the binary: outputs, verbose report, and errors.
 
-use crate::support;
+use crate::support::{self, Dir};
 
 use std::process::Command;
 
@@ -21,22 +21,20 @@ fn hotpatch(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> std::p
     child.wait_with_output().unwrap()
 }
 
+/// `hotpatch rewrite INPUT -o out.ll FLAGS…` in `dir`.
+fn rewrite(dir: &Dir, input: &str, flags: &[&str]) -> std::process::Output {
+    let mut args = vec!["rewrite", input, "-o", "out.ll"];
+    args.extend(flags);
+    hotpatch(dir.root(), &args, None)
+}
+
 #[test]
 fn rewrites_a_file_and_reports_with_v() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("in.ll"), GOOD).unwrap();
-    std::fs::write(dir.path().join("fns.txt"), "f \r\n").unwrap();
-    let out = hotpatch(
-        dir.path(),
-        &[
-            "rewrite",
-            "in.ll",
-            "-o",
-            "out.ll",
-            "-v",
-            "--ms-secure-hotpatch-functions-file=fns.txt",
-        ],
-        None,
+    let dir = Dir::new(&[("in.ll", GOOD), ("fns.txt", "f \r\n")]);
+    let out = rewrite(
+        &dir,
+        "in.ll",
+        &["-v", "--ms-secure-hotpatch-functions-file=fns.txt"],
     );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
@@ -50,7 +48,7 @@ fn rewrites_a_file_and_reports_with_v() {
         err.contains("hotpatch: marked f\n") && err.contains("hotpatch: redirected g in f\n"),
         "{err}"
     );
-    let text = std::fs::read_to_string(dir.path().join("out.ll")).unwrap();
+    let text = std::fs::read_to_string(dir.path("out.ll")).unwrap();
     assert!(
         text.contains(
             "$__ref_g = comdat any\n@__ref_g = linkonce externally_initialized constant ptr @g, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n"
@@ -83,29 +81,18 @@ fn stdin_to_stdout_and_mark_only() {
 
 #[test]
 fn malformed_ir_is_a_located_error_and_creates_no_output() {
-    let dir = tempfile::tempdir().unwrap();
     let bad = GOOD.replace("ptr @g\n", "ptr @g)\n");
-    std::fs::write(dir.path().join("bad.ll"), bad).unwrap();
-    let out = hotpatch(
-        dir.path(),
-        &[
-            "rewrite",
-            "bad.ll",
-            "-o",
-            "out.ll",
-            "--ms-hotpatch-functions-list=f",
-        ],
-        None,
-    );
+    let dir = Dir::new(&[("bad.ll", &bad)]);
+    let out = rewrite(&dir, "bad.ll", &["--ms-hotpatch-functions-list=f"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         err.trim_end(),
         "hotpatch: error: bad.ll:4:22: unbalanced brackets"
     );
-    assert!(!dir.path().join("out.ll").exists());
+    assert!(!dir.path("out.ll").exists());
     assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
+        std::fs::read_dir(dir.root()).unwrap().count(),
         1,
         "no temporary left behind"
     );
@@ -113,34 +100,26 @@ fn malformed_ir_is_a_located_error_and_creates_no_output() {
 
 #[test]
 fn typed_pointer_ir_names_the_supported_range() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("old.ll"), "@p = global i32* null\n").unwrap();
-    let out = hotpatch(dir.path(), &["rewrite", "old.ll", "-o", "out.ll"], None);
+    let dir = Dir::new(&[("old.ll", "@p = global i32* null\n")]);
+    let out = rewrite(&dir, "old.ll", &[]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.starts_with("hotpatch: error: old.ll:1:16: typed pointer") && err.contains("15 to 22"),
         "{err}"
     );
-    assert!(!dir.path().join("out.ll").exists());
+    assert!(!dir.path("out.ll").exists());
 }
 
 #[test]
 fn missing_functions_file_is_an_error_naming_it() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("in.ll"), GOOD).unwrap();
-    let out = hotpatch(
-        dir.path(),
-        &[
-            "rewrite",
-            "in.ll",
-            "-o",
-            "out.ll",
-            "--ms-hotpatch-functions-file=nonexist.txt",
-        ],
-        None,
+    let dir = Dir::new(&[("in.ll", GOOD)]);
+    let out = rewrite(
+        &dir,
+        "in.ll",
+        &["--ms-hotpatch-functions-file=nonexist.txt"],
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nonexist.txt"));
-    assert!(!dir.path().join("out.ll").exists());
+    assert!(!dir.path("out.ll").exists());
 }

@@ -8,10 +8,9 @@
 //! - jobs that make no object (`-E`, `-fsyntax-only`, `-M`, `/E`, `/Zs`, `/clang:-M`) run
 //!   with the hot-patch flags removed and print what the plain compiler prints (preprocessed
 //!   output behind the list files' cache key).
-use crate::support::{self, objects};
+use crate::support::{self, objects, Dir};
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 const LISTED_C: &str = "int counter;\n\
 static __declspec(noinline) int helper(int x) { return x + counter++; }\n\
@@ -37,47 +36,6 @@ const GNU: &[&str] = &[
 
 /// The clang-cl flags of these tests (`/Brepro`: clang-cl otherwise stamps the time).
 const CL: &[&str] = &["/c", "/O2", "/Z7", "/hotpatch", "/Brepro"];
-
-struct Dir(tempfile::TempDir);
-
-impl Dir {
-    fn new(files: &[(&str, &str)]) -> Dir {
-        let d = tempfile::tempdir().unwrap();
-        for (name, text) in files {
-            std::fs::write(d.path().join(name), text).unwrap();
-        }
-        Dir(d)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.path().join(name)
-    }
-
-    /// `hotpatch-cl ARGS…` here, every HOTPATCH_* variable cleared (auto mode).
-    fn wrap(&self, args: &[&str]) -> Output {
-        let mut c = Command::new(support::our_bin("hotpatch-cl"));
-        c.current_dir(self.0.path()).args(args);
-        for k in ["HOTPATCH_MODE", "HOTPATCH_VERBOSE", "HOTPATCH_WERROR"] {
-            c.env_remove(k);
-        }
-        c.output().unwrap()
-    }
-
-    #[track_caller]
-    fn wrap_ok(&self, args: &[&str]) -> Output {
-        let out = self.wrap(args);
-        assert!(
-            out.status.success(),
-            "hotpatch-cl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    }
-
-    fn read(&self, name: &str) -> Vec<u8> {
-        std::fs::read(self.path(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-    }
-}
 
 /// `compiler FLAGS… -o/Fo OUT SRC` for the driver of `compiler`.
 fn command<'a>(
@@ -105,7 +63,7 @@ fn command<'a>(
 fn plain_reference(d: &Dir, compiler: &str, src: &str, out: &str) -> Vec<u8> {
     let argv = command(compiler, None, src, out);
     let args: Vec<&str> = argv.iter().skip(1).map(String::as_str).collect();
-    support::run_ok(d.0.path(), compiler, &args);
+    support::run_ok(d.root(), compiler, &args);
     let bytes = d.read(out);
     std::fs::remove_file(d.path(out)).unwrap();
     bytes
@@ -114,7 +72,7 @@ fn plain_reference(d: &Dir, compiler: &str, src: &str, out: &str) -> Vec<u8> {
 fn wrap_compile(d: &Dir, compiler: &str, list: &str, src: &str, out: &str) {
     let argv = command(compiler, Some(list), src, out);
     let args: Vec<&str> = argv.iter().map(String::as_str).collect();
-    d.wrap_ok(&args);
+    d.wrap_ok(&args, &[]);
 }
 
 fn record_names(obj: &Path) -> Vec<String> {
@@ -161,12 +119,12 @@ fn one_job_of_several_sources_compiles_only_the_listed_units_through_the_pipelin
     let mut args = vec!["clang-cl-19", "-fms-hotpatch-functions-list=api", "/MP2"];
     args.extend(CL);
     args.extend(["/Fohot/", "u.c", "l.c"]);
-    d.wrap_ok(&args);
+    d.wrap_ok(&args, &[]);
     // The reference: the plain compile of the same unit to the same path (objects record it).
     std::fs::rename(d.path("hot/u.obj"), d.path("u.wrapped")).unwrap();
     let mut plain: Vec<&str> = CL.to_vec();
     plain.extend(["/Fohot/", "u.c"]);
-    support::run_ok(d.0.path(), "clang-cl-19", &plain);
+    support::run_ok(d.root(), "clang-cl-19", &plain);
     assert!(
         d.read("u.wrapped") == d.read("hot/u.obj"),
         "the untouched unit of a several-source job is the plain compile's object"
@@ -228,7 +186,7 @@ fn jobs_that_make_no_object_run_without_the_hotpatch_flags_in_both_drivers() {
         ("clang-cl-19", &["/clang:-M", "l.c"]),
     ];
     for (compiler, args) in cases {
-        let plain = support::run(d.0.path(), compiler, args);
+        let plain = support::run(d.root(), compiler, args);
         assert!(plain.status.success(), "{compiler} {args:?}");
         let mut wrapped = vec![
             *compiler,
@@ -236,7 +194,7 @@ fn jobs_that_make_no_object_run_without_the_hotpatch_flags_in_both_drivers() {
             "-fms-hotpatch-allow-direct-list=x",
         ];
         wrapped.extend(*args);
-        let out = d.wrap(&wrapped);
+        let out = d.wrap(&wrapped, &[]);
         assert!(
             out.status.success(),
             "hotpatch-cl {wrapped:?}: {}",

@@ -1,7 +1,7 @@
 //! `hotpatch verify` on real objects: native clang-cl-22 builds (it must flag clang 22's
 //! thread-local redirect), hotpatch-cl builds (clean), and deliberately broken ones.
 
-use crate::support;
+use crate::support::{self, Dir};
 
 use std::path::Path;
 
@@ -34,17 +34,14 @@ fn verify(dir: &Path, args: &[&str]) -> (bool, String) {
     )
 }
 
-fn setup() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("v.cpp"), SRC).unwrap();
-    std::fs::write(dir.path().join("fns.txt"), FNS).unwrap();
-    dir
+fn setup() -> Dir {
+    Dir::new(&[("v.cpp", SRC), ("fns.txt", FNS)])
 }
 
 #[test]
 fn flags_clang_22s_thread_local_redirect_and_unmangled_entries() {
     let dir = setup();
-    let d = dir.path();
+    let d = dir.root();
     support::run_ok(
         d,
         "clang-cl-22",
@@ -133,7 +130,7 @@ fn passes_on_our_objects_and_on_a_library_of_them() {
     // (x86 mangles methods differently: `?f@S@@QAEHH@Z`; the list is for 64-bit targets.)
     for target in ["x86_64-pc-windows-msvc", "aarch64-pc-windows-msvc"] {
         let dir = setup();
-        let d = dir.path();
+        let d = dir.root();
         ours(d, target);
         let (ok, out) = verify(d, &["--functions-file", "fns.txt", "v.obj"]);
         assert!(ok, "{target}: {out}");
@@ -147,7 +144,7 @@ fn passes_on_our_objects_and_on_a_library_of_them() {
 #[test]
 fn flags_missing_records_and_direct_accesses_across_objects() {
     let dir = setup();
-    let d = dir.path();
+    let d = dir.root();
     // `counter` defined in another object of the build: found through it.
     std::fs::write(
         d.join("v.cpp"),
@@ -191,14 +188,12 @@ fn flags_missing_records_and_direct_accesses_across_objects() {
 
 #[test]
 fn flags_a_writable_ref_pointer() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    std::fs::write(
-        d.join("w.ll"),
+    let dir = Dir::new(&[(
+        "w.ll",
         "@x = global i32 0\n@__ref_x = global ptr @x, section \".data\"\n\
          define ptr @f() {\n  %p = load ptr, ptr @__ref_x\n  ret ptr %p\n}\n",
-    )
-    .unwrap();
+    )]);
+    let d = dir.root();
     support::run_ok(
         d,
         "clang-19",

@@ -9,9 +9,9 @@
 //! - thread-locals stay direct and same-named statics link (lld-link-22), with clang-cl-19 and
 //!   with clang-cl-22 in the default (auto) mode.
 
-use crate::support::{self, objects};
+use crate::support::{self, objects, Dir};
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 fn include_dir() -> String {
@@ -55,39 +55,6 @@ int bump1(void);\nint main(void) { return bump1() + bump2(); }\n";
 /// Environment variables for one run.
 type Env<'a> = &'a [(&'a str, &'a str)];
 
-struct Dir(tempfile::TempDir);
-
-impl Dir {
-    fn new(files: &[(&str, &str)]) -> Dir {
-        let d = tempfile::tempdir().unwrap();
-        for (name, text) in files {
-            std::fs::write(d.path().join(name), text).unwrap();
-        }
-        Dir(d)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.path().join(name)
-    }
-
-    fn p(&self, name: &str) -> String {
-        self.path(name).to_str().unwrap().to_owned()
-    }
-
-    /// `hotpatch-cl ARGS…` here, with `env` (HOTPATCH_* cleared otherwise).
-    fn wrap(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        support::run_hotpatch_cl(self.0.path(), args, env)
-    }
-
-    #[track_caller]
-    fn wrap_ok(&self, args: &[&str], env: &[(&str, &str)]) -> String {
-        let out = self.wrap(args, env);
-        let e = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(out.status.success(), "hotpatch-cl {args:?}: {e}");
-        e
-    }
-}
-
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -124,7 +91,7 @@ fn allow_direct_flags_and_the_annotation_keep_globals_direct_where_clang_22_redi
     let mut native = vec!["/Fonative.obj", "-fms-secure-hotpatch-functions-list=use"];
     native.extend(common);
     native.extend(["--", src.as_str()]);
-    support::run_ok(d.0.path(), "clang-cl-22", &native);
+    support::run_ok(d.root(), "clang-cl-22", &native);
     for g in ["__ref_listed", "__ref_plain", "__ref_annotated"] {
         assert!(has_symbol(&d.path("native.obj"), g), "native lacks {g}");
     }
@@ -285,7 +252,7 @@ fn warnings_where_clang_22_is_silent_and_hotpatch_werror_fails_each() {
         }
         assert!(!obj.exists(), "{args:?}: HOTPATCH_WERROR leaves no object");
         assert!(
-            std::fs::read_dir(d.0.path()).unwrap().all(|f| !f
+            std::fs::read_dir(d.root()).unwrap().all(|f| !f
                 .unwrap()
                 .file_name()
                 .to_string_lossy()
@@ -358,7 +325,7 @@ fn thread_locals_stay_direct_through_the_wrapper() {
     let mut native = vec!["/Fonative.obj"];
     native.extend(common);
     native.extend(["--", src.as_str()]);
-    support::run_ok(d.0.path(), "clang-cl-22", &native);
+    support::run_ok(d.root(), "clang-cl-22", &native);
     assert!(
         has_symbol(&d.path("native.obj"), "__ref_per_thread"),
         "clang 22 redirects the thread-local to its template"
@@ -402,10 +369,10 @@ fn same_named_statics_link_through_the_wrapper_and_clash_natively() {
     ];
     native.extend(common);
     native.extend(["--", t1.as_str(), t2.as_str()]);
-    support::run_ok(d.0.path(), "clang-cl-22", &native);
+    support::run_ok(d.root(), "clang-cl-22", &native);
     let link = |dir: &str| {
         support::run(
-            d.0.path(),
+            d.root(),
             "lld-link-22",
             &[
                 "/entry:main",

@@ -100,6 +100,52 @@ pub fn hotpatch_cl(dir: &Path) -> Command {
     c
 }
 
+/// A scratch directory holding some files, where tests run `hotpatch-cl` and the tools.
+pub struct Dir(tempfile::TempDir);
+
+impl Dir {
+    /// A fresh directory holding `files` (name, text).
+    pub fn new(files: &[(&str, &str)]) -> Dir {
+        let d = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(d.path().join(name), text).unwrap();
+        }
+        Dir(d)
+    }
+
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        self.0.path()
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.root().join(name)
+    }
+
+    /// [`Dir::path`] as a string, for command lines.
+    pub fn p(&self, name: &str) -> String {
+        self.path(name).to_str().unwrap().to_owned()
+    }
+
+    /// `hotpatch-cl ARGS…` here, with `env` (HOTPATCH_* cleared otherwise).
+    pub fn wrap(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        run_hotpatch_cl(self.root(), args, env)
+    }
+
+    /// [`Dir::wrap`], which must succeed; returns what it printed on stderr.
+    #[track_caller]
+    pub fn wrap_ok(&self, args: &[&str], env: &[(&str, &str)]) -> String {
+        let out = self.wrap(args, env);
+        let e = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "hotpatch-cl {args:?}: {e}");
+        e
+    }
+
+    pub fn read(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.path(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+}
+
 /// Path of one of this crate's binaries (`hotpatch`, `hotpatch-cl`), built by cargo for tests.
 pub fn our_bin(name: &str) -> PathBuf {
     match name {
