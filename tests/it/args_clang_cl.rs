@@ -10,6 +10,35 @@ fn os(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 
+/// The pipeline's usual compile: `/hotpatch` and a one-function list.
+const HOT: [&str; 5] = [
+    CL,
+    "/c",
+    "/hotpatch",
+    "-fms-hotpatch-functions-list=f",
+    "a.c",
+];
+
+/// A fake clang-cl 22 (installed as `clang-cl-22`, version 22.1.8) with `env` set.
+fn clang_cl_22(env: &[(&str, &str)]) -> Fake {
+    let mut f = Fake::new(&["clang-cl-22"]);
+    f.set("FAKE_CLANG_VERSION", "22.1.8");
+    for (k, v) in env {
+        f.set(k, v);
+    }
+    f
+}
+
+/// The arguments of the first compile (the IR step, when the pipeline runs) that
+/// `hotpatch-cl ARGV…` asks of a fake compiler installed as `argv[0]`.
+fn first_compile(argv: &[&str]) -> Vec<String> {
+    let f = Fake::new(&argv[..1]);
+    let _ = f.run(argv);
+    let calls = f.compiles();
+    assert!(!calls.is_empty(), "nothing compiled: {argv:?}");
+    os(&args(&calls[0]))
+}
+
 #[test]
 fn without_hotpatch_flags_or_without_an_object_the_command_runs_without_the_hotpatch_flags() {
     let cases: &[&[&str]] = &[
@@ -82,9 +111,7 @@ fn passthrough_relays_stdout_stderr_and_exit_status() {
 
 #[test]
 fn clang_21_gets_every_spelling_translated_into_one_clean_list() {
-    let mut f = Fake::new(&["clang-cl-22"]);
-    f.set("HOTPATCH_MODE", "native")
-        .set("FAKE_CLANG_VERSION", "22.1.8");
+    let f = clang_cl_22(&[("HOTPATCH_MODE", "native")]);
     f.write("fns.txt", "b\r\n\r\n c \n");
     let out = f.run(&[
         "clang-cl-22",
@@ -125,13 +152,7 @@ fn clang_21_gets_every_spelling_translated_into_one_clean_list() {
 fn native_mode_on_an_old_compiler_is_an_error() {
     let mut f = Fake::new(&[CL]);
     f.set("HOTPATCH_MODE", "native");
-    let out = f.run(&[
-        CL,
-        "/c",
-        "/hotpatch",
-        "-fms-hotpatch-functions-list=f",
-        "a.c",
-    ]);
+    let out = f.run(&HOT);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).starts_with("hotpatch-cl: error: HOTPATCH_MODE=native needs clang 21"),
@@ -143,9 +164,7 @@ fn native_mode_on_an_old_compiler_is_an_error() {
 
 #[test]
 fn rewrite_mode_on_clang_22_takes_the_pipeline_without_probing() {
-    let mut f = Fake::new(&["clang-cl-22"]);
-    f.set("HOTPATCH_MODE", "rewrite")
-        .set("FAKE_CLANG_VERSION", "22.1.8");
+    let f = clang_cl_22(&[("HOTPATCH_MODE", "rewrite")]);
     let _ = f.run(&["clang-cl-22", "/c", "-fms-hotpatch-functions-list=f", "a.c"]);
     let calls = f.calls();
     assert!(!calls.is_empty());
@@ -158,8 +177,7 @@ fn rewrite_mode_on_clang_22_takes_the_pipeline_without_probing() {
 
 #[test]
 fn ir_step_keeps_user_flags_drops_outputs_and_puts_the_source_after_dashdash() {
-    let f = Fake::new(&[CL]);
-    let _ = f.run(&[
+    let step1 = first_compile(&[
         CL,
         "/c",
         "/O2",
@@ -175,8 +193,6 @@ fn ir_step_keeps_user_flags_drops_outputs_and_puts_the_source_after_dashdash() {
         "--",
         "/abs/a.c",
     ]);
-    let calls = f.compiles();
-    let step1 = args(&calls[0]);
     assert_eq!(
         step1[..6],
         [
@@ -198,17 +214,17 @@ fn ir_step_keeps_user_flags_drops_outputs_and_puts_the_source_after_dashdash() {
 
 #[test]
 fn tc_sources_keep_their_language_in_the_ir_step() {
-    let f = Fake::new(&[CL]);
-    let _ = f.run(&[CL, "/c", "-fms-hotpatch-functions-list=f", "/Tp", "src.txt"]);
-    let calls = f.compiles();
-    assert_eq!(args(&calls[0]).last(), Some(&"/Tpsrc.txt"), "{calls:?}");
+    let step1 = first_compile(&[CL, "/c", "-fms-hotpatch-functions-list=f", "/Tp", "src.txt"]);
+    assert_eq!(
+        step1.last().map(String::as_str),
+        Some("/Tpsrc.txt"),
+        "{step1:?}"
+    );
 }
 
 #[test]
 fn response_files_are_read_with_windows_quoting_and_utf16() {
-    let mut f = Fake::new(&["clang-cl-22"]);
-    f.set("HOTPATCH_MODE", "native")
-        .set("FAKE_CLANG_VERSION", "22.1.8");
+    let f = clang_cl_22(&[("HOTPATCH_MODE", "native")]);
     let mut utf16 = vec![0xFF, 0xFE];
     for u in "-fms-hotpatch-functions-list=?f@S@@QEAAHH@Z \"/DMSG=\\\"a b\\\"\" C:\\dir\\x.c"
         .encode_utf16()
@@ -336,13 +352,7 @@ fn a_failing_ir_step_relays_the_compiler_status_and_leaves_no_temporaries() {
     f.set("FAKE_CLANG_FAIL_IF_ARG", "emit-llvm")
         .set("FAKE_CLANG_EXIT", "3")
         .set("TMPDIR", tmp.to_str().unwrap());
-    let out = f.run(&[
-        CL,
-        "/c",
-        "/hotpatch",
-        "-fms-hotpatch-functions-list=f",
-        "a.c",
-    ]);
+    let out = f.run(&HOT);
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(
         stderr(&out),
@@ -357,17 +367,8 @@ fn a_failing_ir_step_relays_the_compiler_status_and_leaves_no_temporaries() {
 
 #[test]
 fn verbose_prints_each_command() {
-    let mut f = Fake::new(&["clang-cl-22"]);
-    f.set("HOTPATCH_MODE", "native")
-        .set("FAKE_CLANG_VERSION", "22.1.8")
-        .set("HOTPATCH_VERBOSE", "1");
-    let out = f.run(&[
-        "clang-cl-22",
-        "/c",
-        "/hotpatch",
-        "-fms-hotpatch-functions-list=f",
-        "a.c",
-    ]);
+    let f = clang_cl_22(&[("HOTPATCH_MODE", "native"), ("HOTPATCH_VERBOSE", "1")]);
+    let out = f.run(&[&["clang-cl-22"], &HOT[1..]].concat());
     let e = stderr(&out);
     let lines: Vec<&str> = e.lines().collect();
     assert!(
@@ -437,17 +438,15 @@ fn masquerade_finds_the_next_compiler_of_that_name_never_itself() {
 
 #[test]
 fn driver_mode_cl_makes_a_gnu_name_parse_as_clang_cl() {
-    let f = Fake::new(&["clang-19"]);
-    let _ = f.run(&[
+    let step1 = first_compile(&[
         "clang-19",
         "--driver-mode=cl",
         "/c",
         "-fms-hotpatch-functions-list=f",
         "a.c",
     ]);
-    let calls = f.compiles();
     assert_in_order(
-        &args(&calls[0]),
+        &step1,
         &[
             "--driver-mode=cl",
             "/clang:-S",
@@ -612,8 +611,7 @@ fn ctrl_c_removes_the_temporaries() {
 
 #[test]
 fn clang_dependency_flags_name_the_users_object() {
-    let f = Fake::new(&[CL]);
-    let _ = f.run(&[
+    let step1 = first_compile(&[
         CL,
         "/c",
         "/clang:-MD",
@@ -621,9 +619,8 @@ fn clang_dependency_flags_name_the_users_object() {
         "/Foo.obj",
         "a.c",
     ]);
-    let calls = f.compiles();
     assert_in_order(
-        &args(&calls[0]),
+        &step1,
         &[
             "/clang:-MD",
             "/clang:-S",
@@ -635,8 +632,7 @@ fn clang_dependency_flags_name_the_users_object() {
             "a.c",
         ],
     );
-    let f = Fake::new(&[CL]);
-    let _ = f.run(&[
+    let a = first_compile(&[
         CL,
         "/c",
         "/clang:-MMD",
@@ -645,7 +641,6 @@ fn clang_dependency_flags_name_the_users_object() {
         "-fms-hotpatch-functions-list=f",
         "a.c",
     ]);
-    let a = f.compiles()[0].clone();
     assert_eq!(a.iter().filter(|x| *x == "/clang:-MF").count(), 1, "{a:?}");
     assert!(a.iter().any(|x| x == "/clang:-MT"), "{a:?}");
 }
@@ -703,8 +698,7 @@ fn allow_direct_flags_are_consumed_and_reach_the_rewrite() {
 
 #[test]
 fn allow_direct_flags_take_the_pipeline_on_clang_22_and_are_refused_in_native_mode() {
-    let mut f = Fake::new(&["clang-cl-22"]);
-    f.set("FAKE_CLANG_VERSION", "22.1.8");
+    let f = clang_cl_22(&[]);
     let argv = [
         "clang-cl-22",
         "/c",
@@ -729,9 +723,7 @@ fn allow_direct_flags_take_the_pipeline_on_clang_22_and_are_refused_in_native_mo
         "{calls:?}"
     );
 
-    let mut f = Fake::new(&["clang-cl-22"]);
-    f.set("FAKE_CLANG_VERSION", "22.1.8")
-        .set("HOTPATCH_MODE", "native");
+    let f = clang_cl_22(&[("HOTPATCH_MODE", "native")]);
     let out = f.run(&argv);
     let e = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{e}");
@@ -747,8 +739,16 @@ fn allow_direct_flags_take_the_pipeline_on_clang_22_and_are_refused_in_native_mo
 #[test]
 fn missing_hotpatch_warns_and_under_werror_nothing_runs() {
     for version in ["19.1.7", "22.1.8"] {
-        let mut f = Fake::new(&[CL]);
-        f.set("FAKE_CLANG_VERSION", version);
+        // A fake clang-cl of `version`, with HOTPATCH_WERROR=`werror`.
+        let fake = |werror: &[&str]| {
+            let mut f = Fake::new(&[CL]);
+            f.set("FAKE_CLANG_VERSION", version);
+            for w in werror {
+                f.set("HOTPATCH_WERROR", w);
+            }
+            f
+        };
+        let f = fake(&[]);
         let argv = [CL, "/c", "-fms-hotpatch-functions-list=f", "a.c"];
         let out = f.run(&argv);
         assert!(out.status.success(), "{}", stderr(&out));
@@ -758,9 +758,7 @@ fn missing_hotpatch_warns_and_under_werror_nothing_runs() {
         );
         assert!(!f.compiles().is_empty());
 
-        let mut f = Fake::new(&[CL]);
-        f.set("FAKE_CLANG_VERSION", version)
-            .set("HOTPATCH_WERROR", "1");
+        let f = fake(&["1"]);
         let out = f.run(&argv);
         assert_eq!(out.status.code(), Some(1));
         assert_eq!(
@@ -769,10 +767,7 @@ fn missing_hotpatch_warns_and_under_werror_nothing_runs() {
         );
         assert!(f.calls().is_empty(), "nothing ran: {:?}", f.calls());
         // `HOTPATCH_WERROR=0` is off.
-        let mut f = Fake::new(&[CL]);
-        f.set("FAKE_CLANG_VERSION", version)
-            .set("HOTPATCH_WERROR", "0");
-        assert!(f.run(&argv).status.success());
+        assert!(fake(&["0"]).run(&argv).status.success());
     }
 }
 

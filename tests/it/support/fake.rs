@@ -167,10 +167,10 @@ pub fn args(call: &[String]) -> Vec<&str> {
 }
 
 #[track_caller]
-pub fn assert_in_order(haystack: &[&str], needles: &[&str]) {
+pub fn assert_in_order<S: AsRef<str> + std::fmt::Debug>(haystack: &[S], needles: &[&str]) {
     let mut pos = 0;
     for n in needles {
-        match haystack.iter().skip(pos).position(|h| h == n) {
+        match haystack.iter().skip(pos).position(|h| h.as_ref() == *n) {
             Some(p) => pos += p + 1,
             None => panic!("{n:?} missing (in order {needles:?}) from {haystack:?}"),
         }
