@@ -177,12 +177,52 @@ fn wrapped_cl(
     s.wrap_ok(&args.iter().map(String::as_str).collect::<Vec<_>>(), env)
 }
 
+/// `src` with `list` through `hotpatch-cl COMPILER` (with `env`) into ours.obj and through
+/// native clang-cl 22 into native.obj; the two must agree ([`assert_same_as_native`]).
+/// Returns the wrapper's output.
+fn matches_native(
+    s: &Scratch,
+    compiler: &str,
+    src: &str,
+    list: &str,
+    env: &[(&str, &str)],
+) -> Output {
+    let out = wrapped_cl(s, compiler, src, list, "ours.obj", &[], env);
+    native_cl(s, src, list, "native.obj", &[]);
+    assert_same_as_native(&s.path("ours.obj"), &s.path("native.obj"));
+    out
+}
+
+/// The commands the wrapper says it ran (`HOTPATCH_VERBOSE=1`), from its stderr.
+fn runs_of(out: &Output) -> (String, Vec<String>) {
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    let runs = log
+        .lines()
+        .filter(|l| l.starts_with("hotpatch-cl: "))
+        .map(str::to_owned)
+        .collect();
+    (log, runs)
+}
+
+/// Runs `plain` with the real compiler and `wrapped` through hotpatch-cl in `s`: both must
+/// write the same `file`.
+#[track_caller]
+fn same_file_as_plain(s: &Scratch, plain: &[&str], wrapped: &[&str], file: &str) {
+    s.native(plain);
+    let expected = std::fs::read(s.path(file)).unwrap();
+    std::fs::remove_file(s.path(file)).unwrap();
+    s.wrap_ok(wrapped, &[]);
+    assert_eq!(
+        std::fs::read(s.path(file)).unwrap(),
+        expected,
+        "{file} differs from the plain compiler's"
+    );
+}
+
 #[test]
 fn c_with_clang_cl_19_matches_native_clang_cl_22() {
     let s = Scratch::new();
-    wrapped_cl(&s, "clang-cl-19", "hot.c", C_LIST, "ours.obj", &[], &[]);
-    native_cl(&s, "hot.c", C_LIST, "native.obj", &[]);
-    assert_same_as_native(&s.path("ours.obj"), &s.path("native.obj"));
+    matches_native(&s, "clang-cl-19", "hot.c", C_LIST, &[]);
     let names: Vec<_> = objects::hotpatch_records(&s.path("ours.obj"))
         .into_iter()
         .map(|r| r.1)
@@ -193,26 +233,20 @@ fn c_with_clang_cl_19_matches_native_clang_cl_22() {
 #[test]
 fn cpp_with_clang_cl_19_matches_native_clang_cl_22() {
     let s = Scratch::new();
-    wrapped_cl(&s, "clang-cl-19", "hot.cpp", CPP_LIST, "ours.obj", &[], &[]);
-    native_cl(&s, "hot.cpp", CPP_LIST, "native.obj", &[]);
-    assert_same_as_native(&s.path("ours.obj"), &s.path("native.obj"));
+    matches_native(&s, "clang-cl-19", "hot.cpp", CPP_LIST, &[]);
 }
 
 #[test]
 fn rewrite_mode_with_clang_cl_22_matches_native() {
     let s = Scratch::new();
     for (src, list) in [("hot.c", C_LIST), ("hot.cpp", CPP_LIST)] {
-        wrapped_cl(
+        matches_native(
             &s,
             "clang-cl-22",
             src,
             list,
-            "ours.obj",
-            &[],
             &[("HOTPATCH_MODE", "rewrite")],
         );
-        native_cl(&s, src, list, "native.obj", &[]);
-        assert_same_as_native(&s.path("ours.obj"), &s.path("native.obj"));
         assert!(
             !objects::symbols(&s.path("ours.obj"))
                 .keys()
@@ -227,22 +261,14 @@ fn native_mode_with_clang_cl_22_hands_the_flags_to_the_compiler() {
     // Native clang 22 is not byte-deterministic with hot-patching on (the order of its
     // redirect loads varies from run to run), so compare what matters and the command.
     let s = Scratch::new();
-    let out = wrapped_cl(
+    let out = matches_native(
         &s,
         "clang-cl-22",
         "hot.c",
         C_LIST,
-        "ours.obj",
-        &[],
         &[("HOTPATCH_VERBOSE", "1"), ("HOTPATCH_MODE", "native")],
     );
-    native_cl(&s, "hot.c", C_LIST, "native.obj", &[]);
-    assert_same_as_native(&s.path("ours.obj"), &s.path("native.obj"));
-    let log = String::from_utf8_lossy(&out.stderr);
-    let runs: Vec<&str> = log
-        .lines()
-        .filter(|l| l.starts_with("hotpatch-cl: "))
-        .collect();
+    let (log, runs) = runs_of(&out);
     assert_eq!(runs.len(), 2, "a version probe and one compile: {log}");
     assert!(
         runs[1].contains(&format!(" -fms-secure-hotpatch-functions-list={C_LIST} ")),
@@ -254,22 +280,14 @@ fn native_mode_with_clang_cl_22_hands_the_flags_to_the_compiler() {
 #[test]
 fn auto_mode_with_clang_cl_22_takes_the_rewrite_for_a_unit_that_defines_listed_functions() {
     let s = Scratch::new();
-    let out = wrapped_cl(
+    let out = matches_native(
         &s,
         "clang-cl-22",
         "hot.c",
         C_LIST,
-        "ours.obj",
-        &[],
         &[("HOTPATCH_VERBOSE", "1")],
     );
-    native_cl(&s, "hot.c", C_LIST, "native.obj", &[]);
-    assert_same_as_native(&s.path("ours.obj"), &s.path("native.obj"));
-    let log = String::from_utf8_lossy(&out.stderr);
-    let runs: Vec<&str> = log
-        .lines()
-        .filter(|l| l.starts_with("hotpatch-cl: "))
-        .collect();
+    let (log, runs) = runs_of(&out);
     // No version probe, no routing probe (the source defines the listed functions in its
     // text): the IR step, code generation.
     assert_eq!(runs.len(), 2, "{log}");
@@ -379,16 +397,19 @@ fn compile_and_link_produces_the_executable() {
     let s = Scratch::new();
     // clang-cl looks the linker up on PATH by this name.
     support::tool("lld-link-22");
-    let fuse = "-fuse-ld=lld-link-22";
     let (a, b) = (s.p("hot.c"), s.p("second.c"));
-    s.wrap_ok(
-        &[
+    // hot.c and second.c compiled and linked freestanding, `outputs` naming where to.
+    let build = |outputs: &[&str]| {
+        let mut args = vec![
             "clang-cl-19",
             "/Z7",
             "/O2",
             "/GS-",
             "/Zl",
-            fuse,
+            "-fuse-ld=lld-link-22",
+        ];
+        args.extend(outputs);
+        args.extend([
             "-fms-hotpatch-functions-list=bump,second",
             "--",
             &a,
@@ -397,9 +418,10 @@ fn compile_and_link_produces_the_executable() {
             "/nodefaultlib",
             "/entry:main",
             "/subsystem:console",
-        ],
-        &[],
-    );
+        ]);
+        s.wrap_ok(&args, &[]);
+    };
+    build(&[]);
     assert!(
         s.path("hot.exe").is_file(),
         "hot.exe named after the first source"
@@ -416,27 +438,7 @@ fn compile_and_link_produces_the_executable() {
     assert!(headers.contains("IMAGE_FILE_MACHINE_AMD64"), "{headers}");
     // With /Fo a directory, clang-cl keeps the objects there; so do we.
     std::fs::create_dir(s.path("objs")).unwrap();
-    s.wrap_ok(
-        &[
-            "clang-cl-19",
-            "/Z7",
-            "/O2",
-            "/GS-",
-            "/Zl",
-            fuse,
-            "/Foobjs/",
-            "/Feapp.exe",
-            "-fms-hotpatch-functions-list=bump,second",
-            "--",
-            &a,
-            &b,
-            "/link",
-            "/nodefaultlib",
-            "/entry:main",
-            "/subsystem:console",
-        ],
-        &[],
-    );
+    build(&["/Foobjs/", "/Feapp.exe"]);
     assert!(s.path("app.exe").is_file());
     assert_eq!(
         objects::hotpatch_records(&s.path("objs/second.obj"))[0].1,
@@ -496,12 +498,17 @@ fn masquerade_through_a_symlink_on_path() {
 fn passthrough_is_byte_identical_to_the_plain_compiler() {
     let s = Scratch::new();
     let src = s.p("hot.c");
-    let args = ["/c", "/Z7", "/O2", "/Brepro", "/Fox.obj", "--", &src];
-    s.native(&[&["clang-cl-19"], &args[..]].concat());
-    let plain = std::fs::read(s.path("x.obj")).unwrap();
-    std::fs::remove_file(s.path("x.obj")).unwrap();
-    s.wrap_ok(&[&["clang-cl-19"], &args[..]].concat(), &[]);
-    assert_eq!(std::fs::read(s.path("x.obj")).unwrap(), plain);
+    let args = [
+        "clang-cl-19",
+        "/c",
+        "/Z7",
+        "/O2",
+        "/Brepro",
+        "/Fox.obj",
+        "--",
+        &src,
+    ];
+    same_file_as_plain(&s, &args, &args, "x.obj");
 }
 
 #[test]
@@ -612,66 +619,53 @@ fn dependency_files_match_the_plain_compiler() {
         "dep.o",
         "hot.c",
     ];
-    s.native(&[&["clang-19"], &gnu[..]].concat());
-    let plain = std::fs::read_to_string(s.path("dep.d")).unwrap();
-    std::fs::remove_file(s.path("dep.d")).unwrap();
-    s.wrap_ok(
+    same_file_as_plain(
+        &s,
+        &[&["clang-19"], &gnu[..]].concat(),
         &[&["clang-19", "-fms-hotpatch-functions-list=bump"], &gnu[..]].concat(),
-        &[],
+        "dep.d",
     );
-    assert_eq!(std::fs::read_to_string(s.path("dep.d")).unwrap(), plain);
     let src = s.p("hot.c");
     let cl = ["/c", "/Z7", "/clang:-MD", "/Focl.obj", "--", src.as_str()];
-    s.native(&[&["clang-cl-19"], &cl[..]].concat());
-    let plain = std::fs::read_to_string(s.path("hot.d")).unwrap();
-    std::fs::remove_file(s.path("hot.d")).unwrap();
-    s.wrap_ok(
+    same_file_as_plain(
+        &s,
+        &[&["clang-cl-19"], &cl[..]].concat(),
         &[
             &["clang-cl-19", "-fms-hotpatch-functions-list=bump"],
             &cl[..],
         ]
         .concat(),
-        &[],
+        "hot.d",
     );
-    assert_eq!(std::fs::read_to_string(s.path("hot.d")).unwrap(), plain);
 }
 
 #[test]
 fn precompiled_headers_yc_then_yu() {
     let s = Scratch::new();
-    let (pch, usep) = (s.p("pch.c"), s.p("usep.c"));
-    s.wrap_ok(
-        &[
-            "clang-cl-19",
-            "/c",
-            "/Z7",
-            "/O2",
-            "/Ycpch.h",
-            "/Fppch.pch",
-            "-fms-hotpatch-functions-list=pchfn,usep",
-            "--",
-            &pch,
-        ],
-        &[],
-    );
+    // `/Yc` or `/Yu` of pch.h in pch.pch, compiling `src`.
+    let compile = |use_flag: &str, src: &str| {
+        let src = s.p(src);
+        s.wrap_ok(
+            &[
+                "clang-cl-19",
+                "/c",
+                "/Z7",
+                "/O2",
+                use_flag,
+                "/Fppch.pch",
+                "-fms-hotpatch-functions-list=pchfn,usep",
+                "--",
+                &src,
+            ],
+            &[],
+        );
+    };
+    compile("/Ycpch.h", "pch.c");
     assert!(
         s.path("pch.pch").is_file(),
         "/Yc still writes the precompiled header"
     );
-    s.wrap_ok(
-        &[
-            "clang-cl-19",
-            "/c",
-            "/Z7",
-            "/O2",
-            "/Yupch.h",
-            "/Fppch.pch",
-            "-fms-hotpatch-functions-list=pchfn,usep",
-            "--",
-            &usep,
-        ],
-        &[],
-    );
+    compile("/Yupch.h", "usep.c");
     assert_eq!(objects::hotpatch_records(&s.path("pch.obj"))[0].1, "pchfn");
     assert_eq!(objects::hotpatch_records(&s.path("usep.obj"))[0].1, "usep");
     assert_no_direct_access(&s.path("pch.obj"));
