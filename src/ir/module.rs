@@ -280,14 +280,8 @@ fn parse_global<'a>(
         }
     }
     // The rest: initializer, `, section "…"`, comdat, align, metadata, `#N`.
-    let mut prev: Option<Token> = None;
-    while let Some(t) = c.peek() {
+    c.each_outside_groups(|_, prev, t| {
         match t.kind {
-            Tok::Punct(b'(' | b'[' | b'{' | b'<') => {
-                c.skip_group()?;
-                prev = None;
-                continue;
-            }
             Tok::AttrRef => g.attr_groups.push(attr_number(src, &t)?),
             Tok::Str => {
                 // A string after `partition`/`code_model` is their value; after any other
@@ -308,9 +302,8 @@ fn parse_global<'a>(
             }
             _ => {}
         }
-        prev = Some(t);
-        c.bump();
-    }
+        Ok(())
+    })?;
     Ok(Some(g))
 }
 
@@ -436,14 +429,8 @@ fn parse_define(src: &[u8], start: usize) -> Result<Function<'_>, Error> {
             break;
         }
     }
-    let mut prev: Option<Token> = None;
-    while let Some(t) = c.peek() {
+    c.each_outside_groups(|c, prev, t| {
         match t.kind {
-            Tok::Punct(b'(' | b'[' | b'{' | b'<') => {
-                c.skip_group()?;
-                prev = None;
-                continue;
-            }
             Tok::AttrRef => f.attr_refs.push((attr_number(src, &t)?, t.start, t.end)),
             Tok::Str
                 if !prev.is_some_and(|p| p.is(b'=') || p.kind == Tok::Word)
@@ -459,9 +446,8 @@ fn parse_define(src: &[u8], start: usize) -> Result<Function<'_>, Error> {
             }
             _ => {}
         }
-        prev = Some(t);
-        c.bump();
-    }
+        Ok(())
+    })?;
     f.body_start = memchr::memchr(b'\n', &src[open.end..]).map_or(src.len(), |i| open.end + i + 1);
     // The body ends at the first line that starts with `}`.
     let from = f.body_start.saturating_sub(1);

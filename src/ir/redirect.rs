@@ -380,20 +380,25 @@ impl Ctx<'_, '_, '_> {
 
     /// Every global variable named anywhere in `e`.
     fn expr_all_globals(&self, e: &CExpr, out: &mut Vec<usize>) {
-        for it in &e.items {
-            match &it.val {
-                Some((Val::Global(i), ..)) => out.extend(self.global_at(*i)),
-                Some((Val::Expr(sub), ..)) => self.expr_all_globals(sub, out),
-                _ => {}
-            }
-        }
+        self.expr_globals_by(e, out, Self::global_at);
     }
 
+    /// Every redirected global variable named anywhere in `e`.
     fn expr_globals(&self, e: &CExpr, out: &mut Vec<usize>) {
+        self.expr_globals_by(e, out, Self::redirected_global);
+    }
+
+    /// What `pick` makes of each global named anywhere in `e` (nested expressions too).
+    fn expr_globals_by(
+        &self,
+        e: &CExpr,
+        out: &mut Vec<usize>,
+        pick: fn(&Self, usize) -> Option<usize>,
+    ) {
         for it in &e.items {
             match &it.val {
-                Some((Val::Global(i), ..)) => out.extend(self.redirected_global(*i)),
-                Some((Val::Expr(sub), ..)) => self.expr_globals(sub, out),
+                Some((Val::Global(i), ..)) => out.extend(pick(self, *i)),
+                Some((Val::Expr(sub), ..)) => self.expr_globals_by(sub, out, pick),
                 _ => {}
             }
         }

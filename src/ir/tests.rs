@@ -27,6 +27,14 @@ fn lines_added(before: &str, after: &str) -> Vec<String> {
         .collect()
 }
 
+/// Asserts that `out` holds each of `lines` (each with its newline), in any order.
+#[track_caller]
+fn assert_has_lines(out: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(out.contains(line), "{line} missing:\n{out}");
+    }
+}
+
 const RULES: &str = r#"target triple = "x86_64-pc-windows-msvc"
 
 %struct.P = type { i32, ptr }
@@ -85,32 +93,15 @@ fn which_globals_are_redirected_follows_clang_22() {
     assert_eq!(got, ["mut", "cp", "carr", "ext"]);
     assert_eq!(rep.marked, [b"f".to_vec()]);
     let added = lines_added(RULES, &out);
-    assert!(
-        added.contains(
-            &"@__ref_mut = linkonce externally_initialized constant ptr @mut, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\""
-                .to_string()
-        ),
-        "{out}"
-    );
-    assert!(
-        added.contains(&"$__ref_mut = comdat any".to_string()),
-        "{out}"
-    );
-    assert!(
-        added.contains(&"  %a = load i32, ptr %hp.ref.mut, align 4".to_string()),
-        "{out}"
-    );
-    assert!(
-        added.contains(
-            &"  %hp.ce.0 = getelementptr inbounds %struct.P, ptr %hp.ref.cp, i32 0, i32 1"
-                .to_string()
-        ),
-        "{out}"
-    );
-    assert!(
-        added.contains(&"  %d = load ptr, ptr %hp.ce.0, align 8".to_string()),
-        "{out}"
-    );
+    for line in [
+        "@__ref_mut = linkonce externally_initialized constant ptr @mut, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"",
+        "$__ref_mut = comdat any",
+        "  %a = load i32, ptr %hp.ref.mut, align 4",
+        "  %hp.ce.0 = getelementptr inbounds %struct.P, ptr %hp.ref.cp, i32 0, i32 1",
+        "  %d = load ptr, ptr %hp.ce.0, align 8",
+    ] {
+        assert!(added.iter().any(|l| l == line), "{line} not added:\n{out}");
+    }
     // Metadata operands, debug records and aggregates are untouched.
     for keep in [
         "  call void @llvm.dbg.value(metadata ptr @mut, metadata !1, metadata !DIExpression())",
@@ -238,18 +229,18 @@ declare void @d() #0
 attributes #0 = { nounwind }
 "#;
     let (out, rep) = run(src, "f,d", true);
-    assert!(
-        out.contains(
-            "define void @f() local_unnamed_addr \"marked_for_windows_hot_patching\" #0 {\n"
-        ),
-        "{out}"
+    assert_has_lines(
+        &out,
+        &[
+            "define void @f() local_unnamed_addr \"marked_for_windows_hot_patching\" #0 {\n",
+            "define void @h() #0 {\n",
+            "attributes #0 = { nounwind }\n",
+        ],
     );
-    assert!(out.contains("define void @h() #0 {\n"));
     assert!(
         out.contains("declare void @d() #0\n"),
         "declarations are never marked"
     );
-    assert!(out.contains("attributes #0 = { nounwind }\n"));
     assert!(
         out.contains("store i32 1, ptr @g\n"),
         "mark-only does not redirect"
@@ -294,16 +285,17 @@ attributes #3 = { "marked_for_windows_hot_patching" }
         .collect();
     assert_eq!(names, ["f", "k", "u", "only"]);
     // The marks stay where they were (clang/llc 21+ then write the records themselves).
-    for line in [
+    assert_has_lines(
+        &out,
+        &[
         "define void @f() #0 {\n",
         "define void @k() \"marked_for_windows_hot_patching\" #1 {\n",
         "define void @u() #2 {\n",
         "define void @only() #3 {\n",
         "declare void @d() #0\n",
         "attributes #0 = { nounwind \"marked_for_windows_hot_patching\" \"target-cpu\"=\"x86-64\" }\n",
-    ] {
-        assert!(out.contains(line), "{line} missing:\n{out}");
-    }
+        ],
+    );
     assert!(!out.contains("attributes #4"), "{out}");
     assert_eq!(out.matches("@__ref_g = ").count(), 1);
     // A listed function without the mark gets it inline, as in mark-only output.
@@ -453,13 +445,14 @@ define void @f() {
 }
 "#;
     let (out, _) = run(src, "f", false);
-    for line in [
+    assert_has_lines(
+        &out,
+        &[
         "@__ref_s_counter = internal externally_initialized global ptr @s_counter, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
         "@__ref_.compoundliteral = internal externally_initialized global ptr @.compoundliteral, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
         "$__ref_ext = comdat any\n@__ref_ext = linkonce externally_initialized constant ptr @ext, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
-    ] {
-        assert!(out.contains(line), "{line} missing:\n{out}");
-    }
+        ],
+    );
     let (twice, rep) = run(&out, "f", false);
     assert_eq!(out, twice);
     assert!(rep.redirected.is_empty());
@@ -700,13 +693,14 @@ define void @f() {
 }
 "#;
     let (out, _) = run(src, "f", false);
-    for line in [
+    assert_has_lines(
+        &out,
+        &[
         "$__ref_g = comdat any\n@__ref_g = linkonce externally_initialized constant ptr @g, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
         "@__ref_h = linkonce externally_initialized constant ptr @h, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
         "$__ref_3 = comdat any\n@__ref_3 = linkonce externally_initialized constant ptr @3, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
-    ] {
-        assert!(out.contains(line), "{line} missing:\n{out}");
-    }
+        ],
+    );
     // The module's own `$__ref_h` is reused, never declared a second time.
     assert_eq!(out.matches("$__ref_h = comdat").count(), 1, "{out}");
     // Rewriting the output again changes nothing: the `__ref_`s are recognised as such.
@@ -743,7 +737,9 @@ declare ptr @llvm.threadlocal.address.p0(ptr)
     };
     let out = rewrite(src.as_bytes(), &["f"].into_iter().collect(), &opts).unwrap();
     let out = String::from_utf8(out.text).unwrap();
-    for line in [
+    assert_has_lines(
+        &out,
+        &[
         "@tls = thread_local global i32 0, align 4 \"allow_direct_access_in_hot_patch_function\"\n",
         "@listed = global i32 0, !dbg !0 \"allow_direct_access_in_hot_patch_function\"\n",
         "@plain = global i32 0\n",
@@ -751,9 +747,8 @@ declare ptr @llvm.threadlocal.address.p0(ptr)
         "@done = global i32 0 \"allow_direct_access_in_hot_patch_function\"\n",
         "@__ref_plain = linkonce externally_initialized constant ptr @plain, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
         "define void @f() \"marked_for_windows_hot_patching\" {\n",
-    ] {
-        assert!(out.contains(line), "{line} missing:\n{out}");
-    }
+        ],
+    );
     assert_eq!(out.matches("allow_direct_access").count(), 5, "{out}");
     // Nothing is marked: nothing is annotated either.
     let none = rewrite(src.as_bytes(), &HotList::new(), &opts).unwrap();

@@ -119,6 +119,27 @@ impl<'t, 's> Cursor<'t, 's> {
         }
         Err(Error::at(self.src, start, "unbalanced brackets"))
     }
+
+    /// Walks the rest of the tokens, skipping each bracket group whole, and calls
+    /// `visit(cursor, previous, token)` for every token outside the groups, the cursor still at
+    /// `token` (to peek beyond it). A token right after a group has no previous one.
+    pub fn each_outside_groups(
+        &mut self,
+        mut visit: impl FnMut(&Self, Option<Token>, Token) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut prev: Option<Token> = None;
+        while let Some(t) = self.peek() {
+            if let Tok::Punct(b'(' | b'[' | b'{' | b'<') = t.kind {
+                self.skip_group()?;
+                prev = None;
+                continue;
+            }
+            visit(self, prev, t)?;
+            prev = Some(t);
+            self.bump();
+        }
+        Ok(())
+    }
 }
 
 /// Scalar type keywords (also used to tell an array constant `[` after a type).
@@ -280,23 +301,26 @@ mod tests {
         t
     }
 
+    /// Named types (`%name = type …`) from (name, type) pairs.
+    fn named_types(types: &[(&str, &str)]) -> HashMap<Name<'static>, Ty> {
+        types
+            .iter()
+            .map(|(name, ty)| {
+                let name = Name {
+                    numbered: false,
+                    bytes: name.as_bytes().to_vec().into(),
+                };
+                (name, parse(ty))
+            })
+            .collect()
+    }
+
     #[test]
     fn pointer_query_follows_arrays_structs_and_names_not_vectors() {
-        let mut named = HashMap::new();
-        named.insert(
-            Name {
-                numbered: false,
-                bytes: b"struct.P".to_vec().into(),
-            },
-            parse("{ i32, [2 x ptr] }"),
-        );
-        named.insert(
-            Name {
-                numbered: false,
-                bytes: b"struct.N".to_vec().into(),
-            },
-            parse("{ i32, <4 x ptr> }"),
-        );
+        let named = named_types(&[
+            ("struct.P", "{ i32, [2 x ptr] }"),
+            ("struct.N", "{ i32, <4 x ptr> }"),
+        ]);
         for (s, want) in [
             ("ptr", true),
             ("ptr addrspace(1)", true),
@@ -320,21 +344,7 @@ mod tests {
 
     #[test]
     fn cyclic_named_types_terminate() {
-        let mut named = HashMap::new();
-        named.insert(
-            Name {
-                numbered: false,
-                bytes: b"A".to_vec().into(),
-            },
-            parse("{ %B }"),
-        );
-        named.insert(
-            Name {
-                numbered: false,
-                bytes: b"B".to_vec().into(),
-            },
-            parse("{ %A }"),
-        );
+        let named = named_types(&[("A", "{ %B }"), ("B", "{ %A }")]);
         assert!(!contains_pointer(&parse("%A"), &named));
     }
 }
