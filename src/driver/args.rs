@@ -454,9 +454,7 @@ mod tests {
         spec("-o", Attach::JoinedOrSeparate, Class::Output),
     ];
 
-    fn os(v: &[&str]) -> Vec<OsString> {
-        v.iter().map(OsString::from).collect()
-    }
+    use crate::driver::os;
 
     #[test]
     fn lookup_prefers_exact_then_longest_joined_prefix() {

@@ -303,15 +303,11 @@ pub fn mf_value(args: &[Arg]) -> Option<OsString> {
 mod tests {
     use super::*;
 
-    fn os(v: &[&str]) -> Vec<OsString> {
-        v.iter().map(OsString::from).collect()
-    }
+    use crate::driver::os;
 
     #[test]
     fn markers_follow_the_content_not_the_time() {
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("hot list.txt");
-        std::fs::write(&f, "f\n").unwrap();
+        let (dir, f) = crate::driver::temp_file("hot list.txt", "f\n");
         let a = markers(std::slice::from_ref(&f), true).unwrap();
         let text = String::from_utf8(a.clone()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
@@ -350,9 +346,7 @@ mod tests {
 
     #[test]
     fn depfiles_gain_the_lists() {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path().join("a.d");
-        std::fs::write(&d, "a.o: a.c \\\n  b.h\nb.h:\n").unwrap();
+        let (dir, d) = crate::driver::temp_file("a.d", "a.o: a.c \\\n  b.h\nb.h:\n");
         add_to_depfile(
             &d,
             &[PathBuf::from("hot.txt"), PathBuf::from("my $dir/x#.txt")],

@@ -232,19 +232,27 @@ mod tests {
         ] {
             assert_eq!(HotpatchList.rule(step, ClangCl), Rule::Drop);
         }
-        assert_eq!(ObjectOutput.rule(Step::Plain, ClangCl), Rule::Keep);
-        assert_eq!(ObjectOutput.rule(Step::Ir, ClangCl), Rule::Drop);
-        // The dependency file is the source step's: kept there, not in the probe.
-        assert_eq!(DepGen.rule(Step::Ir, Gnu), Rule::Keep);
-        assert_eq!(DepGen.rule(Step::Probe, Gnu), Rule::Drop);
-        assert_eq!(DepGen.rule(Step::Codegen, Gnu), Rule::Drop);
-        assert_eq!(ShowIncludes.rule(Step::Probe, ClangCl), Rule::Drop);
-        assert_eq!(AsmListing.rule(Step::Codegen, ClangCl), Rule::Keep);
-        assert_eq!(PchCreate.rule(Step::Ir, ClangCl), Rule::Replace);
-        assert_eq!(Language.rule(Step::Ir, ClangCl), Rule::Keep);
-        assert_eq!(Language.rule(Step::Ir, Gnu), Rule::Drop);
-        assert_eq!(EndOfOptions.rule(Step::Link, Gnu), Rule::Keep);
-        assert_eq!(EndOfOptions.rule(Step::Link, ClangCl), Rule::Drop);
-        assert_eq!(Link.rule(Step::Link, ClangCl), Rule::Replace);
+        for (class, step, driver, rule) in [
+            (ObjectOutput, Step::Plain, ClangCl, Rule::Keep),
+            (ObjectOutput, Step::Ir, ClangCl, Rule::Drop),
+            // The dependency file is the source step's: kept there, not in the probe.
+            (DepGen, Step::Ir, Gnu, Rule::Keep),
+            (DepGen, Step::Probe, Gnu, Rule::Drop),
+            (DepGen, Step::Codegen, Gnu, Rule::Drop),
+            (ShowIncludes, Step::Probe, ClangCl, Rule::Drop),
+            (AsmListing, Step::Codegen, ClangCl, Rule::Keep),
+            (PchCreate, Step::Ir, ClangCl, Rule::Replace),
+            (Language, Step::Ir, ClangCl, Rule::Keep),
+            (Language, Step::Ir, Gnu, Rule::Drop),
+            (EndOfOptions, Step::Link, Gnu, Rule::Keep),
+            (EndOfOptions, Step::Link, ClangCl, Rule::Drop),
+            (Link, Step::Link, ClangCl, Rule::Replace),
+        ] {
+            assert_eq!(
+                class.rule(step, driver),
+                rule,
+                "{class:?} in {step:?} for {driver:?}"
+            );
+        }
     }
 }

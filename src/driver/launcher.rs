@@ -302,9 +302,7 @@ fn distcc_target(args: &[OsString]) -> Option<OsString> {
 mod tests {
     use super::*;
 
-    fn os(v: &[&str]) -> Vec<OsString> {
-        v.iter().map(OsString::from).collect()
-    }
+    use crate::driver::os;
 
     fn launcher(tool: Tool) -> Launcher {
         Launcher {
@@ -393,9 +391,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn env_values() {
-        let dir = tempfile::tempdir().unwrap();
-        let tool = dir.path().join("my tool");
-        std::fs::write(&tool, "").unwrap();
+        let (dir, tool) = crate::driver::temp_file("my tool", "");
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
         // A path with a space is one program, not split.

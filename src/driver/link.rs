@@ -288,9 +288,7 @@ pub fn fixup_if_written(pdb: &Path, before: &Stamp) -> anyhow::Result<()> {
 mod tests {
     use super::*;
 
-    fn os(v: &[&str]) -> Vec<OsString> {
-        v.iter().map(OsString::from).collect()
-    }
+    use crate::driver::os;
 
     #[test]
     fn lld_link_names() {

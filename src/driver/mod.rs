@@ -469,13 +469,25 @@ pub fn exit_code(status: std::process::ExitStatus) -> i32 {
     status.code().unwrap_or(1)
 }
 
+/// For the driver's unit tests: a command line as the wrapper receives it.
+#[cfg(test)]
+pub(crate) fn os(v: &[&str]) -> Vec<OsString> {
+    v.iter().map(OsString::from).collect()
+}
+
+/// For the driver's unit tests: a temporary directory holding one file `name` with `text`
+/// (the directory goes when the first half is dropped), and the file's path.
+#[cfg(test)]
+pub(crate) fn temp_file(name: &str, text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn os(v: &[&str]) -> Vec<OsString> {
-        v.iter().map(OsString::from).collect()
-    }
 
     fn job(kind: DriverKind, v: &[&str]) -> Job {
         match plan(kind, &os(v)) {

@@ -133,9 +133,19 @@ pub fn patch(compiler: &Path, job: &Job, env: &Env) -> anyhow::Result<i32> {
         && job.compile_only
         && job.output_kind == OutputKind::Object
         && !job.sources.iter().any(|s| s.path == "-");
-    Pipeline::new(compiler, job, functions, allow_direct, env.werror, routed)?
-        .with_launcher(env.launcher.as_ref())
-        .run()
+    let (temp, cwd) = workspace()?;
+    Pipeline {
+        compiler,
+        job,
+        functions,
+        allow_direct,
+        werror: env.werror,
+        routed,
+        temp,
+        cwd,
+        launcher: env.launcher.as_ref(),
+    }
+    .run()
 }
 
 /// The native spelling for the whole set: a list when it fits on a command line (no temporary
@@ -274,42 +284,22 @@ struct Pipeline<'a> {
     launcher: Option<&'a Launcher>,
 }
 
+/// Where a pipeline works: its temporary directory (removed on Ctrl-C too) and the current
+/// directory.
+fn workspace() -> anyhow::Result<(TempGuard, PathBuf)> {
+    install_ctrlc_handler();
+    let temp = tempfile::Builder::new()
+        .prefix("hotpatch-cl")
+        .tempdir()
+        .context("cannot create a temporary directory")?;
+    if let Ok(mut dirs) = CLEANUP.lock() {
+        dirs.push(temp.path().to_path_buf());
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    Ok((TempGuard(temp), cwd))
+}
+
 impl<'a> Pipeline<'a> {
-    fn new(
-        compiler: &'a Path,
-        job: &'a Job,
-        functions: HotList,
-        allow_direct: AllowDirect,
-        werror: bool,
-        routed: bool,
-    ) -> anyhow::Result<Self> {
-        install_ctrlc_handler();
-        let temp = tempfile::Builder::new()
-            .prefix("hotpatch-cl")
-            .tempdir()
-            .context("cannot create a temporary directory")?;
-        if let Ok(mut dirs) = CLEANUP.lock() {
-            dirs.push(temp.path().to_path_buf());
-        }
-        let cwd = std::env::current_dir().context("cannot read the current directory")?;
-        Ok(Pipeline {
-            compiler,
-            job,
-            functions,
-            allow_direct,
-            werror,
-            routed,
-            temp: TempGuard(temp),
-            cwd,
-            launcher: None,
-        })
-    }
-
-    fn with_launcher(mut self, launcher: Option<&'a Launcher>) -> Self {
-        self.launcher = launcher;
-        self
-    }
-
     /// Runs one compiler command, behind the launcher when it takes this step.
     fn run_step(
         &self,
@@ -949,9 +939,7 @@ mod tests {
 
     #[test]
     fn allow_direct_names_are_the_union_of_lists_and_files() {
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("direct.txt");
-        std::fs::write(&f, "?cache@@3HA\r\n\nlisted\n").unwrap();
+        let (_dir, f) = crate::driver::temp_file("direct.txt", "?cache@@3HA\r\n\nlisted\n");
         let file_flag = format!("-fms-hotpatch-allow-direct-file={}", f.display());
         let args: Vec<OsString> = [
             "/c",

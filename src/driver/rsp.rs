@@ -115,13 +115,50 @@ fn utf16(raw: &[u8], unit: fn([u8; 2]) -> u16) -> Option<String> {
     String::from_utf16(&units).ok()
 }
 
+/// The words of a command line as they are split: a word starts at its first character or
+/// quote (so `""` is an empty word) and ends at unquoted whitespace.
+#[derive(Default)]
+struct Words {
+    done: Vec<String>,
+    cur: String,
+    in_word: bool,
+}
+
+impl Words {
+    /// A word has started, maybe with nothing in it yet (an opening quote).
+    fn start(&mut self) {
+        self.in_word = true;
+    }
+
+    fn push(&mut self, c: char) {
+        self.in_word = true;
+        self.cur.push(c);
+    }
+
+    fn push_str(&mut self, s: &str) {
+        self.in_word = true;
+        self.cur.push_str(s);
+    }
+
+    /// Unquoted whitespace: the word, if one started, is complete.
+    fn end(&mut self) {
+        if self.in_word {
+            self.done.push(std::mem::take(&mut self.cur));
+            self.in_word = false;
+        }
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        self.end();
+        self.done
+    }
+}
+
 /// MSVC rules: whitespace separates; `2n` backslashes + `"` give `n` backslashes and toggle
 /// quoting, `2n+1` give `n` and a literal `"`; other backslashes are literal; `""` inside
 /// quotes is a literal `"`.
 pub fn split_windows(text: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
+    let mut words = Words::default();
     let mut quoted = false;
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
@@ -132,90 +169,65 @@ pub fn split_windows(text: &str) -> Vec<String> {
                     chars.next();
                     n += 1;
                 }
-                in_word = true;
                 if chars.peek() == Some(&'"') {
-                    cur.push_str(&"\\".repeat(n / 2));
+                    words.push_str(&"\\".repeat(n / 2));
                     if n % 2 == 1 {
                         chars.next();
-                        cur.push('"');
+                        words.push('"');
                     }
                 } else {
-                    cur.push_str(&"\\".repeat(n));
+                    words.push_str(&"\\".repeat(n));
                 }
             }
             '"' => {
-                in_word = true;
+                words.start();
                 if quoted && chars.peek() == Some(&'"') {
                     chars.next();
-                    cur.push('"');
+                    words.push('"');
                 } else {
                     quoted = !quoted;
                 }
             }
-            c if !quoted && c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
+            c if !quoted && c.is_whitespace() => words.end(),
+            c => words.push(c),
         }
     }
-    if in_word {
-        words.push(cur);
-    }
-    words
+    words.finish()
 }
 
 /// GNU rules: whitespace separates; `\` escapes the next character anywhere; `'` and `"`
 /// quote until the same quote.
 pub fn split_gnu(text: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
+    let mut words = Words::default();
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
         match c {
             '\\' => {
-                in_word = true;
+                words.start();
                 if let Some(n) = chars.next() {
-                    cur.push(n);
+                    words.push(n);
                 }
             }
             '"' | '\'' => {
-                in_word = true;
+                words.start();
                 while let Some(q) = chars.next() {
                     if q == c {
                         break;
                     }
                     if q == '\\' {
                         if let Some(n) = chars.next() {
-                            cur.push(n);
+                            words.push(n);
                         }
                     } else {
-                        cur.push(q);
+                        words.push(q);
                     }
                 }
             }
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
+            c if c.is_whitespace() => words.end(),
+            c => words.push(c),
         }
     }
-    if in_word {
-        words.push(cur);
-    }
-    words
+    words.finish()
 }
 
 /// Quotes `arg` so that [`split_windows`] / [`split_gnu`] give it back.
@@ -324,9 +336,7 @@ mod tests {
 
     #[test]
     fn self_inclusion_is_an_error_naming_the_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("loop.rsp");
-        std::fs::write(&p, "@loop.rsp").unwrap();
+        let (_dir, p) = crate::driver::temp_file("loop.rsp", "@loop.rsp");
         let err = expand(&[format!("@{}", p.display()).into()], Quoting::Gnu).unwrap_err();
         assert!(err.to_string().contains("loop.rsp"), "{err}");
     }
