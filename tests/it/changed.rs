@@ -2,7 +2,7 @@
 //! compiled by clang-cl-19 and GNU-mode clang-19 (`/Gy /O2 /Z7`, `-ffunction-sections -O2`) for
 //! x64, x86 and ARM64, compared as objects, directories and static libraries.
 
-use crate::support::{our_bin, tool};
+use crate::support::{command_ok, our_bin, tool};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,30 +15,35 @@ struct Mode {
     target: &'static str,
 }
 
-const MSVC_X64: Mode = Mode {
-    msvc: true,
-    target: "x86_64-pc-windows-msvc",
-};
-const MSVC_X86: Mode = Mode {
-    msvc: true,
-    target: "i686-pc-windows-msvc",
-};
-const MSVC_ARM64: Mode = Mode {
-    msvc: true,
-    target: "aarch64-pc-windows-msvc",
-};
-const GNU_X64: Mode = Mode {
-    msvc: false,
-    target: "x86_64-w64-windows-gnu",
-};
-const GNU_X86: Mode = Mode {
-    msvc: false,
-    target: "i686-w64-windows-gnu",
-};
-const GNU_ARM64: Mode = Mode {
-    msvc: false,
-    target: "aarch64-w64-windows-gnu",
-};
+impl Mode {
+    const fn msvc(target: &'static str) -> Mode {
+        Mode { msvc: true, target }
+    }
+
+    const fn gnu(target: &'static str) -> Mode {
+        Mode {
+            msvc: false,
+            target,
+        }
+    }
+}
+
+const MSVC_X64: Mode = Mode::msvc("x86_64-pc-windows-msvc");
+const MSVC_X86: Mode = Mode::msvc("i686-pc-windows-msvc");
+const MSVC_ARM64: Mode = Mode::msvc("aarch64-pc-windows-msvc");
+const GNU_X64: Mode = Mode::gnu("x86_64-w64-windows-gnu");
+const GNU_X86: Mode = Mode::gnu("i686-w64-windows-gnu");
+const GNU_ARM64: Mode = Mode::gnu("aarch64-w64-windows-gnu");
+
+/// Every mode, with its name for messages.
+const MODES: [(Mode, &str); 6] = [
+    (MSVC_X64, "clang-cl x64"),
+    (MSVC_X86, "clang-cl x86"),
+    (MSVC_ARM64, "clang-cl arm64"),
+    (GNU_X64, "clang x64"),
+    (GNU_X86, "clang x86"),
+    (GNU_ARM64, "clang arm64"),
+];
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -46,33 +51,30 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The compiler of `mode` (clang-cl-19 or clang-19), for its target.
+fn compiler(mode: Mode) -> Command {
+    let mut c = Command::new(tool(if mode.msvc { "clang-cl-19" } else { "clang-19" }));
+    c.arg(format!("--target={}", mode.target));
+    c
+}
+
 /// Compiles `src` to `obj` with function-level sections (or without, `sections: false`).
 fn compile(mode: Mode, src: &Path, obj: &Path, sections: bool) {
-    let mut cmd = if mode.msvc {
-        let mut c = Command::new(tool("clang-cl-19"));
-        c.arg(format!("--target={}", mode.target))
-            .args(["/nologo", "/c", "/O2", "/Z7", "/GS-", "/Zl"])
+    let mut cmd = compiler(mode);
+    if mode.msvc {
+        cmd.args(["/nologo", "/c", "/O2", "/Z7", "/GS-", "/Zl"])
             .arg(if sections { "/Gy" } else { "/Gy-" })
             .arg(format!("/Fo{}", obj.display()))
             .arg("--")
             .arg(src);
-        c
     } else {
-        let mut c = Command::new(tool("clang-19"));
-        c.arg(format!("--target={}", mode.target))
-            .args(["-c", "-O2", "-gcodeview", "-g"])
+        cmd.args(["-c", "-O2", "-gcodeview", "-g"])
             .args(sections.then_some("-ffunction-sections"))
             .arg(src)
             .arg("-o")
             .arg(obj);
-        c
-    };
-    let out = cmd.output().expect("cannot start the compiler");
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    }
+    command_ok(&mut cmd);
 }
 
 /// Compiles every `.c` of `fixture/base` and `fixture/patched` into `dir/base` and
@@ -104,6 +106,18 @@ fn hotpatch(dir: &Path, args: &[&str]) -> Output {
         .current_dir(dir)
         .output()
         .expect("cannot start hotpatch")
+}
+
+/// [`hotpatch`], which must succeed.
+#[track_caller]
+fn hotpatch_ok(dir: &Path, args: &[&str]) -> Output {
+    let out = hotpatch(dir, args);
+    assert!(
+        out.status.success(),
+        "hotpatch changed {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 /// `name → reasons` from `--json`, each reason as `kind` or `kind:detail`.
@@ -138,12 +152,7 @@ fn rules(mode: Mode, name: &str) {
     let (base, patched) = build_pair(mode, "rules", dir.path());
     let args = [base.to_str().unwrap(), patched.to_str().unwrap()];
 
-    let json = hotpatch(dir.path(), &[args[0], args[1], "--json"]);
-    assert!(
-        json.status.success(),
-        "{name}: {}",
-        String::from_utf8_lossy(&json.stderr)
-    );
+    let json = hotpatch_ok(dir.path(), &[args[0], args[1], "--json"]);
     let json: Value = serde_json::from_slice(&json.stdout).expect("--json prints JSON");
     let expected: BTreeMap<String, Vec<String>> = [
         ("added", vec!["new:caller2"]),
@@ -191,28 +200,10 @@ fn rules(mode: Mode, name: &str) {
 }
 
 #[test]
-fn rules_msvc_x64() {
-    rules(MSVC_X64, "clang-cl x64");
-}
-#[test]
-fn rules_msvc_x86() {
-    rules(MSVC_X86, "clang-cl x86");
-}
-#[test]
-fn rules_msvc_arm64() {
-    rules(MSVC_ARM64, "clang-cl arm64");
-}
-#[test]
-fn rules_gnu_x64() {
-    rules(GNU_X64, "clang x64");
-}
-#[test]
-fn rules_gnu_x86() {
-    rules(GNU_X86, "clang x86");
-}
-#[test]
-fn rules_gnu_arm64() {
-    rules(GNU_ARM64, "clang arm64");
+fn rules_in_every_mode() {
+    for (mode, name) in MODES {
+        rules(mode, name);
+    }
 }
 
 /// The refusals fixture: a writable global's value and another's size change, a constant
@@ -275,28 +266,10 @@ fn refusals(mode: Mode, name: &str) {
 }
 
 #[test]
-fn refusals_msvc_x64() {
-    refusals(MSVC_X64, "clang-cl x64");
-}
-#[test]
-fn refusals_msvc_x86() {
-    refusals(MSVC_X86, "clang-cl x86");
-}
-#[test]
-fn refusals_msvc_arm64() {
-    refusals(MSVC_ARM64, "clang-cl arm64");
-}
-#[test]
-fn refusals_gnu_x64() {
-    refusals(GNU_X64, "clang x64");
-}
-#[test]
-fn refusals_gnu_x86() {
-    refusals(GNU_X86, "clang x86");
-}
-#[test]
-fn refusals_gnu_arm64() {
-    refusals(GNU_ARM64, "clang arm64");
+fn refusals_in_every_mode() {
+    for (mode, name) in MODES {
+        refusals(mode, name);
+    }
 }
 
 #[test]
@@ -347,12 +320,7 @@ fn x86_names_are_the_names_the_ir_has() {
             compile(MSVC_X86, &s, &d.join(side).join(format!("{src}.obj")), true);
         }
     }
-    let out = hotpatch(d, &["base", "patched"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = hotpatch_ok(d, &["base", "patched"]);
     let mut listed: Vec<&[u8]> = out
         .stdout
         .split(|&b| b == b'\n')
@@ -376,24 +344,19 @@ fn x86_names_are_the_names_the_ir_has() {
 /// Names of the functions defined in the IR clang emits for `src` in `mode` (`\01` unescaped).
 fn ir_functions(mode: Mode, src: &Path, dir: &Path) -> std::collections::BTreeSet<Vec<u8>> {
     let ll = dir.join("out.ll");
-    let mut cmd = if mode.msvc {
-        let mut c = Command::new(tool("clang-cl-19"));
-        c.arg(format!("--target={}", mode.target))
-            .args(["/nologo", "/c", "/O2", "/clang:-S", "/clang:-emit-llvm"])
+    let mut cmd = compiler(mode);
+    if mode.msvc {
+        cmd.args(["/nologo", "/c", "/O2", "/clang:-S", "/clang:-emit-llvm"])
             .arg(format!("/clang:-o{}", ll.display()))
             .arg("--")
             .arg(src);
-        c
     } else {
-        let mut c = Command::new(tool("clang-19"));
-        c.arg(format!("--target={}", mode.target))
-            .args(["-O2", "-S", "-emit-llvm"])
+        cmd.args(["-O2", "-S", "-emit-llvm"])
             .arg(src)
             .arg("-o")
             .arg(&ll);
-        c
-    };
-    run_checked(&mut cmd);
+    }
+    command_ok(&mut cmd);
     let ir = std::fs::read_to_string(&ll).unwrap();
     ir.lines()
         .filter(|l| l.starts_with("define "))
@@ -414,14 +377,9 @@ fn ir_functions(mode: Mode, src: &Path, dir: &Path) -> std::collections::BTreeSe
 fn cpp(mode: Mode, expected: [&str; 2]) {
     let dir = tempfile::tempdir().unwrap();
     let (base, patched) = build_pair(mode, "cpp", dir.path());
-    let out = hotpatch(
+    let out = hotpatch_ok(
         dir.path(),
         &[base.to_str().unwrap(), patched.to_str().unwrap()],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let listed = String::from_utf8(out.stdout).unwrap();
     let mut want = expected.to_vec();
@@ -437,26 +395,21 @@ fn cpp(mode: Mode, expected: [&str; 2]) {
 }
 
 #[test]
-fn cpp_msvc_x64() {
-    cpp(
-        MSVC_X64,
-        ["?perimeter@Shape@@QEBAHH@Z", "??$twice@H@@YAHH@Z"],
-    );
-}
-#[test]
-fn cpp_msvc_x86() {
-    cpp(
-        MSVC_X86,
-        ["?perimeter@Shape@@QBEHH@Z", "??$twice@H@@YAHH@Z"],
-    );
-}
-#[test]
-fn cpp_gnu_x86() {
-    cpp(GNU_X86, ["_ZNK5Shape9perimeterEi", "_Z5twiceIiET_S0_"]);
-}
-#[test]
-fn cpp_gnu_arm64() {
-    cpp(GNU_ARM64, ["_ZNK5Shape9perimeterEi", "_Z5twiceIiET_S0_"]);
+fn cpp_names_per_mode() {
+    for (mode, expected) in [
+        (
+            MSVC_X64,
+            ["?perimeter@Shape@@QEBAHH@Z", "??$twice@H@@YAHH@Z"],
+        ),
+        (
+            MSVC_X86,
+            ["?perimeter@Shape@@QBEHH@Z", "??$twice@H@@YAHH@Z"],
+        ),
+        (GNU_X86, ["_ZNK5Shape9perimeterEi", "_Z5twiceIiET_S0_"]),
+        (GNU_ARM64, ["_ZNK5Shape9perimeterEi", "_Z5twiceIiET_S0_"]),
+    ] {
+        cpp(mode, expected);
+    }
 }
 
 /// Libraries pair up member by member, directories by relative path.
@@ -480,23 +433,18 @@ fn libraries_and_directories_pair_up() {
             } else {
                 cmd.arg("rcs").arg(&out_lib);
             }
-            run_checked(cmd.arg(side.join("rules.obj")));
+            command_ok(cmd.arg(side.join("rules.obj")));
             std::fs::remove_file(side.join("rules.obj")).unwrap();
         }
         let expect = "added\ncaller2\ndispatch\ngreet\nname_of\nop_c\nouter\npick\nreader\nscale\n";
         // Two libraries.
-        let out = hotpatch(
+        let out = hotpatch_ok(
             d,
             &[
                 base.join("lib").join(lib).to_str().unwrap(),
                 patched.join("lib").join(lib).to_str().unwrap(),
                 "--json",
             ],
-        );
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
         );
         let json: Value = serde_json::from_slice(&out.stdout).unwrap();
         let objects: Vec<&str> = json["functions"]
@@ -512,25 +460,9 @@ fn libraries_and_directories_pair_up() {
             "{objects:?}"
         );
         // Two directories holding them.
-        let out = hotpatch(d, &[base.to_str().unwrap(), patched.to_str().unwrap()]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let out = hotpatch_ok(d, &[base.to_str().unwrap(), patched.to_str().unwrap()]);
         assert_eq!(String::from_utf8_lossy(&out.stdout), expect, "{lib}");
     }
-}
-
-fn run_checked(cmd: &mut Command) {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]

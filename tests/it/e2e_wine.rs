@@ -21,21 +21,89 @@ use crate::support::command_ok;
 use crate::support::e2e;
 use crate::support::{self, objects};
 
-use e2e::{hot_info, lua_dir, lua_harness, scratch, wine, HotCompiler};
+use e2e::{hot_info, lua_dir, lua_harness, scratch, wine, HotCompiler, HotInfo};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 const MINGW_KERNEL32: &str = "/usr/x86_64-w64-mingw32/lib/libkernel32.a";
 
-#[test]
-fn loader_simulation_msvc_redirects_the_patch_to_the_base_image_global() {
-    let src = e2e::repo().join("tests/e2e/loader");
-    let dir = scratch("loader");
+/// Fails naming the package when mingw's kernel32 import library (the loader programs'
+/// only library) is missing.
+fn require_kernel32() {
     assert!(
         Path::new(MINGW_KERNEL32).is_file(),
         "{MINGW_KERNEL32} is missing: run scripts/setup.sh (apt-get install mingw-w64-x86-64-dev)"
     );
+}
+
+/// A loader test's sources (`tests/e2e/SOURCES`) and a fresh scratch directory `scratch_name`;
+/// fails early when kernel32's import library is missing.
+fn loader_test(sources: &str, scratch_name: &str) -> (PathBuf, PathBuf) {
+    require_kernel32();
+    (
+        e2e::repo().join("tests/e2e").join(sources),
+        scratch(scratch_name),
+    )
+}
+
+/// A freestanding console program `out` from `objs` and kernel32, in `dir`.
+fn link_exe(dir: &Path, out: &str, objs: &[&str]) {
+    command_ok(
+        Command::new(support::tool("lld-link-22"))
+            .current_dir(dir)
+            .args([
+                "/nologo",
+                "/entry:start",
+                "/subsystem:console",
+                "/nodefaultlib",
+            ])
+            .arg(format!("/out:{out}"))
+            .args(objs)
+            .arg(MINGW_KERNEL32),
+    );
+}
+
+/// Links patch.dll from `objs` in `dir`, exporting `exports` (the loader finds the functions
+/// and the pointers to redirect through them); returns lld-link's output.
+fn link_patch_dll<S: AsRef<OsStr>>(dir: &Path, exports: &[S], objs: &[&str]) -> Output {
+    Command::new(support::tool("lld-link-22"))
+        .current_dir(dir)
+        .args(["/nologo", "/dll", "/noentry", "/nodefaultlib"])
+        .args(exports)
+        .arg("/out:patch.dll")
+        .args(objs)
+        .output()
+        .expect("lld-link-22 runs")
+}
+
+/// Runs the loader program `exe` (in `dir`) under Wine: it exits with the number of the
+/// step of `source` that failed, 0 when all passed. Returns its stdout.
+#[track_caller]
+fn run_loader(dir: &Path, exe: &str, source: &str) -> String {
+    let out = wine(dir, &dir.join(exe), &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{exe} failed at step {:?} (see {source}):\n{stdout}{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// The `__ref_` pointers of a patch are read-only and its hot-patched functions use only them.
+#[track_caller]
+fn assert_redirected_cleanly(info: &HotInfo) {
+    assert!(info.writable_refs.is_empty(), "{info:?}");
+    assert!(info.direct_accesses.is_empty(), "{info:?}");
+}
+
+#[test]
+fn loader_simulation_msvc_redirects_the_patch_to_the_base_image_global() {
+    let (src, dir) = loader_test("loader", "loader");
 
     // The patch: hot-patched through the wrapper, with CodeView so the record is there too.
     let hot = HotCompiler::msvc();
@@ -50,8 +118,7 @@ fn loader_simulation_msvc_redirects_the_patch_to_the_base_image_global() {
     let info = hot_info(&[dir.join("patch.obj")]);
     assert_eq!(info.records.iter().collect::<Vec<_>>(), ["bump"]);
     assert_eq!(info.refs.iter().collect::<Vec<_>>(), ["__ref_counter"]);
-    assert!(info.writable_refs.is_empty(), "{info:?}");
-    assert!(info.direct_accesses.is_empty(), "{info:?}");
+    assert_redirected_cleanly(&info);
 
     // The base: an ordinary compile, no hot-patching.
     command_ok(
@@ -61,63 +128,29 @@ fn loader_simulation_msvc_redirects_the_patch_to_the_base_image_global() {
             .arg("--")
             .arg(src.join("base.c")),
     );
-    let lld = support::tool("lld-link-22");
-    command_ok(
-        Command::new(&lld)
-            .current_dir(&dir)
-            .args(["/nologo", "/dll", "/noentry", "/nodefaultlib"])
-            // The loader finds the pointer to redirect through a data export.
-            .args(["/export:bump", "/export:__ref_counter,DATA"])
-            .args(["/out:patch.dll", "patch.obj"]),
+    let exports = ["/export:bump", "/export:__ref_counter,DATA"];
+    support::assert_success(
+        &link_patch_dll(&dir, &exports, &["patch.obj"]),
+        "linking patch.dll",
     );
-    command_ok(
-        Command::new(&lld)
-            .current_dir(&dir)
-            .args([
-                "/nologo",
-                "/entry:start",
-                "/subsystem:console",
-                "/nodefaultlib",
-            ])
-            .args(["/out:base.exe", "base.obj", MINGW_KERNEL32]),
-    );
-
-    let out = wine(&dir, &dir.join("base.exe"), &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "base.exe failed at step {:?} (see tests/e2e/loader/base.c):\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    link_exe(&dir, "base.exe", &["base.obj"]);
+    run_loader(&dir, "base.exe", "tests/e2e/loader/base.c");
 }
 
 #[test]
 fn loader_simulation_many_files_redirects_shared_refs_to_the_base_image_globals() {
-    let src = e2e::repo().join("tests/e2e/loader-many");
-    let dir = scratch("loader-many");
-    assert!(
-        Path::new(MINGW_KERNEL32).is_file(),
-        "{MINGW_KERNEL32} is missing: run scripts/setup.sh (apt-get install mingw-w64-x86-64-dev)"
-    );
+    let (src, dir) = loader_test("loader-many", "loader-many");
     let patch_sources = ["patch_a.c", "patch_b.c", "patch_state.c"].map(|f| src.join(f));
     let flags = ["/nologo", "/c", "/Z7", "/O2", "/GS-", "/Zl", "/hotpatch"];
-    let lld = support::tool("lld-link-22");
     let link_patch = |sub: &str| {
-        Command::new(&lld)
-            .current_dir(dir.join(sub))
-            .args(["/nologo", "/dll", "/noentry", "/nodefaultlib"])
-            // The loader finds the pointers to redirect through data exports.
-            .args(["/export:bump_a", "/export:bump_b"])
-            .args(["/export:__ref_counter,DATA", "/export:__ref_total,DATA"])
-            .args([
-                "/out:patch.dll",
-                "patch_a.obj",
-                "patch_b.obj",
-                "patch_state.obj",
-            ])
-            .output()
-            .expect("lld-link-22 runs")
+        let exports = [
+            "/export:bump_a",
+            "/export:bump_b",
+            "/export:__ref_counter,DATA",
+            "/export:__ref_total,DATA",
+        ];
+        let objs = ["patch_a.obj", "patch_b.obj", "patch_state.obj"];
+        link_patch_dll(&dir.join(sub), &exports, &objs)
     };
 
     // clang 22 on the same sources: its weak `__ref_`s are duplicates for lld-link.
@@ -157,8 +190,7 @@ fn loader_simulation_many_files_redirects_shared_refs_to_the_base_image_globals(
             ["__ref_counter", "__ref_total"],
             "{obj:?}"
         );
-        assert!(info.writable_refs.is_empty(), "{info:?}");
-        assert!(info.direct_accesses.is_empty(), "{info:?}");
+        assert_redirected_cleanly(&info);
     }
     let info = hot_info(&objs);
     assert_eq!(
@@ -179,31 +211,9 @@ fn loader_simulation_many_files_redirects_shared_refs_to_the_base_image_globals(
             .arg(src.join("base_main.c"))
             .arg(src.join("base_state.c")),
     );
-    command_ok(
-        Command::new(&lld)
-            .current_dir(dir.join("ours"))
-            .args([
-                "/nologo",
-                "/entry:start",
-                "/subsystem:console",
-                "/nodefaultlib",
-            ])
-            .args([
-                "/out:base.exe",
-                "base_main.obj",
-                "base_state.obj",
-                MINGW_KERNEL32,
-            ]),
-    );
-
-    let out = wine(&dir.join("ours"), &dir.join("ours/base.exe"), &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "base.exe failed at step {:?} (see tests/e2e/loader-many/base_main.c):\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let ours = dir.join("ours");
+    link_exe(&ours, "base.exe", &["base_main.obj", "base_state.obj"]);
+    run_loader(&ours, "base.exe", "tests/e2e/loader-many/base_main.c");
 }
 
 /// `hotpatch changed` end to end: the shipped program (`tests/e2e/fix/v1`) and a source fix to
@@ -213,12 +223,7 @@ fn loader_simulation_many_files_redirects_shared_refs_to_the_base_image_globals(
 /// the running image's globals.
 #[test]
 fn changed_lists_the_fix_and_the_patch_built_from_it_runs() {
-    let src = e2e::repo().join("tests/e2e/fix");
-    let dir = scratch("changed-fix");
-    assert!(
-        Path::new(MINGW_KERNEL32).is_file(),
-        "{MINGW_KERNEL32} is missing: run scripts/setup.sh (apt-get install mingw-w64-x86-64-dev)"
-    );
+    let (src, dir) = loader_test("fix", "changed-fix");
     let cl = support::tool("clang-cl-19");
     let flags = ["/nologo", "/c", "/Gy", "/O2", "/Z7", "/GS-", "/Zl"];
     for (side, version) in [("base", "v1"), ("patched", "v2")] {
@@ -264,23 +269,18 @@ fn changed_lists_the_fix_and_the_patch_built_from_it_runs() {
         info.refs.iter().collect::<Vec<_>>(),
         ["__ref_counter", "__ref_total"]
     );
-    assert!(info.writable_refs.is_empty(), "{info:?}");
-    assert!(info.direct_accesses.is_empty(), "{info:?}");
+    assert_redirected_cleanly(&info);
     command_ok(
         Command::new(support::our_bin("hotpatch"))
             .current_dir(&dir)
             .args(["verify", "--functions-file", "hot.txt", "patch.obj"]),
     );
 
-    let lld = support::tool("lld-link-22");
     let mut exports: Vec<String> = list.lines().map(|f| format!("/export:{f}")).collect();
     exports.extend(info.refs.iter().map(|r| format!("/export:{r},DATA")));
-    command_ok(
-        Command::new(&lld)
-            .current_dir(&dir)
-            .args(["/nologo", "/dll", "/noentry", "/nodefaultlib"])
-            .args(&exports)
-            .args(["/out:patch.dll", "patch.obj"]),
+    support::assert_success(
+        &link_patch_dll(&dir, &exports, &["patch.obj"]),
+        "linking patch.dll",
     );
 
     // The running program: the loader simulation linked with the shipped build.
@@ -291,26 +291,8 @@ fn changed_lists_the_fix_and_the_patch_built_from_it_runs() {
             .arg("--")
             .arg(src.join("host.c")),
     );
-    command_ok(
-        Command::new(&lld)
-            .current_dir(&dir)
-            .args([
-                "/nologo",
-                "/entry:start",
-                "/subsystem:console",
-                "/nodefaultlib",
-            ])
-            .args(["/out:app.exe", "host.obj", "base/app.obj", MINGW_KERNEL32]),
-    );
-    let out = wine(&dir, &dir.join("app.exe"), &[]);
-    let stdout = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "app.exe failed at step {:?} (see tests/e2e/fix/host.c):\n{stdout}{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    link_exe(&dir, "app.exe", &["host.obj", "base/app.obj"]);
+    let stdout = run_loader(&dir, "app.exe", "tests/e2e/fix/host.c");
     assert_eq!(
         stdout,
         "shipped: average=10 clamp(-5)=-5\n\
@@ -361,13 +343,7 @@ fn make_lua(out: &Path, cc: &str, hotpatch_file: Option<&Path>) {
 /// carry the script's name as given); returns stdout after checking the exit code.
 fn run_lua_script(exe: &Path) -> String {
     let out = wine(&lua_harness(), exe, &["script.lua"]);
-    assert!(
-        out.status.success(),
-        "{exe:?} script.lua failed ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::assert_success(&out, &format!("{exe:?} script.lua"));
     // Wine's console may turn \n into \r\n; the plain and patched builds are compared alike.
     String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n")
 }
@@ -426,13 +402,7 @@ fn lua_hotpatched_through_the_compiler_directly_behaves_like_plain_lua() {
     let out = scratch("lua-direct");
     let hot = HotCompiler::gnu();
     let list = lua_harness().join("hotpatch.txt");
-    let mut sources: Vec<PathBuf> = std::fs::read_dir(lua_dir())
-        .expect("Lua sources")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "c"))
-        .collect();
-    sources.sort();
-    assert!(sources.len() >= 30, "Lua sources incomplete: {sources:?}");
+    let sources = e2e::lua_sources();
 
     // Two compiles at a time (the machine's two cores), each one `hotpatch-cl clang-19 …`.
     let objs: Vec<PathBuf> = sources

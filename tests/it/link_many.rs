@@ -539,13 +539,7 @@ fn mingw_runtime() -> Vec<String> {
 fn compile_lua(dir: &Path, sub: &str, program: &str, args: &[String]) -> Vec<String> {
     let out = dir.join(sub);
     std::fs::create_dir_all(&out).unwrap();
-    let mut sources: Vec<PathBuf> = std::fs::read_dir(e2e::lua_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "c"))
-        .collect();
-    sources.sort();
-    assert!(sources.len() >= 30, "Lua sources incomplete: {sources:?}");
+    let sources = e2e::lua_sources();
     let objs: Vec<String> = sources
         .iter()
         .map(|s| {

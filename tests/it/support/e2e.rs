@@ -88,6 +88,18 @@ pub fn lua_dir() -> &'static Path {
     })
 }
 
+/// The C sources of Lua 5.4 (the library and both programs), sorted.
+pub fn lua_sources() -> Vec<PathBuf> {
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(lua_dir())
+        .expect("Lua sources")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .collect();
+    sources.sort();
+    assert!(sources.len() >= 30, "Lua sources incomplete: {sources:?}");
+    sources
+}
+
 /// The end-to-end Lua harness directory (host program, script, list, Makefile, CMakeLists).
 pub fn lua_harness() -> PathBuf {
     repo().join("tests/e2e/lua")

@@ -69,14 +69,20 @@ pub fn command_ok(cmd: &mut Command) -> Output {
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    assert_success(&out, &format!("{cmd:?}"));
+    out
+}
+
+/// Panics with `what`, the exit status and the whole output unless `out` is a success.
+#[track_caller]
+pub fn assert_success(out: &Output, what: &str) {
     assert!(
         out.status.success(),
-        "{cmd:?} failed ({}):\n{}{}",
+        "{what} failed ({}):\n{}{}",
         out.status,
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    out
 }
 
 /// Runs `hotpatch-cl ARGS…` in `dir` with `env` (and no other `HOTPATCH_*` setting).
