@@ -154,44 +154,32 @@ fn check(fixture: &str, target: &str, gy: bool, machine: &str, exact_ids: bool) 
     link_dll(w.dir.path(), &[&inj19], machine);
 }
 
+/// Each source for the targets and `/Gy` settings it is checked with: C with and without
+/// `/Gy` on x64, x86's decorated names, ARM64; C++ (overloads, members, COMDATs) likewise.
 #[test]
-fn c_x86_64() {
-    check("hot.c", "x86_64-pc-windows-msvc", false, "x64", true);
-}
-
-#[test]
-fn c_x86_64_gy() {
-    check("hot.c", "x86_64-pc-windows-msvc", true, "x64", true);
-}
-
-#[test]
-fn c_x86_decorated_names() {
-    check("hot.c", "i686-pc-windows-msvc", false, "x86", true);
-}
-
-#[test]
-fn c_arm64_gy() {
-    check("hot.c", "aarch64-pc-windows-msvc", true, "arm64", true);
-}
-
-#[test]
-fn cpp_x86_64_overloads_members_comdat() {
-    check("hot.cpp", "x86_64-pc-windows-msvc", false, "x64", false);
-}
-
-#[test]
-fn cpp_x86_64_gy() {
-    check("hot.cpp", "x86_64-pc-windows-msvc", true, "x64", false);
-}
-
-#[test]
-fn cpp_x86_gy() {
-    check("hot.cpp", "i686-pc-windows-msvc", true, "x86", false);
-}
-
-#[test]
-fn cpp_arm64() {
-    check("hot.cpp", "aarch64-pc-windows-msvc", false, "arm64", false);
+fn sources_per_target_and_gy() {
+    let (x64, x86, arm64) = (
+        ("x86_64-pc-windows-msvc", "x64"),
+        ("i686-pc-windows-msvc", "x86"),
+        ("aarch64-pc-windows-msvc", "arm64"),
+    );
+    for (src, exact_ids, cases) in [
+        (
+            "hot.c",
+            true,
+            [(x64, false), (x64, true), (x86, false), (arm64, true)],
+        ),
+        (
+            "hot.cpp",
+            false,
+            [(x64, false), (x64, true), (x86, true), (arm64, false)],
+        ),
+    ] {
+        for ((target, machine), gy) in cases {
+            eprintln!("{src} {target} gy={gy}");
+            check(src, target, gy, machine, exact_ids);
+        }
+    }
 }
 
 #[test]

@@ -212,42 +212,24 @@ fn check(source: &str, clang: u32, target: &str) {
     );
 }
 
+/// Each source with both compilers on x64, and with one of them on x86 and ARM64.
 #[test]
-fn c_globals_clang19_x64() {
-    check("globals.c", 19, "x86_64-pc-windows-msvc");
-}
-
-#[test]
-fn c_globals_clang22_x64() {
-    check("globals.c", 22, "x86_64-pc-windows-msvc");
-}
-
-#[test]
-fn cpp_classes_clang19_x64() {
-    check("classes.cpp", 19, "x86_64-pc-windows-msvc");
-}
-
-#[test]
-fn cpp_classes_clang22_x64() {
-    check("classes.cpp", 22, "x86_64-pc-windows-msvc");
-}
-
-#[test]
-fn c_globals_clang19_i686() {
-    check("globals.c", 19, "i686-pc-windows-msvc");
-}
-
-#[test]
-fn cpp_classes_clang22_i686() {
-    check("classes.cpp", 22, "i686-pc-windows-msvc");
-}
-
-#[test]
-fn c_globals_clang22_aarch64() {
-    check("globals.c", 22, "aarch64-pc-windows-msvc");
-}
-
-#[test]
-fn cpp_classes_clang19_aarch64() {
-    check("classes.cpp", 19, "aarch64-pc-windows-msvc");
+fn sources_per_compiler_and_target() {
+    let (x64, x86, arm64) = (
+        "x86_64-pc-windows-msvc",
+        "i686-pc-windows-msvc",
+        "aarch64-pc-windows-msvc",
+    );
+    for (source, cases) in [
+        ("globals.c", [(19, x64), (22, x64), (19, x86), (22, arm64)]),
+        (
+            "classes.cpp",
+            [(19, x64), (22, x64), (22, x86), (19, arm64)],
+        ),
+    ] {
+        for (clang, target) in cases {
+            eprintln!("{source} clang {clang} {target}");
+            check(source, clang, target);
+        }
+    }
 }
