@@ -23,6 +23,14 @@ fn dir_entries(dir: &std::path::Path) -> Vec<String> {
     v
 }
 
+/// The string fields `a` and `b` of each JSON object in `items`.
+fn field_pairs<'v>(items: &'v [Value], a: &str, b: &str) -> Vec<(&'v str, &'v str)> {
+    items
+        .iter()
+        .map(|i| (i[a].as_str().unwrap(), i[b].as_str().unwrap()))
+        .collect()
+}
+
 #[test]
 fn in_place_and_to_output_give_the_library_result() {
     let w = Work::new("hot.c");
@@ -169,15 +177,7 @@ fn dump_json_on_native_and_injected_objects() {
     assert_eq!(native["bigobj"], false);
     for f in files {
         let hp = f["hotpatch_functions"].as_array().unwrap();
-        let got: Vec<(&str, &str)> = hp
-            .iter()
-            .map(|h| {
-                (
-                    h["name"].as_str().unwrap(),
-                    h["function_id_name"].as_str().unwrap(),
-                )
-            })
-            .collect();
+        let got = field_pairs(hp, "name", "function_id_name");
         assert_eq!(got, [("bump", "bump"), ("helper", "helper")], "{f}");
         assert!(hp
             .iter()
@@ -202,15 +202,7 @@ fn dump_json_on_native_and_injected_objects() {
     // Ours only got the records: the hot-patched functions still reach the globals directly.
     assert!(ours["ref_symbols"].as_array().unwrap().is_empty());
     let direct = ours["direct_global_accesses"].as_array().unwrap();
-    let targets: Vec<(&str, &str)> = direct
-        .iter()
-        .map(|d| {
-            (
-                d["function"].as_str().unwrap(),
-                d["target"].as_str().unwrap(),
-            )
-        })
-        .collect();
+    let targets = field_pairs(direct, "function", "target");
     assert!(targets.contains(&("bump", "counter")), "{targets:?}");
     assert!(targets.contains(&("helper", "s_total")), "{targets:?}");
     assert!(direct.iter().all(|d| d["target_section"] == ".bss"));

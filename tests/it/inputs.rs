@@ -30,6 +30,15 @@ fn compile(dir: &Path, name: &str, out: &str, cl: bool) {
     }
 }
 
+/// Compiles `f`, `g` and `h` to `objs` (as [`compile`] does) and archives them in that order
+/// with `archiver ARGS… OBJS…`.
+fn archive(dir: &Path, cl: bool, objs: [&str; 3], archiver: &str, args: &[&str]) {
+    for (name, obj) in ["f", "g", "h"].into_iter().zip(objs) {
+        compile(dir, name, obj, cl);
+    }
+    support::run_ok(dir, archiver, &[args, &objs[..]].concat());
+}
+
 /// `(name, occurrence, kind, size)` of every item; errors as `Err(text)`.
 fn items(dir: &Path, paths: &[&str]) -> Vec<Result<(String, usize, Kind, usize), String>> {
     Inputs::new(paths.iter().map(|p| dir.join(p)))
@@ -54,18 +63,16 @@ fn member_names(dir: &Path, lib: &str) -> Vec<String> {
 fn msvc_lib_with_long_and_duplicate_names() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    compile(d, "f", "one/x.obj", true);
-    compile(d, "g", "two/x.obj", true);
-    compile(d, "h", "a_member_name_longer_than_sixteen.obj", true);
-    support::run_ok(
+    archive(
         d,
-        "llvm-lib-22",
-        &[
-            "/out:m.lib",
+        true,
+        [
             "one/x.obj",
             "two/x.obj",
             "a_member_name_longer_than_sixteen.obj",
         ],
+        "llvm-lib-22",
+        &["/out:m.lib"],
     );
     let got = items(d, &["m.lib"]);
     let expect: Vec<String> = member_names(d, "m.lib")
@@ -87,19 +94,12 @@ fn msvc_lib_with_long_and_duplicate_names() {
 fn gnu_archive_with_duplicate_member_names_yields_both() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    compile(d, "f", "one/y.o", false);
-    compile(d, "g", "two/y.o", false);
-    compile(d, "h", "a_member_name_longer_than_sixteen.o", false);
-    support::run_ok(
+    archive(
         d,
+        false,
+        ["one/y.o", "two/y.o", "a_member_name_longer_than_sixteen.o"],
         "llvm-ar-22",
-        &[
-            "qc",
-            "libm.a",
-            "one/y.o",
-            "two/y.o",
-            "a_member_name_longer_than_sixteen.o",
-        ],
+        &["qc", "libm.a"],
     );
     let got: Vec<_> = items(d, &["libm.a"])
         .into_iter()

@@ -6,7 +6,7 @@
 use crate::support;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 const SRC: &str = "namespace { int counter; }\nint bump() { return ++counter; }\n";
@@ -59,25 +59,45 @@ fn facts(obj: &Path) -> (Vec<(String, String)>, Vec<String>, Vec<String>) {
     (records, names, files)
 }
 
+/// Compiles SRC from standard input twice, each in its own directory below `dir`:
+/// `hotpatch-cl OURS -fms-hotpatch-functions-list=FUNCTION FLAGS…` in `ours/` and
+/// `NATIVE -fms-secure-hotpatch-functions-list=FUNCTION FLAGS…` in `native/`. The directory
+/// names need not be as long as each other: the facts compared are relative to them.
+fn compile_stdin_both(
+    dir: &Path,
+    (ours, native): (&str, &str),
+    function: &str,
+    flags: &[&str],
+) -> (PathBuf, PathBuf) {
+    let (ours_dir, native_dir) = (dir.join("ours"), dir.join("native"));
+    std::fs::create_dir_all(&ours_dir).unwrap();
+    std::fs::create_dir_all(&native_dir).unwrap();
+    let list = format!("-fms-hotpatch-functions-list={function}");
+    let compiler = support::tool(ours);
+    let mut a: Vec<&str> = vec![compiler.to_str().unwrap(), list.as_str()];
+    a.extend(flags);
+    run_with_stdin(&ours_dir, &support::our_bin("hotpatch-cl"), &a, SRC);
+    let native_list = format!("-fms-secure-hotpatch-functions-list={function}");
+    let mut n: Vec<&str> = vec![native_list.as_str()];
+    n.extend(flags);
+    run_with_stdin(&native_dir, &support::tool(native), &n, SRC);
+    (ours_dir, native_dir)
+}
+
+/// `facts` with the directory `base` spelled `DIR`.
+fn relative(facts: Vec<String>, base: &Path) -> Vec<String> {
+    facts
+        .into_iter()
+        .map(|l| l.replace(&base.display().to_string(), "DIR"))
+        .collect()
+}
+
 #[test]
 fn clang_cl_stdin_matches_native_clang_cl_22() {
     let dir = tempfile::tempdir().unwrap();
-    let (ours, native) = (dir.path().join("ours"), dir.path().join("native"));
-    // The same directory name length is not needed: each compile runs in its own directory
-    // and the facts compared are relative to it.
-    std::fs::create_dir_all(&ours).unwrap();
-    std::fs::create_dir_all(&native).unwrap();
-    let list = format!("-fms-hotpatch-functions-list={MANGLED}");
-    let hp = support::our_bin("hotpatch-cl");
-    let clang19 = support::tool("clang-cl-19");
     let cl = ["/c", "/Z7", "/O2", "/hotpatch", "/Tp", "-"];
-    let mut a: Vec<&str> = vec![clang19.to_str().unwrap(), list.as_str()];
-    a.extend(cl);
-    run_with_stdin(&ours, &hp, &a, SRC);
-    let native_list = format!("-fms-secure-hotpatch-functions-list={MANGLED}");
-    let mut n: Vec<&str> = vec![native_list.as_str()];
-    n.extend(cl);
-    run_with_stdin(&native, &support::tool("clang-cl-22"), &n, SRC);
+    let (ours, native) =
+        compile_stdin_both(dir.path(), ("clang-cl-19", "clang-cl-22"), MANGLED, &cl);
 
     let ours_obj = ours.join("-.obj");
     let native_obj = native.join("-.obj");
@@ -100,14 +120,8 @@ fn clang_cl_stdin_matches_native_clang_cl_22() {
     h1.dedup();
     h2.dedup();
     assert_eq!(h1, h2, "ours {s1:?}, native {s2:?}");
-    let rel = |facts: Vec<String>, base: &Path| -> Vec<String> {
-        facts
-            .into_iter()
-            .map(|l| l.replace(&base.display().to_string(), "DIR"))
-            .collect()
-    };
-    let f1 = rel(f1, &ours);
-    assert_eq!(f1, rel(f2, &native));
+    let f1 = relative(f1, &ours);
+    assert_eq!(f1, relative(f2, &native));
     assert!(f1.contains(&"ObjectName: DIR/-.obj".to_string()), "{f1:?}");
     assert!(
         f1.iter().any(|l| l.starts_with("Filename: DIR/<stdin>")),
@@ -124,9 +138,6 @@ fn clang_cl_stdin_matches_native_clang_cl_22() {
 #[test]
 fn gnu_mode_stdin_with_x_matches_native_clang_22() {
     let dir = tempfile::tempdir().unwrap();
-    let (ours, native) = (dir.path().join("ours"), dir.path().join("native"));
-    std::fs::create_dir_all(&ours).unwrap();
-    std::fs::create_dir_all(&native).unwrap();
     let f = "_Z4bumpv";
     let gnu = [
         "--target=x86_64-w64-windows-gnu",
@@ -139,33 +150,16 @@ fn gnu_mode_stdin_with_x_matches_native_clang_22() {
         "c++",
         "-",
     ];
-    let list = format!("-fms-hotpatch-functions-list={f}");
-    let hp = support::our_bin("hotpatch-cl");
-    let clang19 = support::tool("clang-19");
-    let mut a: Vec<&str> = vec![clang19.to_str().unwrap(), list.as_str()];
-    a.extend(gnu);
-    run_with_stdin(&ours, &hp, &a, SRC);
-    let native_list = format!("-fms-secure-hotpatch-functions-list={f}");
-    let mut n: Vec<&str> = vec![native_list.as_str()];
-    n.extend(gnu);
-    run_with_stdin(&native, &support::tool("clang-22"), &n, SRC);
+    let (ours, native) = compile_stdin_both(dir.path(), ("clang-19", "clang-22"), f, &gnu);
     let (r1, s1, f1) = facts(&ours.join("-.o"));
     let (r2, s2, f2) = facts(&native.join("-.o"));
     assert_eq!(r1, [("bump".to_string(), f.to_string())]);
     assert_eq!(r1, r2);
-    assert!(
-        s1.contains(&"_ZN12_GLOBAL__N_17counterE".to_string()),
-        "{s1:?}"
-    );
-    assert!(
-        s2.contains(&"_ZN12_GLOBAL__N_17counterE".to_string()),
-        "{s2:?}"
-    );
-    let rel = |facts: Vec<String>, base: &Path| -> Vec<String> {
-        facts
-            .into_iter()
-            .map(|l| l.replace(&base.display().to_string(), "DIR"))
-            .collect()
-    };
-    assert_eq!(rel(f1, &ours), rel(f2, &native));
+    for symbols in [&s1, &s2] {
+        assert!(
+            symbols.iter().any(|s| s == "_ZN12_GLOBAL__N_17counterE"),
+            "{symbols:?}"
+        );
+    }
+    assert_eq!(relative(f1, &ours), relative(f2, &native));
 }

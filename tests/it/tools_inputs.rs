@@ -30,43 +30,33 @@ fn build() -> tempfile::TempDir {
         std::fs::create_dir_all(d.join(sub)).unwrap();
     }
     let list = "-fms-secure-hotpatch-functions-list=bump";
-    let cl = |src: &str, out: &str, hot: bool| {
+    // `src` to `out` with clang-cl-22 (`msvc`) or GNU-mode clang-22, the list given if `hot`.
+    let compile = |msvc: bool, src: &str, out: &str, hot: bool| {
         let fo = format!("/Fo{out}");
-        let mut a = vec![
-            "/c",
-            "/Z7",
-            "/O2",
-            "/hotpatch",
-            "/GS-",
-            "/Zl",
-            fo.as_str(),
-            src,
-        ];
+        let (compiler, mut a) = if msvc {
+            let flags = ["/c", "/Z7", "/O2", "/hotpatch", "/GS-", "/Zl"];
+            ("clang-cl-22", [&flags[..], &[fo.as_str(), src]].concat())
+        } else {
+            let flags = [
+                "--target=x86_64-w64-windows-gnu",
+                "-g",
+                "-gcodeview",
+                "-O2",
+                "-c",
+            ];
+            ("clang-22", [&flags[..], &[src, "-o", out]].concat())
+        };
         if hot {
             a.insert(0, list);
         }
-        support::run_ok(d, "clang-cl-22", &a);
+        support::run_ok(d, compiler, &a);
     };
+    let cl = |src: &str, out: &str, hot: bool| compile(true, src, out, hot);
+    let gnu = |src: &str, out: &str, hot: bool| compile(false, src, out, hot);
     cl("h.c", "obj/one/h.obj", true);
     cl("k.c", "obj/two/h.obj", false);
     cl("k.c", "a_member_name_longer_than_sixteen.obj", false);
     cl("h.c", "plain_bump.obj", false);
-    let gnu = |src: &str, out: &str, hot: bool| {
-        let mut a = vec![
-            "--target=x86_64-w64-windows-gnu",
-            "-g",
-            "-gcodeview",
-            "-O2",
-            "-c",
-            src,
-            "-o",
-            out,
-        ];
-        if hot {
-            a.insert(0, list);
-        }
-        support::run_ok(d, "clang-22", &a);
-    };
     gnu("h.c", "gnu/one/h.o", true);
     gnu("k.c", "gnu/two/h.o", false);
     gnu("k.c", "a_member_name_longer_than_sixteen.o", false);
