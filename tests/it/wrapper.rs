@@ -120,6 +120,9 @@ fn assert_same_as_native(ours: &Path, native: &Path) {
 }
 
 const C_LIST: &str = "bump,other";
+
+/// GNU mode with CodeView debug info.
+const GNU_G: [&str; 3] = ["--target=x86_64-w64-windows-gnu", "-g", "-gcodeview"];
 const CPP_LIST: &str = "?f@S@@QEAAHH@Z";
 
 /// `COMPILER /c /Z7 /O2 /Brepro /hotpatch LISTFLAG=LIST /FoOUT EXTRA… -- SRC`: the one
@@ -193,8 +196,11 @@ fn matches_native(
     out
 }
 
-/// The commands the wrapper says it ran (`HOTPATCH_VERBOSE=1`), from its stderr.
-fn runs_of(out: &Output) -> (String, Vec<String>) {
+/// hot.c through `hotpatch-cl clang-cl-22` with `HOTPATCH_VERBOSE=1` and `env`, checked by
+/// [`matches_native`]; returns the wrapper's stderr and the commands it says it ran.
+fn clang_cl_22_runs(s: &Scratch, env: &[(&str, &str)]) -> (String, Vec<String>) {
+    let env = [&[("HOTPATCH_VERBOSE", "1")], env].concat();
+    let out = matches_native(s, "clang-cl-22", "hot.c", C_LIST, &env);
     let log = String::from_utf8_lossy(&out.stderr).into_owned();
     let runs = log
         .lines()
@@ -261,14 +267,7 @@ fn native_mode_with_clang_cl_22_hands_the_flags_to_the_compiler() {
     // Native clang 22 is not byte-deterministic with hot-patching on (the order of its
     // redirect loads varies from run to run), so compare what matters and the command.
     let s = Scratch::new();
-    let out = matches_native(
-        &s,
-        "clang-cl-22",
-        "hot.c",
-        C_LIST,
-        &[("HOTPATCH_VERBOSE", "1"), ("HOTPATCH_MODE", "native")],
-    );
-    let (log, runs) = runs_of(&out);
+    let (log, runs) = clang_cl_22_runs(&s, &[("HOTPATCH_MODE", "native")]);
     assert_eq!(runs.len(), 2, "a version probe and one compile: {log}");
     assert!(
         runs[1].contains(&format!(" -fms-secure-hotpatch-functions-list={C_LIST} ")),
@@ -280,14 +279,7 @@ fn native_mode_with_clang_cl_22_hands_the_flags_to_the_compiler() {
 #[test]
 fn auto_mode_with_clang_cl_22_takes_the_rewrite_for_a_unit_that_defines_listed_functions() {
     let s = Scratch::new();
-    let out = matches_native(
-        &s,
-        "clang-cl-22",
-        "hot.c",
-        C_LIST,
-        &[("HOTPATCH_VERBOSE", "1")],
-    );
-    let (log, runs) = runs_of(&out);
+    let (log, runs) = clang_cl_22_runs(&s, &[]);
     // No version probe, no routing probe (the source defines the listed functions in its
     // text): the IR step, code generation.
     assert_eq!(runs.len(), 2, "{log}");
@@ -333,34 +325,23 @@ fn x86_and_arm64_targets_match_native() {
     }
 }
 
+/// `COMPILER` in GNU mode with debug info and `list` on hot.c, to `out`.
+fn gnu_args<'a>(compiler: &'a str, list: &'a str, out: &'a str) -> Vec<&'a str> {
+    [
+        &[compiler][..],
+        &GNU_G,
+        &["-O2", "-c", list, "hot.c", "-o", out],
+    ]
+    .concat()
+}
+
 #[test]
 fn gnu_mode_with_clang_19_matches_native_clang_22() {
     let s = Scratch::new();
-    let common = [
-        "--target=x86_64-w64-windows-gnu",
-        "-gcodeview",
-        "-g",
-        "-O2",
-        "-c",
-    ];
-    let mut ours: Vec<&str> = vec!["clang-19"];
-    ours.extend(common);
-    ours.extend([
-        "-fms-hotpatch-functions-list=bump,other",
-        "hot.c",
-        "-o",
-        "ours.o",
-    ]);
-    s.wrap_ok(&ours, &[]);
-    let mut native: Vec<&str> = vec!["clang-22"];
-    native.extend(common);
-    native.extend([
-        "-fms-secure-hotpatch-functions-list=bump,other",
-        "hot.c",
-        "-o",
-        "native.o",
-    ]);
-    s.native(&native);
+    let list = format!("-fms-hotpatch-functions-list={C_LIST}");
+    s.wrap_ok(&gnu_args("clang-19", &list, "ours.o"), &[]);
+    let list = format!("-fms-secure-hotpatch-functions-list={C_LIST}");
+    s.native(&gnu_args("clang-22", &list, "native.o"));
     assert_same_as_native(&s.path("ours.o"), &s.path("native.o"));
 }
 
@@ -572,35 +553,25 @@ fn a_compile_error_is_relayed_and_leaves_no_object() {
 fn emit_llvm_gives_marked_ir_and_fa_gives_the_rewritten_assembly() {
     let s = Scratch::new();
     let src = s.p("hot.c");
-    s.wrap_ok(
-        &[
-            "clang-cl-19",
-            "/c",
-            "/O2",
-            "-fms-hotpatch-functions-list=bump",
-            "/clang:-S",
-            "/clang:-emit-llvm",
-            "/clang:-ohot.ll",
-            "--",
-            &src,
-        ],
-        &[],
-    );
+    // hot.c with `bump` listed, compiled with `flags`.
+    let compile = |flags: &[&str]| {
+        let args = [
+            &[
+                "clang-cl-19",
+                "/c",
+                "/O2",
+                "-fms-hotpatch-functions-list=bump",
+            ],
+            flags,
+            &["--", &src],
+        ];
+        s.wrap_ok(&args.concat(), &[]);
+    };
+    compile(&["/clang:-S", "/clang:-emit-llvm", "/clang:-ohot.ll"]);
     let ir = std::fs::read_to_string(s.path("hot.ll")).unwrap();
     assert!(ir.contains("marked_for_windows_hot_patching"), "{ir}");
     assert!(!ir.contains("__ref_"), "mark only");
-    s.wrap_ok(
-        &[
-            "clang-cl-19",
-            "/c",
-            "/O2",
-            "/FA",
-            "-fms-hotpatch-functions-list=bump",
-            "--",
-            &src,
-        ],
-        &[],
-    );
+    compile(&["/FA"]);
     let asm = std::fs::read_to_string(s.path("hot.asm")).unwrap();
     assert!(asm.contains("__ref_counter"), "{asm}");
     assert!(s.path("hot.obj").is_file());
@@ -609,16 +580,7 @@ fn emit_llvm_gives_marked_ir_and_fa_gives_the_rewritten_assembly() {
 #[test]
 fn dependency_files_match_the_plain_compiler() {
     let s = Scratch::new();
-    let gnu = [
-        "--target=x86_64-w64-windows-gnu",
-        "-g",
-        "-gcodeview",
-        "-c",
-        "-MD",
-        "-o",
-        "dep.o",
-        "hot.c",
-    ];
+    let gnu = [&GNU_G[..], &["-c", "-MD", "-o", "dep.o", "hot.c"]].concat();
     same_file_as_plain(
         &s,
         &[&["clang-19"], &gnu[..]].concat(),

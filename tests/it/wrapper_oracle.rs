@@ -51,6 +51,22 @@ struct Case {
     native_tls: bool,
 }
 
+impl Case {
+    /// What a case leaves out: no extra flags, no rewrite with clang 22, nothing that must
+    /// stay direct, no thread-local redirect by native clang 22.
+    const PLAIN: Case = Case {
+        src: "",
+        list: &[],
+        targets: &[],
+        flags: &[],
+        rewrite22: false,
+        direct: &[],
+        direct_prefixes: &[],
+        redirected: &[],
+        native_tls: false,
+    };
+}
+
 const CASES: &[Case] = &[
     Case {
         src: "tables.c",
@@ -67,7 +83,6 @@ const CASES: &[Case] = &[
             "sum_va",
         ],
         targets: &[X64, X86, ARM64],
-        flags: &[],
         rewrite22: true,
         direct: &["lims"],
         direct_prefixes: &["??_C@"],
@@ -81,29 +96,24 @@ const CASES: &[Case] = &[
             "hidden",
             "shared_sel",
         ],
-        native_tls: false,
+        ..Case::PLAIN
     },
     Case {
         src: "callconv.c",
         list: &["\u{1}_sc@8", "\u{1}@fc@8", "cc"],
         targets: &[X86],
-        flags: &[],
         rewrite22: true,
-        direct: &[],
-        direct_prefixes: &[],
         redirected: &["total", "calls"],
-        native_tls: false,
+        ..Case::PLAIN
     },
     Case {
         src: "gs.c",
         list: &["guarded"],
         targets: &[X64, X86, ARM64],
         flags: &["/GS"],
-        rewrite22: false,
         direct: &["__security_cookie"],
-        direct_prefixes: &[],
         redirected: &["seen"],
-        native_tls: false,
+        ..Case::PLAIN
     },
     Case {
         src: "templates.cpp",
@@ -121,10 +131,7 @@ const CASES: &[Case] = &[
             "c_api",
         ],
         targets: &[X64, ARM64],
-        flags: &[],
         rewrite22: true,
-        direct: &[],
-        direct_prefixes: &[],
         redirected: &[
             "?hits@@3HA",
             "?log_sink@@3PAHA",
@@ -134,7 +141,7 @@ const CASES: &[Case] = &[
             "?anon_state@?A0x",
             "?total@?1???$accumulate@H@@YAHH@Z@4HA",
         ],
-        native_tls: false,
+        ..Case::PLAIN
     },
     Case {
         src: "classes.cpp",
@@ -148,13 +155,13 @@ const CASES: &[Case] = &[
         targets: &[X64, ARM64],
         flags: &["/GR"],
         rewrite22: true,
-        direct: &[],
         direct_prefixes: &["??_7", "??_R"],
         redirected: &[
             "?area_calls@@3HA",
             "?pool@?1??make@@YAPEAUShape@@H@Z@4PAUSquare@@A",
         ],
         native_tls: true,
+        ..Case::PLAIN
     },
     // The same C++ sources with x86's mangling (`QAE` thiscall members, 32-bit pointers).
     Case {
@@ -170,10 +177,7 @@ const CASES: &[Case] = &[
             "c_api",
         ],
         targets: &[X86],
-        flags: &[],
         rewrite22: true,
-        direct: &[],
-        direct_prefixes: &[],
         redirected: &[
             "?hits@@3HA",
             "?log_sink@@3PAHA",
@@ -181,7 +185,7 @@ const CASES: &[Case] = &[
             "?anon_state@?A0x",
             "?total@?1???$accumulate@H@@YAHH@Z@4HA",
         ],
-        native_tls: false,
+        ..Case::PLAIN
     },
     Case {
         src: "classes.cpp",
@@ -194,25 +198,22 @@ const CASES: &[Case] = &[
         ],
         targets: &[X86],
         flags: &["/GR"],
-        rewrite22: false,
-        direct: &[],
         direct_prefixes: &["??_7", "??_R"],
         redirected: &[
             "?area_calls@@3HA",
             "?pool@?1??make@@YAPAUShape@@H@Z@4PAUSquare@@A",
         ],
         native_tls: true,
+        ..Case::PLAIN
     },
     Case {
         src: "throws.cpp",
         list: &["?thrower@@YAHH@Z"],
         targets: &[X64, ARM64],
         flags: &["/EHsc"],
-        rewrite22: false,
-        direct: &[],
         direct_prefixes: &["_TI1H"],
         redirected: &["?failures@@3HA"],
-        native_tls: false,
+        ..Case::PLAIN
     },
     // On x86 the throw info holds absolute pointers, so clang 22 redirects it (rule 3).
     Case {
@@ -221,10 +222,8 @@ const CASES: &[Case] = &[
         targets: &[X86],
         flags: &["/EHsc"],
         rewrite22: true,
-        direct: &[],
-        direct_prefixes: &[],
         redirected: &["?failures@@3HA", "_TI1H"],
-        native_tls: false,
+        ..Case::PLAIN
     },
     Case {
         src: "dyn_static.cpp",
@@ -232,12 +231,10 @@ const CASES: &[Case] = &[
         // On ARM64 the guard's and the static's internal `__ref_`s are used together: the
         // case that needs them kept out of AArch64's GlobalMerge (`ir::keep_refs_unmerged`).
         targets: &[X64, X86, ARM64],
-        flags: &[],
         rewrite22: true,
-        direct: &[],
-        direct_prefixes: &[],
         redirected: &["?next_id@@3HA"],
         native_tls: true,
+        ..Case::PLAIN
     },
 ];
 
