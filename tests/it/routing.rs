@@ -232,12 +232,8 @@ fn jobs_that_make_no_object_run_without_the_hotpatch_flags_in_both_drivers() {
 /// the step it is: `probe`, `plain`, `ir` or `codegen`.
 fn steps(d: &Dir, compiler: &str, list: &str, src: &str, out: &str) -> Vec<&'static str> {
     let argv = command(compiler, Some(list), src, out);
-    let mut c = Command::new(support::our_bin("hotpatch-cl"));
-    c.current_dir(d.0.path())
-        .args(&argv)
-        .env_remove("HOTPATCH_MODE")
-        .env("HOTPATCH_VERBOSE", "1");
-    let o = c.output().unwrap();
+    let args: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let o = d.wrap(&args, &[("HOTPATCH_VERBOSE", "1")]);
     let log = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{argv:?}: {log}");
     log.lines()
