@@ -997,16 +997,9 @@ fn unnamed(coff: &CoffObject, sym: &crate::coff::Symbol) -> bool {
             .is_some_and(|s| s.name == sym.name)
 }
 
-/// See [`Obj::ir_name`].
+/// See [`Obj::ir_name`]: the one mapping of [`crate::codeview::hotpatch::ir_name`], owned.
 pub fn ir_name(machine: u16, name: &[u8]) -> Vec<u8> {
-    if machine != pe::IMAGE_FILE_MACHINE_I386.0 {
-        return name.to_vec();
-    }
-    match name.first() {
-        Some(b'?') => name.to_vec(),
-        Some(b'_') if !name.contains(&b'@') => name[1..].to_vec(),
-        _ => [&b"\x01"[..], name].concat(),
-    }
+    crate::codeview::hotpatch::ir_name(machine, name).into_owned()
 }
 
 /// A relocated field: where its bits are and the addend they hold.
@@ -1158,6 +1151,9 @@ mod tests {
         assert_eq!(ir_name(x86, b"?pp@@YAHH@Z"), b"?pp@@YAHH@Z");
         let x64 = pe::IMAGE_FILE_MACHINE_AMD64.0;
         assert_eq!(ir_name(x64, b"_use"), b"_use");
+        // `__vectorcall` is `\x01`-spelled on every machine (it was left bare on x64 here,
+        // while `hotpatch dump` and the wrapper spelled it with `\x01`).
+        assert_eq!(ir_name(x64, b"vec_add@@16"), b"\x01vec_add@@16");
     }
 
     #[test]
