@@ -31,6 +31,7 @@ dict_of() {
   case "$1" in
     ir_*) echo fuzz/dicts/ir.dict ;;
     rsp_* | driver_*) echo fuzz/dicts/cmdline.dict ;;
+    source_*) echo fuzz/dicts/c.dict ;;
     *) echo fuzz/dicts/codeview.dict ;;
   esac
 }

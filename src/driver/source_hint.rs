@@ -74,7 +74,7 @@ impl Identifiers {
 }
 
 /// The identifier a programmer writes for the IR name `entry`, if it can be told.
-fn identifier_of(entry: &[u8]) -> Option<Vec<u8>> {
+pub fn identifier_of(entry: &[u8]) -> Option<Vec<u8>> {
     let (raw, entry) = match entry.strip_prefix(b"\x01") {
         Some(rest) => (true, rest),
         None => (false, entry),
