@@ -143,9 +143,9 @@ fn itanium_identifier(mangled: &[u8]) -> Option<Vec<u8>> {
         let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
         if digits > 0 {
             let len: usize = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
-            let id = rest.get(digits..digits + len)?;
-            last = Some(id);
-            rest = &rest[digits + len..];
+            let end = digits.checked_add(len)?;
+            last = Some(rest.get(digits..end)?);
+            rest = &rest[end..];
             if !nested {
                 break;
             }
@@ -327,6 +327,9 @@ mod tests {
         assert_eq!(id("_Z6scaledIiET_S0_").as_deref(), Some("scaled"));
         assert_eq!(id("_ZL6helperv").as_deref(), Some("helper"));
         assert_eq!(id("_ZdlPv").as_deref(), None, "operators: not read");
+        // Found by the `source_hint` fuzz target: a length of usize::MAX overflowed.
+        assert_eq!(id("_Z018446744073709551615MMMM").as_deref(), None);
+        assert_eq!(id("_Z99f").as_deref(), None, "a length past the end");
     }
 
     #[test]
