@@ -109,14 +109,24 @@ fn ident_ok(s: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// `?f@S@@…` → `f`, `??0S@@…` / `??1S@@…` → `S`, other operators → `operator`.
+///
+/// Read from the mangling's first fragments, not by a demangler: list entries are user input,
+/// and msvc-demangler 0.11 negates a parsed number unchecked (the `source_hint` fuzz target's
+/// `?area@??0Sh…` made it overflow).
 fn msvc_identifier(mangled: &[u8]) -> Option<Vec<u8>> {
-    let qualified = crate::names::qualified_name(mangled)?;
-    let last = qualified.rsplit("::").next()?;
-    let last = last.split('<').next()?; // template arguments
-    if last.starts_with("operator") {
-        return Some(b"operator".to_vec());
+    // A name fragment up to its `@`; a template name (`?$name@…`) is its name.
+    let fragment = |s: &[u8]| -> Option<Vec<u8>> {
+        let s = s.strip_prefix(b"?$").unwrap_or(s);
+        let end = s.iter().position(|&b| b == b'@')?;
+        ident_ok(&s[..end])
+    };
+    match mangled.strip_prefix(b"?")? {
+        [b'?', b'0' | b'1', class @ ..] => fragment(class),
+        [b'?', b'$', template @ ..] => fragment(template),
+        [b'?', b'_', ..] => None, // compiler-made special names
+        [b'?', _, ..] => Some(b"operator".to_vec()),
+        name => fragment(name),
     }
-    ident_ok(last.trim_start_matches('~').as_bytes())
 }
 
 /// `_Z1fv` → `f`, `_ZL1fv` → `f`, `_ZN1S1fEv` → `f`, `_ZN1SC2Ev` → `S`; `None` for other
@@ -320,6 +330,10 @@ mod tests {
         assert_eq!(id("??1S@@QEAA@XZ").as_deref(), Some("S"));
         assert_eq!(id("??$scaled@H@@YAHH@Z").as_deref(), Some("scaled"));
         assert_eq!(id("??HS@@QEAAHH@Z").as_deref(), Some("operator"));
+        assert_eq!(id("??0?$vec@H@@QEAA@XZ").as_deref(), Some("vec"));
+        assert_eq!(id("??_GS@@UEAAPEAXI@Z").as_deref(), None);
+        // Found by the `source_hint` fuzz target: this made msvc-demangler overflow.
+        assert_eq!(id("?area@??0Shaarq").as_deref(), Some("area"));
         assert_eq!(id("_Z5twicei").as_deref(), Some("twice"));
         assert_eq!(id("_ZN1S1fEv").as_deref(), Some("f"));
         assert_eq!(id("_ZNK2ns5Shape4areaEv").as_deref(), Some("area"));
