@@ -3,6 +3,11 @@
 //!
 //! Outputs are written to a temporary file in the destination's directory and renamed
 //! over the destination, so a crash or an error never leaves a truncated file behind.
+//!
+//! On Windows a rename cannot replace a read-only file, nor one that another program has
+//! open without `FILE_SHARE_DELETE`: the read-only attribute moves from the old file to the
+//! new one around the rename, and a sharing conflict is retried for a moment (virus
+//! scanners and indexers hold new files briefly) before it is reported.
 
 use std::io::Write;
 use std::path::Path;
@@ -43,10 +48,22 @@ pub fn write_atomic_with(
         fill(&mut w)?;
         w.flush()?;
     }
-    if let Some(perms) = existing {
-        tmp.as_file().set_permissions(perms)?;
+    #[cfg(not(windows))]
+    {
+        if let Some(perms) = existing {
+            tmp.as_file().set_permissions(perms)?;
+        }
+        tmp.persist(dest).map_err(|e| e.error)?;
     }
-    tmp.persist(dest).map_err(|e| e.error)?;
+    #[cfg(windows)]
+    {
+        // A read-only temporary could not be deleted if the rename failed: the attribute
+        // goes on after the rename, through the handle that is still open.
+        let file = windows::replace(tmp, dest, existing.as_ref().is_some_and(|p| p.readonly()))?;
+        if let Some(perms) = existing.filter(|p| p.readonly()) {
+            file.set_permissions(perms)?;
+        }
+    }
     Ok(())
 }
 
@@ -59,13 +76,98 @@ pub fn io_message(e: &std::io::Error) -> String {
     }
 }
 
+#[cfg(windows)]
+mod windows {
+    use std::path::Path;
+    use std::time::{Duration, Instant};
+
+    const ERROR_ACCESS_DENIED: i32 = 5;
+    const ERROR_SHARING_VIOLATION: i32 = 32;
+    const ERROR_LOCK_VIOLATION: i32 = 33;
+
+    /// How long a destination held open by another program is waited for.
+    const PATIENCE: Duration = Duration::from_millis(1500);
+
+    fn set_readonly(path: &Path, readonly: bool) -> std::io::Result<()> {
+        let mut perms = std::fs::metadata(path)?.permissions();
+        perms.set_readonly(readonly);
+        std::fs::set_permissions(path, perms)
+    }
+
+    /// Renames `tmp` over `dest`; `dest_readonly` says that `dest` exists and is read-only.
+    /// On failure `dest` keeps its content and attribute and `tmp` is deleted.
+    ///
+    /// `std::fs::rename`, not `persist` (`MoveFileEx` alone): where `MoveFileEx` is refused
+    /// because `dest` is open, std renames with POSIX semantics (Windows 10 1809 and later),
+    /// which replaces a file that others have open with `FILE_SHARE_DELETE`.
+    pub(super) fn replace(
+        tmp: tempfile::NamedTempFile,
+        dest: &Path,
+        dest_readonly: bool,
+    ) -> std::io::Result<std::fs::File> {
+        let (file, path) = tmp.into_parts();
+        if dest_readonly {
+            set_readonly(dest, false)?;
+        }
+        let start = Instant::now();
+        loop {
+            match std::fs::rename(&path, dest) {
+                Ok(()) => {
+                    // Now `dest`: no longer ours to delete.
+                    let _ = path.keep();
+                    return Ok(file);
+                }
+                Err(e) => {
+                    let busy = matches!(
+                        e.raw_os_error(),
+                        Some(ERROR_ACCESS_DENIED | ERROR_SHARING_VIOLATION | ERROR_LOCK_VIOLATION)
+                    );
+                    if busy && start.elapsed() < PATIENCE {
+                        std::thread::sleep(Duration::from_millis(50));
+                        continue;
+                    }
+                    if dest_readonly {
+                        let _ = set_readonly(dest, true);
+                    }
+                    // `path` deletes the temporary when it goes.
+                    drop(file);
+                    drop(path);
+                    if busy {
+                        return Err(std::io::Error::new(
+                            e.kind(),
+                            format!("{} (is it open in another program?)", super::io_message(&e)),
+                        ));
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn file_not_found_message() -> String {
+    if cfg!(windows) {
+        io_message(&std::io::Error::from_raw_os_error(2))
+    } else {
+        "No such file or directory".to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
 
     #[test]
     fn io_message_drops_the_os_error_number() {
         let e = std::fs::read("/nonexistent/for/sure").unwrap_err();
-        assert_eq!(super::io_message(&e), "No such file or directory");
+        if cfg!(windows) {
+            // ERROR_PATH_NOT_FOUND, in whatever words the system has for it.
+            let full = e.to_string();
+            assert_eq!(e.raw_os_error(), Some(3), "{full}");
+            assert_eq!(super::io_message(&e) + " (os error 3)", full);
+        } else {
+            assert_eq!(super::io_message(&e), "No such file or directory");
+        }
     }
 
     use super::*;

@@ -174,7 +174,10 @@ mod tests {
         let err = HotList::from_flags(&["nonexist.txt"], &["f"]).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "nonexist.txt: cannot read the hot-patch functions file: No such file or directory"
+            format!(
+                "nonexist.txt: cannot read the hot-patch functions file: {}",
+                crate::fsutil::file_not_found_message()
+            )
         );
         assert!(std::error::Error::source(&err).is_none());
     }

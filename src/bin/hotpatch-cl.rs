@@ -32,7 +32,13 @@ fn main() -> ExitCode {
     let argv0 = argv.next().unwrap_or_default();
     let rest: Vec<OsString> = argv.collect();
     match real_main(&argv0, rest) {
-        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Ok(code) => match u8::try_from(code) {
+            Ok(c) => ExitCode::from(c),
+            // Windows exit codes have 32 bits (a crash's 0xC0000005, Ctrl-C's 0xC000013A):
+            // relay the compiler's whole. Everything of ours is dropped by now.
+            Err(_) if cfg!(windows) => std::process::exit(code),
+            Err(_) => ExitCode::from(1),
+        },
         Err(e) => {
             eprintln!("hotpatch-cl: error: {e:#}");
             ExitCode::from(1)

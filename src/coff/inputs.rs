@@ -423,7 +423,7 @@ mod tests {
         assert_eq!(items.len(), 3);
         let e0 = items[0].as_ref().unwrap_err();
         assert_eq!(e0.name, missing.display().to_string());
-        assert_eq!(e0.message, "No such file or directory");
+        assert_eq!(e0.message, crate::fsutil::file_not_found_message());
         let e1 = items[1].as_ref().unwrap_err();
         assert_eq!(e1.message, "not a COFF object, library or PDB");
         let ok = items[2].as_ref().unwrap();
@@ -454,6 +454,9 @@ mod tests {
                     .to_string()
             })
             .collect();
-        assert_eq!(names, ["/a.o", "/b/lib.a(m.o)", "/b/sub/c.OBJ", "/z.obj"]);
+        let want = ["/a.o", "/b/lib.a(m.o)", "/b/sub/c.OBJ", "/z.obj"];
+        // Names are joined with the system's separator.
+        let want = want.map(|w| w.replace('/', std::path::MAIN_SEPARATOR_STR));
+        assert_eq!(names, want);
     }
 }

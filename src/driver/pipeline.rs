@@ -215,17 +215,32 @@ static CLEANUP: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 fn install_ctrlc_handler() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        // The compilers get the same SIGINT (same process group) and stop on their own; we
-        // only have to take our temporaries with us.
+        // The compilers get the same SIGINT (same process group; on Windows the same
+        // console control event) and stop on their own; we only have to take our
+        // temporaries with us.
         let _ = ctrlc::set_handler(|| {
             if let Ok(dirs) = CLEANUP.lock() {
                 for d in dirs.iter() {
-                    let _ = std::fs::remove_dir_all(d);
+                    remove_when_released(d);
                 }
             }
             std::process::exit(130);
         });
     });
+}
+
+/// Removes `dir`. On Windows a file that a process still has open cannot be deleted, and
+/// the compiler that got the same Ctrl-C may still be closing its outputs in there: try
+/// again for a moment.
+fn remove_when_released(dir: &Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while std::fs::remove_dir_all(dir).is_err()
+        && dir.exists()
+        && cfg!(windows)
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
 }
 
 struct TempGuard(tempfile::TempDir);

@@ -2,8 +2,8 @@
 //!
 //! The compiler is found with the `which` crate (so `PATHEXT` and `.exe` work on Windows),
 //! never resolving to this executable: `$HOTPATCH_COMPILER` first when masquerading, then
-//! `PATH` with every candidate that is this very program skipped (a symlink or copy named
-//! `clang-cl` in another directory included). The driver kind comes from the program's name
+//! `PATH` with every candidate that is this very program skipped (a symlink named
+//! `clang-cl` in another directory included, and a copy: same bytes). The driver kind comes from the program's name
 //! and `--driver-mode=`, as clang itself decides; the version and default target come from
 //! `--version`, run only when they matter. Not here: parsing the user's flags.
 
@@ -75,11 +75,25 @@ pub fn current_exe() -> Option<PathBuf> {
         .and_then(|p| p.canonicalize().ok())
 }
 
+/// Whether `candidate` is this executable: the same file (a link to it included) or a copy
+/// of it, byte for byte. Copies are how Windows installs a program under another name; two
+/// copies on `PATH` would otherwise start each other forever.
 fn is_self(candidate: &Path, me: Option<&Path>) -> bool {
-    match (candidate.canonicalize().ok(), me) {
-        (Some(c), Some(me)) => c == me,
-        _ => false,
+    let (Some(c), Some(me)) = (candidate.canonicalize().ok(), me) else {
+        return false;
+    };
+    if c == me {
+        return true;
     }
+    let same_size = match (std::fs::metadata(&c), std::fs::metadata(me)) {
+        (Ok(a), Ok(b)) => a.len() == b.len(),
+        _ => false,
+    };
+    same_size
+        && matches!(
+            (std::fs::read(&c), std::fs::read(me)),
+            (Ok(a), Ok(b)) if a == b
+        )
 }
 
 /// Finds the compiler `name` (a bare name is searched on `path`, a path is taken as is),
@@ -216,5 +230,37 @@ mod tests {
         assert_eq!(found, b.join("clang-cl"));
         let err = resolve(a.join("clang-cl").as_os_str(), None, Some(&me), false).unwrap_err();
         assert!(matches!(err, Error::IsSelf(_)), "{err}");
+    }
+
+    #[test]
+    fn a_copy_of_ourselves_is_ourselves() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        let me = std::env::current_exe().unwrap().canonicalize().unwrap();
+        let name = if cfg!(windows) {
+            "clang-cl.exe"
+        } else {
+            "clang-cl"
+        };
+        std::fs::copy(&me, a.join(name)).unwrap();
+        let path = std::env::join_paths([&a, &b]).unwrap();
+        let err = resolve(OsStr::new("clang-cl"), Some(&path), Some(&me), true).unwrap_err();
+        assert!(matches!(err, Error::NotFound { .. }), "{err}");
+        // Same size, other bytes: another program.
+        let mut other = std::fs::read(&me).unwrap();
+        let last = other.len() - 1;
+        other[last] ^= 0xFF;
+        std::fs::write(b.join(name), &other).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let exec = std::fs::Permissions::from_mode(0o755);
+            std::fs::set_permissions(b.join(name), exec).unwrap();
+        }
+        let found = resolve(OsStr::new("clang-cl"), Some(&path), Some(&me), true).unwrap();
+        assert_eq!(found.file_name(), b.join(name).file_name());
+        assert!(found.starts_with(&b), "{}", found.display());
     }
 }

@@ -238,7 +238,10 @@ mod tests {
         let err = AllowDirect::from_flags(&["nonexist.txt"], &["a"]).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "nonexist.txt: cannot read the allow-direct file: No such file or directory"
+            format!(
+                "nonexist.txt: cannot read the allow-direct file: {}",
+                crate::fsutil::file_not_found_message()
+            )
         );
     }
 

@@ -83,7 +83,7 @@ fn without_hotpatch_flags_or_without_an_object_the_command_runs_without_the_hotp
             "arguments forwarded byte for byte, the hot-patch flags removed"
         );
         assert!(
-            calls[0][0].ends_with(&format!("bin/{CL}")),
+            std::path::Path::new(&calls[0][0]).ends_with(format!("bin/{}", fake::exe(CL))),
             "argv[0] keeps the name: {:?}",
             calls[0][0]
         );
@@ -372,11 +372,15 @@ fn verbose_prints_each_command() {
     let e = stderr(&out);
     let lines: Vec<&str> = e.lines().collect();
     assert!(
-        lines[0].starts_with("hotpatch-cl: ") && lines[0].ends_with("clang-cl-22 --version"),
+        lines[0].starts_with("hotpatch-cl: ")
+            && lines[0].ends_with(&format!("{} --version", fake::exe("clang-cl-22"))),
         "{e}"
     );
     assert!(
-        lines[1].ends_with("clang-cl-22 /c /hotpatch -fms-secure-hotpatch-functions-list=f a.c"),
+        lines[1].ends_with(&format!(
+            "{} /c /hotpatch -fms-secure-hotpatch-functions-list=f a.c",
+            fake::exe("clang-cl-22")
+        )),
         "{e}"
     );
 }
@@ -397,7 +401,10 @@ fn masquerade_finds_the_next_compiler_of_that_name_never_itself() {
     assert!(out.status.success(), "{}", stderr(&out));
     let calls = f.calls();
     assert_eq!(calls.len(), 1);
-    assert_eq!(calls[0][0], f.bin.join("clang-cl").to_str().unwrap());
+    assert_eq!(
+        calls[0][0],
+        f.bin.join(fake::exe("clang-cl")).to_str().unwrap()
+    );
     assert_eq!(args(&calls[0]), os(&["/c", "a.c"]));
 
     // Only ourselves on PATH: a clear error, not an endless recursion.

@@ -8,6 +8,10 @@
 //! writes canned outputs: IR (`$FAKE_CLANG_IR`, a file) for `-emit-llvm` jobs, the bytes of
 //! `$FAKE_CLANG_OBJ` (or a placeholder) for object jobs, after sleeping `$FAKE_CLANG_SLEEP_MS`, to the path given by `-o X`,
 //! `/clang:-oX` or `/FoX`. Which name it was called by (argv[0]) is logged first.
+//! `@file` arguments naming a file are expanded as clang-cl does (Windows quoting, UTF-8 or
+//! UTF-16 with a BOM) before anything else, so the log holds the arguments clang would see;
+//! each such `@file` argument is also appended to `$FAKE_CLANG_RSP_LOG`. Its own splitter, so
+//! that the wrapper's response files are checked against a second reading of the rules.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -42,11 +46,11 @@ fn json_array(items: &[String]) -> String {
 
 fn main() {
     let argv: Vec<OsString> = std::env::args_os().collect();
-    let args: Vec<String> = argv
-        .iter()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
+    let args: Vec<String> = expand_response_files(
+        argv.iter()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned()),
+    );
     if let Some(log) = env("FAKE_CLANG_LOG") {
         let mut entry = vec![argv
             .first()
@@ -114,4 +118,86 @@ fn main() {
         }
     };
     std::fs::write(&out, bytes).expect("output writable");
+}
+
+/// `@file` arguments replaced by the arguments in the file (one level, as the wrapper writes).
+fn expand_response_files(args: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in args {
+        let Some(bytes) = a.strip_prefix('@').and_then(|p| std::fs::read(p).ok()) else {
+            out.push(a);
+            continue;
+        };
+        if let Some(log) = env("FAKE_CLANG_RSP_LOG") {
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log)
+                .expect("FAKE_CLANG_RSP_LOG is writable");
+            writeln!(f, "{a}").expect("log write");
+        }
+        let text = match bytes.as_slice() {
+            [0xFF, 0xFE, rest @ ..] => String::from_utf16_lossy(
+                &rest
+                    .chunks_exact(2)
+                    .map(|c| u16::from_le_bytes([c[0], c[1]]))
+                    .collect::<Vec<_>>(),
+            ),
+            [0xEF, 0xBB, 0xBF, rest @ ..] => String::from_utf8_lossy(rest).into_owned(),
+            _ => String::from_utf8_lossy(&bytes).into_owned(),
+        };
+        out.extend(split_windows(&text));
+    }
+    out
+}
+
+/// The Windows C runtime's splitting: `2n` backslashes and a quote give `n` backslashes and
+/// open or close quoting, `2n+1` give `n` and a literal quote, other backslashes are
+/// literal, `""` inside quotes is a quote.
+fn split_windows(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let (mut quoted, mut any) = (false, false);
+    let chars: Vec<char> = text.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' {
+            let run = chars[i..].iter().take_while(|&&c| c == '\\').count();
+            i += run;
+            if chars.get(i) == Some(&'"') {
+                cur.extend(std::iter::repeat('\\').take(run / 2));
+                if run % 2 == 1 {
+                    cur.push('"');
+                    i += 1;
+                }
+            } else {
+                cur.extend(std::iter::repeat('\\').take(run));
+            }
+            any = true;
+            continue;
+        }
+        if c == '"' {
+            if quoted && chars.get(i + 1) == Some(&'"') {
+                cur.push('"');
+                i += 2;
+                continue;
+            }
+            quoted = !quoted;
+            any = true;
+        } else if !quoted && c.is_whitespace() {
+            if any {
+                out.push(std::mem::take(&mut cur));
+                any = false;
+            }
+        } else {
+            cur.push(c);
+            any = true;
+        }
+        i += 1;
+    }
+    if any {
+        out.push(cur);
+    }
+    out
 }

@@ -5,7 +5,6 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 pub struct Fake {
     pub dir: tempfile::TempDir,
@@ -17,8 +16,9 @@ pub struct Fake {
 
 /// The fake compiler, built from `support/fake-clang.rs` once per test run with the rustc of the
 /// cargo that builds the tests. It is no cargo target: `cargo install` would install those.
+#[cfg(not(windows))]
 pub fn fake_clang() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUILT
         .get_or_init(|| {
             let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/support/fake-clang.rs");
@@ -60,8 +60,23 @@ pub fn fake_clang() -> PathBuf {
         .clone()
 }
 
+/// The Windows build of the fake compiler. Under Wine the tests cannot start the (Linux)
+/// rustc, so `scripts/windows.sh` builds `fake-clang.exe` with the Windows standard library
+/// it built and names it in `HOTPATCH_FAKE_CLANG`.
+#[cfg(windows)]
+pub fn fake_clang() -> PathBuf {
+    let exe = std::env::var_os("HOTPATCH_FAKE_CLANG")
+        .map(PathBuf::from)
+        .expect(
+            "HOTPATCH_FAKE_CLANG is not set: run the Windows tests with `make test-windows`, \
+         which builds fake-clang.exe",
+        );
+    assert!(exe.is_file(), "{}: no such file", exe.display());
+    exe
+}
+
 pub fn hotpatch_cl() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_hotpatch-cl"))
+    super::our_bin("hotpatch-cl")
 }
 
 impl Fake {
@@ -147,6 +162,11 @@ impl Fake {
     }
 }
 
+/// The file name of program `stem` (`.exe` added on Windows), as `symlink` installs it.
+pub fn exe(stem: &str) -> String {
+    format!("{stem}{}", std::env::consts::EXE_SUFFIX)
+}
+
 #[cfg(unix)]
 pub fn symlink(target: &Path, link: &Path) {
     std::os::unix::fs::symlink(target, link).unwrap();
@@ -154,6 +174,7 @@ pub fn symlink(target: &Path, link: &Path) {
 
 #[cfg(windows)]
 pub fn symlink(target: &Path, link: &Path) {
+    // A copy: Windows has no symlinks an unprivileged user may make.
     std::fs::copy(target, link.with_extension("exe")).unwrap();
 }
 
