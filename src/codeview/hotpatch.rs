@@ -584,6 +584,9 @@ mod tests {
             b"__ref_??_B?1??f@@YAHXZ@51"
         );
         assert_eq!(ir(x86, b"_f@x"), b"f@x");
+        // Itanium names on x86 (GNU mode): one `_` added by the target, the rest is the name.
+        assert_eq!(ir(x86, b"__Z2ppi"), b"_Z2ppi");
+        assert_eq!(ir(x86, b"_Z2vci@@4"), b"\x01_Z2vci@@4");
         assert_eq!(ir(x64, b"bump"), b"bump");
         assert_eq!(ir(x64, b"_bump"), b"_bump");
         assert_eq!(ir(x64, b"vec_add@@16"), b"\x01vec_add@@16");
