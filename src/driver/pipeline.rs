@@ -921,13 +921,18 @@ fn is_cxx(src: &Source) -> bool {
             let lang = lang.to_string_lossy().to_ascii_lowercase();
             lang.contains("++") || lang.starts_with("tp")
         }
-        None => matches!(
-            Path::new(&src.path)
+        // Extensions as clang reads them, in any case (Windows: `.CPP`, `.Cxx`); `.C` is C++.
+        None => {
+            let ext = Path::new(&src.path)
                 .extension()
                 .and_then(|e| e.to_str())
-                .unwrap_or_default(),
-            "C" | "cc" | "cp" | "cpp" | "CPP" | "cxx" | "c++" | "ii" | "hpp" | "hh"
-        ),
+                .unwrap_or_default();
+            ext == "C"
+                || matches!(
+                    ext.to_ascii_lowercase().as_str(),
+                    "cc" | "cp" | "cpp" | "cxx" | "c++" | "ii"
+                )
+        }
     }
 }
 
