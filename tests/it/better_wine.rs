@@ -7,28 +7,13 @@
 
 use crate::support::{self, Dir};
 
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::path::Path;
 
 const GNU: [&str; 2] = ["--target=x86_64-w64-windows-gnu", "--sysroot=/usr"];
 
-/// One wine run at a time: the first one creates the prefix.
-static WINE: Mutex<()> = Mutex::new(());
-
-fn wine_prefix() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("wineprefix-better")
-}
-
-/// Runs `exe` under wine (private prefix under target/, no debug output); returns stdout.
+/// Runs `exe` in `dir` under Wine (the tests' shared private prefix); returns its stdout.
 fn wine(dir: &Path, exe: &str) -> String {
-    let _guard = WINE.lock().unwrap_or_else(|e| e.into_inner());
-    let out = std::process::Command::new(support::tool("wine"))
-        .arg(exe)
-        .current_dir(dir)
-        .env("WINEDEBUG", "-all")
-        .env("WINEPREFIX", wine_prefix())
-        .output()
-        .expect("cannot start wine");
+    let out = support::e2e::wine(dir, &dir.join(exe), &[]);
     assert!(
         out.status.success(),
         "wine {exe} failed ({}): {}",

@@ -8,7 +8,6 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
-use std::time::Instant;
 
 /// A compiler command for hot-patched builds: `launcher compiler ARGS…`, the shape of
 /// `CC="hotpatch-cl clang-19"` in make and of `CMAKE_C_COMPILER_LAUNCHER` in CMake.
@@ -115,37 +114,23 @@ pub fn list_entries(path: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Wine with a private prefix under target/, created once per test process (its first start,
-/// which builds the prefix, is timed and reported on stderr).
+/// Runs `exe args…` in `dir` under Wine through the project's runner,
+/// `scripts/windows/wine-run`: one private prefix, `target/wine`, shared with the Windows
+/// build's tests (one prefix is 700 MB; CI's disk is not large), created by whichever call
+/// comes first while the others wait on its lock.
 pub fn wine(dir: &Path, exe: &Path, args: &[&str]) -> Output {
-    let prefix = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("wineprefix");
-    static READY: OnceLock<()> = OnceLock::new();
-    READY.get_or_init(|| {
-        let t = Instant::now();
-        command_ok(wine_command(&prefix, "wineboot").arg("--init"));
-        // wineboot returns before the prefix is written out; wait for the server to finish.
-        command_ok(wine_command(&prefix, "wineserver").arg("-w"));
-        eprintln!(
-            "wine: prefix {} ready in {:.1} s",
-            prefix.display(),
-            t.elapsed().as_secs_f64()
-        );
-    });
-    let mut cmd = wine_command(&prefix, "wine");
-    cmd.arg(exe).args(args).current_dir(dir);
-    cmd.output()
-        .unwrap_or_else(|e| panic!("cannot start wine {exe:?}: {e}"))
-}
-
-fn wine_command(prefix: &Path, program: &str) -> Command {
-    let mut cmd = Command::new(support::tool(program));
-    cmd.env("WINEPREFIX", prefix)
-        .env("WINEDEBUG", "-all")
-        // No Mono or Gecko installers, no window: the tests run console programs only.
-        .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+    for tool in ["wine", "wineboot", "x86_64-w64-mingw32-gcc"] {
+        support::tool(tool);
+    }
+    Command::new(repo().join("scripts/windows/wine-run"))
+        .arg(exe)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("HOTPATCH_WINEPREFIX")
         .env_remove("DISPLAY")
-        .env_remove("WAYLAND_DISPLAY");
-    cmd
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start wine {exe:?}: {e}"))
 }
 
 /// `hotpatch dump --json` of `objs`.
