@@ -80,6 +80,27 @@ pub struct Source {
     pub language: Option<OsString>,
 }
 
+impl Source {
+    /// Whether it is compiled as C++: `-x c++…` or `/Tp` when given, otherwise its extension
+    /// as clang reads it, in any case (Windows: `.CPP`, `.Cxx`), with `.C` (upper case) C++.
+    pub fn is_cxx(&self) -> bool {
+        match &self.language {
+            Some(lang) => {
+                let lang = lang.to_string_lossy().to_ascii_lowercase();
+                lang.contains("++") || lang.starts_with("tp")
+            }
+            None => {
+                let raw = Path::new(&self.path).extension();
+                raw.is_some_and(|e| e == "C")
+                    || matches!(
+                        extension(&self.path).as_str(),
+                        "cc" | "cp" | "cpp" | "cxx" | "c++" | "ii"
+                    )
+            }
+        }
+    }
+}
+
 /// A command line that asks for hot-patching, classified.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -506,6 +527,35 @@ mod tests {
         assert!(Mode::from_env_value(Some(OsStr::new("fast")))
             .unwrap_err()
             .contains("fast"));
+    }
+
+    #[test]
+    fn a_source_is_cxx_by_its_language_flag_or_its_extension_in_any_case() {
+        let cxx = |kind, v: &[&str]| -> Vec<bool> {
+            job(kind, v).sources.iter().map(Source::is_cxx).collect()
+        };
+        let list = "-fms-hotpatch-functions-list=f";
+        assert_eq!(
+            cxx(
+                DriverKind::Gnu,
+                &["-c", list, "a.c", "b.CPP", "c.Cxx", "d.C", "e.cc", "f.i", "g.ii"]
+            ),
+            [false, true, true, true, true, false, true]
+        );
+        assert_eq!(
+            cxx(
+                DriverKind::Gnu,
+                &["-c", list, "-x", "c++", "a.c", "-x", "c", "b.cpp"]
+            ),
+            [true, false]
+        );
+        assert_eq!(
+            cxx(
+                DriverKind::ClangCl,
+                &["/c", list, "/Tpa.c", "/Tcb.cpp", "c.CXX", "d.c"]
+            ),
+            [true, false, true, false]
+        );
     }
 
     #[test]

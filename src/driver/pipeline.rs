@@ -434,7 +434,7 @@ impl<'a> Pipeline<'a> {
                 SourceHint::Defines => true,
                 SourceHint::Absent => false,
                 // C: a listed name that is only called here is defined elsewhere.
-                SourceHint::Mentions if !is_cxx(src) => false,
+                SourceHint::Mentions if !src.is_cxx() => false,
                 // C++: it may be an inline or template function from a header.
                 SourceHint::Mentions | SourceHint::Unknown => self.probe(&router, src)?,
             },
@@ -914,28 +914,6 @@ impl<'a> Pipeline<'a> {
 }
 
 /// `target` relative to `base` (both absolute), with `..` as needed.
-/// Whether `src` is compiled as C++ (`-x c++`, `/Tp`, or a C++ extension).
-fn is_cxx(src: &Source) -> bool {
-    match &src.language {
-        Some(lang) => {
-            let lang = lang.to_string_lossy().to_ascii_lowercase();
-            lang.contains("++") || lang.starts_with("tp")
-        }
-        // Extensions as clang reads them, in any case (Windows: `.CPP`, `.Cxx`); `.C` is C++.
-        None => {
-            let ext = Path::new(&src.path)
-                .extension()
-                .and_then(|e| e.to_str())
-                .unwrap_or_default();
-            ext == "C"
-                || matches!(
-                    ext.to_ascii_lowercase().as_str(),
-                    "cc" | "cp" | "cpp" | "cxx" | "c++" | "ii"
-                )
-        }
-    }
-}
-
 fn relative(target: &Path, base: &Path) -> Option<PathBuf> {
     let t: Vec<_> = target.components().collect();
     let b: Vec<_> = base.components().collect();
