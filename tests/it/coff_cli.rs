@@ -222,8 +222,7 @@ fn dump_json_on_native_and_injected_objects() {
 /// the reader is gone.
 #[test]
 fn a_closed_pipe_ends_every_command_quietly() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
+    use std::process::Command;
     let w = Work::new("hot.c");
     w.cl19(X64, &[], "a.obj");
     let many: Vec<&str> = std::iter::repeat_n("a.obj", 3000).collect();
@@ -235,26 +234,11 @@ fn a_closed_pipe_ends_every_command_quietly() {
         vec!["verify", &list, "a.obj"],
     ];
     for args in cases {
-        let mut child = Command::new(our_bin("hotpatch"))
-            .args(&args)
-            .current_dir(w.dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
-        assert!(!first.is_empty(), "{:?}: no first line", &args[..2]);
-        let out = child.wait_with_output().unwrap();
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success(),
-            "{:?}: {:?} {err}",
-            &args[..2],
-            out.status
+        support::assert_quiet_on_a_closed_pipe(
+            Command::new(our_bin("hotpatch"))
+                .args(&args)
+                .current_dir(w.dir.path()),
+            &args[..2].join(" "),
         );
-        assert!(err.is_empty(), "{:?}: {err}", &args[..2]);
     }
 }

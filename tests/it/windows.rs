@@ -11,7 +11,7 @@
 //! and names their directory in `HOTPATCH_WINDOWS_FIXTURES`.
 
 use crate::support::fake::fake_clang;
-use crate::support::our_bin;
+use crate::support::{self, our_bin};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -619,7 +619,6 @@ fn ctrl_c_leaves_no_temporaries_and_no_object() {
 /// `hotpatch.exe dump … | head -1` under Wine: the closed pipe ends it quietly.
 #[test]
 fn a_closed_pipe_ends_hotpatch_quietly() {
-    use std::io::{BufRead, BufReader};
     // Relative names keep the command line short: Wine cuts longer ones at 32767 characters.
     let many: Vec<&str> = std::iter::repeat("hot.obj").take(1500).collect();
     for json in [false, true] {
@@ -628,19 +627,6 @@ fn a_closed_pipe_ends_hotpatch_quietly() {
         if json {
             c.arg("--json");
         }
-        let mut child = c
-            .args(&many)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
-        assert!(!first.is_empty());
-        let o = child.wait_with_output().unwrap();
-        assert!(o.status.success(), "{:?}: {}", o.status, stderr(&o));
-        assert_eq!(stderr(&o), "");
+        support::assert_quiet_on_a_closed_pipe(c.args(&many), &format!("dump json={json}"));
     }
 }

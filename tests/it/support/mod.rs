@@ -191,3 +191,27 @@ pub fn compile_ir(dir: &Path, clang: u32, target: &str, ll: &str, obj: &str, ext
     a.extend([ll, "-o", obj]);
     run_ok(dir, &format!("clang-{clang}"), &a);
 }
+
+/// Runs `cmd` as `cmd | head -1` would: reads one line of its stdout, then closes the pipe
+/// while it still has far more to write. It must end quietly: status 0, nothing on stderr,
+/// no panic about stdout. `what` names the case in a failure.
+#[track_caller]
+pub fn assert_quiet_on_a_closed_pipe(cmd: &mut Command, what: &str) {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
+    let mut first = String::new();
+    let stdout = child.stdout.take().expect("stdout is piped");
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .unwrap_or_else(|e| panic!("{what}: reading stdout: {e}"));
+    assert!(!first.is_empty(), "{what}: no first line");
+    let out = child.wait_with_output().expect("waits");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{what}: {:?} {err}", out.status);
+    assert!(err.is_empty(), "{what}: {err}");
+}
