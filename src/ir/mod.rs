@@ -250,10 +250,15 @@ pub fn plan(input: &[u8], functions: &HotList, options: &Options) -> Result<Plan
     if !plan.report.marked.is_empty() {
         // An LLVM 21+ code generator runs its own pass on the marked functions: hand it our
         // decisions as the attribute it understands. Globals kept direct on purpose
-        // (thread-locals, annotations, name lists) and the `__ref_` pointers already in the
-        // module must not be redirected (again); the new `__ref_`s carry it from birth.
+        // (thread-locals, annotations, name lists, what is never emitted) and the `__ref_`
+        // pointers already in the module must not be redirected (again); the new `__ref_`s
+        // carry it from birth. LLVM's own `llvm.*` variables need nothing: no valid function
+        // uses them (and the `llvm.compiler.used` we may add must read the same next time).
         for (i, g) in m.globals.iter().enumerate() {
-            let keep = g.thread_local || opt_out.contains(i) || redirect::is_ref_pointer(g);
+            let keep = g.thread_local
+                || opt_out.contains(i)
+                || redirect::is_ref_pointer(g)
+                || (redirect::is_never_emitted(g) && !redirect::is_llvm_variable(g));
             if keep && !redirect::has_allow_direct_attr(g, &m) {
                 plan.edits.push(Edit::insert(
                     g.attr_insert,

@@ -36,12 +36,21 @@ use std::collections::HashMap;
 ///   storage: a fresh copy per thread, which is reported as a warning;
 /// - globals opted out in source (`hotpatch_allow_direct` annotation) or by the wrapper's
 ///   name lists ([`OptOut`]) are treated like the `allow_direct_access_in_hot_patch_function`
-///   attribute.
+///   attribute;
+/// - LLVM's own variables ([`is_llvm_variable`]) and whatever is never emitted
+///   ([`is_never_emitted`]) are never redirected. (A malformed function that names
+///   `@llvm.compiler.used` must not make the output of one rewrite, which may add that list,
+///   rewrite differently a second time.)
 pub fn needs_redirect(index: usize, m: &Module, opt_out: &OptOut) -> bool {
     let Some(g) = m.globals.get(index) else {
         return false;
     };
-    if has_allow_direct_attr(g, m) || g.thread_local || opt_out.contains(index) || is_ref_pointer(g)
+    if has_allow_direct_attr(g, m)
+        || g.thread_local
+        || opt_out.contains(index)
+        || is_ref_pointer(g)
+        || is_llvm_variable(g)
+        || is_never_emitted(g)
     {
         return false;
     }
@@ -58,6 +67,21 @@ pub fn has_allow_direct_attr(g: &GlobalVar, m: &Module) -> bool {
         || g.attr_groups
             .iter()
             .any(|n| m.groups.get(n).is_some_and(|grp| grp.allow_direct))
+}
+
+/// Whether `g` is one of LLVM's own variables: named `llvm.*`, a prefix LLVM reserves
+/// (`llvm.used`, `llvm.compiler.used`, `llvm.global_ctors`…). No valid function uses one.
+pub fn is_llvm_variable(g: &GlobalVar) -> bool {
+    !g.name.numbered && g.name.bytes.starts_with(b"llvm.")
+}
+
+/// Whether `g` is placed in the "llvm.metadata" section, which the code generator never
+/// emits: there is nothing at run time for a `__ref_` to point at. clang 22 redirects the
+/// argument tuple of `__attribute__((annotate("x", 1, "y")))` on a local (`@.args`, a
+/// private constant holding a pointer) and then cannot assemble its `__ref_.args`
+/// (docs/differences-from-clang22.md); we leave it direct.
+pub fn is_never_emitted(g: &GlobalVar) -> bool {
+    g.section.as_deref() == Some(b"llvm.metadata")
 }
 
 /// The name (unescaped bytes) of the redirect pointer of the global called `name`.

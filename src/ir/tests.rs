@@ -314,6 +314,48 @@ fn rewriting_twice_changes_nothing_more() {
     assert!(rep.redirected.is_empty(), "{:?}", rep.redirected);
 }
 
+/// LLVM's own variables (`llvm.used`, `llvm.compiler.used`, `llvm.global_ctors`…) and what
+/// lives in the never-emitted "llvm.metadata" section (an annotation's argument tuple) never
+/// get a `__ref_`. The first kind is never named by a valid function, but the
+/// `@llvm.compiler.used` that one rewrite adds must not be redirected by the next (found by
+/// the `ir_rewrite` fuzz target in CI's smoke run); the second is, and carries
+/// `allow_direct_access_in_hot_patch_function` so that LLVM 21+'s own pass leaves it too.
+#[test]
+fn llvm_variables_are_never_redirected() {
+    let src = r#"@s = internal global i32 0
+@.str = private unnamed_addr constant [2 x i8] c"y\00", section "llvm.metadata"
+@.args = private unnamed_addr constant { i32, ptr } { i32 1, ptr @.str }, section "llvm.metadata"
+@llvm.used = appending global [1 x ptr] [ptr @s], section "llvm.metadata"
+
+define void @f(ptr %p) {
+  store i32 1, ptr @s
+  store ptr @llvm.used, ptr %p
+  store ptr @llvm.compiler.used, ptr %p
+  call void @llvm.var.annotation.p0.p0(ptr %p, ptr @.str, ptr @.str, i32 2, ptr @.args)
+  ret void
+}
+"#;
+    let (once, rep) = run(src, "f", false);
+    assert!(
+        !once.contains("__ref_llvm") && !once.contains("__ref_.args"),
+        "{once}"
+    );
+    assert!(once.contains(
+        "{ i32 1, ptr @.str }, section \"llvm.metadata\" \"allow_direct_access_in_hot_patch_function\"\n"
+    ), "{once}");
+    assert!(
+        once.contains(
+            "@llvm.used = appending global [1 x ptr] [ptr @s], section \"llvm.metadata\"\n"
+        ),
+        "{once}"
+    );
+    assert_eq!(rep.redirected.len(), 1, "{:?}", rep.redirected);
+    assert!(once.contains("@llvm.compiler.used = appending global [1 x ptr] [ptr @__ref_s]"));
+    let (twice, rep) = run(&once, "f", false);
+    assert_eq!(once, twice);
+    assert!(rep.redirected.is_empty(), "{:?}", rep.redirected);
+}
+
 #[test]
 fn new_local_names_never_collide() {
     let src = r#"@g = global i32 0

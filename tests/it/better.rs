@@ -362,3 +362,103 @@ fn unmangled_list_entries_are_reported_by_the_cli() {
         "{err}"
     );
 }
+
+/// A local with `__attribute__((annotate("note", 1, "arg")))` in a hot-patched function: clang
+/// puts the annotation's argument tuple (`@.args`, a constant holding a pointer) in the
+/// "llvm.metadata" section, which is never emitted. clang 22's pass redirects it anyway and
+/// the compile fails ("assembler label '.L.args' can not be undefined"); hotpatch-cl leaves it
+/// direct and the object compiles, with its record and the real `__ref_` it needs.
+#[test]
+fn an_annotated_local_with_arguments_compiles() {
+    const C: &str = "int counter;\nvoid use(int *);\n\
+        int f(void) { __attribute__((annotate(\"note\", 1, \"arg\"))) int v = counter; \
+        use(&v); return v; }\n";
+    let cxx = C.replace("void use", "extern \"C\" void use");
+    // The same without the annotation: what native clang 22 makes of the rest.
+    let bare = |s: &str| s.replace("__attribute__((annotate(\"note\", 1, \"arg\"))) ", "");
+    let d = Dir::new(&[
+        ("a.c", C),
+        ("a.cpp", &cxx),
+        ("bare.c", &bare(C)),
+        ("bare.cpp", &bare(&cxx)),
+    ]);
+    // A command line: compiler, target, flags, the list (our spelling or clang 22's), output.
+    let cmd = |compiler: &str, target: &str, list: &str, out: &str, src: &str| -> Vec<String> {
+        let list = format!("-f{list}hotpatch-functions-list=f,?f@@YAHXZ,_Z1fv");
+        let mut v: Vec<String> = if compiler.starts_with("clang-cl") {
+            let t = format!("--target={target}");
+            [
+                compiler,
+                &t,
+                "/c",
+                "/O2",
+                "/Z7",
+                &list,
+                &format!("/Fo{out}"),
+            ]
+            .map(String::from)
+            .to_vec()
+        } else {
+            let t = format!("--target={}", target.replace("-msvc", "-gnu"));
+            [
+                compiler,
+                &t,
+                "-c",
+                "-O2",
+                "-g",
+                "-gcodeview",
+                &list,
+                "-o",
+                out,
+            ]
+            .map(String::from)
+            .to_vec()
+        };
+        v.push(src.to_owned());
+        v
+    };
+    let run = |v: &[String]| {
+        support::run(
+            d.root(),
+            &v[0],
+            &v[1..].iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+    };
+    let refs = |obj: &str| support::objects::ref_symbols(&d.path(obj));
+    for (ext, target) in [
+        ("c", "x86_64-pc-windows-msvc"),
+        ("cpp", "i686-pc-windows-msvc"),
+        ("c", "aarch64-pc-windows-msvc"),
+        ("cpp", "aarch64-pc-windows-msvc"),
+    ] {
+        let (file, bare_file) = (format!("a.{ext}"), format!("bare.{ext}"));
+        for compiler in ["clang-cl-22", "clang-cl-19", "clang-22"] {
+            let case = format!("{file} {target} {compiler}");
+            let native = compiler.replace("-19", "-22");
+            // Native clang 22 fails on the annotation …
+            let out = run(&cmd(&native, target, "ms-secure-", "native.obj", &file));
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{case}: clang 22 compiled it");
+            assert!(err.contains(".args' can not be undefined"), "{case}: {err}");
+            // … and compiles the rest.
+            let out = run(&cmd(
+                &native,
+                target,
+                "ms-secure-",
+                "native.obj",
+                &bare_file,
+            ));
+            assert!(out.status.success(), "{case}: {out:?}");
+            // Ours compiles it all, to the `__ref_`s and the record native clang 22 gives the
+            // function without the annotation.
+            let ours = cmd(compiler, target, "ms-", "ours.obj", &file);
+            d.wrap_ok(&ours.iter().map(String::as_str).collect::<Vec<_>>(), &[]);
+            assert_eq!(refs("ours.obj"), refs("native.obj"), "{case}");
+            assert_eq!(refs("ours.obj").len(), 1, "{case}");
+            let records = support::objects::hotpatch_records(&d.path("ours.obj"));
+            let native_records = support::objects::hotpatch_records(&d.path("native.obj"));
+            assert_eq!(records, native_records, "{case}");
+            assert_eq!(records.len(), 1, "{case}: {records:?}");
+        }
+    }
+}
