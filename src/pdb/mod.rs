@@ -120,6 +120,8 @@ pub struct HotpatchEntry {
 
 /// The first bytes of an MSF 7.0 container (every PDB `lld-link` and MSVC write).
 pub const MSF_MAGIC: &[u8] = b"Microsoft C/C++ MSF 7.00\r\n\x1aDS\0\0\0";
+/// The start of a small-MSF (PDB 2.00) file, which the fix-up refuses.
+const MSF_SMALL_MAGIC: &[u8] = b"Microsoft C/C++ program database 2.00\r\n\x1aJG\0\0";
 
 /// Whether `path` is a PDB: its name ends in `.pdb` (any case) or it starts with the MSF magic.
 pub fn looks_like_pdb(path: &Path) -> bool {
@@ -388,8 +390,19 @@ impl PdbView {
 /// pages than the file holds made it size its page map from the claim (a 711-byte file claiming
 /// 4 GB took 160 MB and seconds), and a page size of 1 with a huge stream directory overflows
 /// its page arithmetic. Refused: a page size that is not a power of two from 512 to 65536, more
-/// pages than the file holds, a stream directory larger than the file.
+/// pages than the file holds, a stream directory larger than the file; and the small MSF 2.00
+/// format of 1990s PDBs, whose header ms-pdb trusts the same way (a stream directory size
+/// overflowed its page-pointer arithmetic) and which no linker of today writes.
 fn check_page_count(path: &Path, head: &[u8], file_len: u64) -> Result<(), Error> {
+    if head.starts_with(MSF_SMALL_MAGIC) {
+        return Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            stream: "MSF header".into(),
+            problem: "a small-MSF (PDB 2.00) file; only MSF 7.00 PDBs, as lld-link and link.exe \
+                      write them, are read"
+                .into(),
+        });
+    }
     if !head.starts_with(MSF_MAGIC) {
         return Ok(()); // not MSF 7.0: ms-pdb decides
     }
@@ -950,6 +963,21 @@ mod tests {
             "x.pdb: MSF header: claims a stream directory of 1848574068 bytes, but the file has 4096"
         ));
         assert!(header(3000, 1, 4).contains("page size 3000 is not a power of two"));
+    }
+
+    /// A small-MSF (PDB 2.00) header overflowed ms-pdb's page-pointer arithmetic (found by the
+    /// pdb_fixup campaign): the format is refused before ms-pdb reads it.
+    #[test]
+    fn a_small_msf_pdb_is_refused_before_opening() {
+        let mut pdb = MSF_SMALL_MAGIC.to_vec();
+        pdb.extend_from_slice(&[2, 0, 0, 0, b'M', b'i']);
+        pdb.resize(520, 0xff);
+        let e = fixup_bytes(Path::new("old.pdb"), &pdb, Vec::new()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "old.pdb: MSF header: a small-MSF (PDB 2.00) file; only MSF 7.00 PDBs, as lld-link \
+             and link.exe write them, are read"
+        );
     }
 
     proptest! {
