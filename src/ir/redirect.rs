@@ -871,7 +871,8 @@ impl UseScan {
         let opcode = c.toks.get(at).copied();
         self.is_phi = opcode.is_some_and(|o| o.is_word(src, b"phi"));
         self.prev = None;
-        if at != c.pos {
+        let result_name = at != c.pos;
+        if result_name {
             c.bump();
             c.bump();
         }
@@ -881,7 +882,9 @@ impl UseScan {
             self.prev = opcode;
             return true;
         }
-        false
+        // Past `%x =` the caller's token is stale: it must look again (only malformed IR
+        // has no opcode there; `%x = [ … ]` once lost its `[` and failed a second rewrite).
+        result_name
     }
 
     /// Inside a `metadata …` argument: skips `t`. True when it did.

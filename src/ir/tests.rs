@@ -356,6 +356,18 @@ define void @f(ptr %p) {
     assert!(rep.redirected.is_empty(), "{:?}", rep.redirected);
 }
 
+/// A body line `@g = [ ]` (malformed: found by the `ir_rewrite` campaign) becomes
+/// `%hp.ref.g = [ ]`, which a second rewrite must read the same way, not as unbalanced.
+#[test]
+fn a_result_name_without_an_opcode_rewrites_twice_the_same() {
+    let src = "@b=global i2\ndefine@c(){\n@b=[]\n}";
+    let (once, _) = run(src, "c", false);
+    assert!(once.contains("\n%hp.ref.b=[]\n"), "{once}");
+    let (twice, rep) = run(&once, "c", false);
+    assert_eq!(once, twice);
+    assert!(rep.redirected.is_empty(), "{:?}", rep.redirected);
+}
+
 #[test]
 fn new_local_names_never_collide() {
     let src = r#"@g = global i32 0
