@@ -283,6 +283,16 @@ fn parse_global<'a>(
     c.each_outside_groups(|_, prev, t| {
         match t.kind {
             Tok::AttrRef => g.attr_groups.push(attr_number(src, &t)?),
+            // Only a string attribute's `"key"="value"` has a `=` here; anything else would
+            // hide what follows from the reading below (its attributes, so a rewrite would
+            // add `allow_direct_access_in_hot_patch_function` again each time).
+            Tok::Punct(b'=') if !prev.is_some_and(|p| p.kind == Tok::Str) => {
+                return Err(Error::at(
+                    src,
+                    t.start,
+                    "unexpected '=' in a global's definition",
+                ));
+            }
             Tok::Str => {
                 // A string after `partition`/`code_model` is their value; after any other
                 // word (a type: `external global i32 "…"`) it is an attribute.

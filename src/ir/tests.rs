@@ -368,6 +368,24 @@ fn a_result_name_without_an_opcode_rewrites_twice_the_same() {
     assert!(rep.redirected.is_empty(), "{:?}", rep.redirected);
 }
 
+/// A global whose definition has a stray `=` after its type (found by the `ir_rewrite`
+/// campaign) is refused with its line and column: read past, it hid the attribute the
+/// rewrite adds, which was then added again by every rewrite.
+#[test]
+fn a_stray_equals_sign_in_a_global_is_refused() {
+    let src = "@c=thread_local global i2=\ndefine@h(){\n}";
+    let l: HotList = ["h"].into_iter().collect();
+    let e = rewrite(src.as_bytes(), &l, &Options::default()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "1:26: unexpected '=' in a global's definition"
+    );
+    // A string attribute's `"key"="value"` is still read.
+    let ok = "@c = global i32 0, \"k\"=\"v\"\ndefine void @h() {\n  ret void\n}\n";
+    let (out, rep) = run(ok, "h", false);
+    assert_eq!(rep.marked.len(), 1, "{out}");
+}
+
 #[test]
 fn new_local_names_never_collide() {
     let src = r#"@g = global i32 0
