@@ -16,6 +16,14 @@ fn run(src: &str, list: &str, mark_only: bool) -> (String, Report) {
     (String::from_utf8(r.text).unwrap(), r.report)
 }
 
+/// Rewriting `once` (a rewrite's output) again with `list` changes no byte and redirects nothing.
+#[track_caller]
+fn assert_rewriting_again_changes_nothing(once: &str, list: &str) {
+    let (twice, rep) = run(once, list, false);
+    assert_eq!(once, twice);
+    assert!(rep.redirected.is_empty(), "{:?}", rep.redirected);
+}
+
 /// The lines of `after` that are not lines of `before`: the new lines and the lines edited in
 /// place. It checks nothing about the lines that went away.
 fn lines_added(before: &str, after: &str) -> Vec<String> {
@@ -309,9 +317,7 @@ attributes #3 = { "marked_for_windows_hot_patching" }
 #[test]
 fn rewriting_twice_changes_nothing_more() {
     let (once, _) = run(RULES, "f", false);
-    let (twice, rep) = run(&once, "f", false);
-    assert_eq!(once, twice);
-    assert!(rep.redirected.is_empty(), "{:?}", rep.redirected);
+    assert_rewriting_again_changes_nothing(&once, "f");
 }
 
 /// LLVM's own variables (`llvm.used`, `llvm.compiler.used`, `llvm.global_ctors`…) and what
@@ -351,9 +357,7 @@ define void @f(ptr %p) {
     );
     assert_eq!(rep.redirected.len(), 1, "{:?}", rep.redirected);
     assert!(once.contains("@llvm.compiler.used = appending global [1 x ptr] [ptr @__ref_s]"));
-    let (twice, rep) = run(&once, "f", false);
-    assert_eq!(once, twice);
-    assert!(rep.redirected.is_empty(), "{:?}", rep.redirected);
+    assert_rewriting_again_changes_nothing(&once, "f");
 }
 
 /// A body line `@g = [ ]` (malformed: found by the `ir_rewrite` campaign) becomes
@@ -363,9 +367,7 @@ fn a_result_name_without_an_opcode_rewrites_twice_the_same() {
     let src = "@b=global i2\ndefine@c(){\n@b=[]\n}";
     let (once, _) = run(src, "c", false);
     assert!(once.contains("\n%hp.ref.b=[]\n"), "{once}");
-    let (twice, rep) = run(&once, "c", false);
-    assert_eq!(once, twice);
-    assert!(rep.redirected.is_empty(), "{:?}", rep.redirected);
+    assert_rewriting_again_changes_nothing(&once, "c");
 }
 
 /// A global whose definition has a stray `=` after its type (found by the `ir_rewrite`
