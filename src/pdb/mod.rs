@@ -380,7 +380,7 @@ impl PdbView {
                 Ok(len)
             })
             .map_err(|e| read_error(path, e.into()))?;
-        check_page_count(path, &head, len)?;
+        check_msf_header(path, &head, len)?;
         let pdb = ms_pdb::Pdb::open(path).map_err(|e| read_error(path, e))?;
         PdbView::read(path, pdb)
     }
@@ -393,7 +393,7 @@ impl PdbView {
 /// pages than the file holds, a stream directory larger than the file; and the small MSF 2.00
 /// format of 1990s PDBs, whose header ms-pdb trusts the same way (a stream directory size
 /// overflowed its page-pointer arithmetic) and which no linker of today writes.
-fn check_page_count(path: &Path, head: &[u8], file_len: u64) -> Result<(), Error> {
+fn check_msf_header(path: &Path, head: &[u8], file_len: u64) -> Result<(), Error> {
     if head.starts_with(MSF_SMALL_MAGIC) {
         return Err(Error::Corrupt {
             path: path.to_path_buf(),
@@ -549,7 +549,7 @@ pub fn fixup_bytes(
     pdb: &[u8],
     objects: Vec<(PathBuf, Vec<u8>)>,
 ) -> Result<(FixupReport, Vec<u8>), Error> {
-    check_page_count(name, pdb, pdb.len() as u64)?;
+    check_msf_header(name, pdb, pdb.len() as u64)?;
     let reader = ms_pdb::Pdb::open_from_random_file(pdb).map_err(|e| read_error(name, e))?;
     let view = PdbView::read(name, reader)?;
     let base_dir = name.parent().map(Path::to_path_buf).unwrap_or_default();
