@@ -10,13 +10,157 @@
 //! Not done here: Itanium (GNU mode C++) demangling: only C names and MSVC names get hints.
 
 /// The qualified name (`S::f`, `measure`) of an MSVC-mangled name (`?f@S@@QEAAHH@Z`);
-/// `None` for names that are not MSVC-mangled C++ (C names, Itanium names, data).
+/// `None` for names that are not MSVC-mangled C++ (C names, Itanium names) and for the shapes
+/// read below does not cover.
+///
+/// Only the name part is read (the symbol's own name, then its scopes up to `@`): plain
+/// names, back-references (`?a@b@00@…` is `a::a::b::a`), constructors, destructors, the
+/// operators and anonymous namespaces. Templates, local scopes (`?x@?1??f@@…`) and the
+/// compiler's special names (string literals, guards, vtables) give `None`: a hint is never
+/// needed for them. The reader is ours rather than a demangler's because these names are
+/// input: msvc-demangler 0.11 overflows on damaged ones in several places (found by the
+/// `ir_rewrite` and `source_hint` fuzz targets; docs/FUZZING.md).
 pub fn qualified_name(mangled: &[u8]) -> Option<String> {
-    let s = std::str::from_utf8(mangled).ok()?;
-    if !s.starts_with('?') {
-        return None;
+    let mut rest = mangled.strip_prefix(b"?")?;
+    let mut seen = Fragments::default();
+    let own = match rest.strip_prefix(b"?") {
+        Some(special) => {
+            let (own, after) = special_name(special)?;
+            rest = after;
+            own
+        }
+        None => {
+            let (name, after) = seen.fragment(rest)?;
+            rest = after;
+            Own::Plain(name)
+        }
+    };
+    let mut scopes = Vec::new();
+    while !rest.starts_with(b"@") {
+        let (name, after) = seen.fragment(rest)?;
+        scopes.push(name);
+        rest = after;
     }
-    msvc_demangler::demangle(s, msvc_demangler::DemangleFlags::NAME_ONLY).ok()
+    let mut parts: Vec<String> = scopes.iter().rev().map(|s| s.to_string()).collect();
+    let class = || scopes.first().map(|c| c.to_string());
+    parts.push(match own {
+        Own::Plain(name) => name.to_string(),
+        Own::Constructor => class()?,
+        Own::Destructor => format!("~{}", class()?),
+        Own::Operator(op) => format!("operator{op}"),
+    });
+    Some(parts.join("::"))
+}
+
+/// What a mangled name's first fragment names.
+enum Own<'m> {
+    Plain(Fragment<'m>),
+    Constructor,
+    Destructor,
+    Operator(&'static str),
+}
+
+/// One scope or name fragment: an identifier, or an anonymous namespace (`?A0x1234abcd@`).
+#[derive(Clone, Copy, PartialEq)]
+enum Fragment<'m> {
+    Ident(&'m str),
+    Anonymous(&'m [u8]),
+}
+
+impl std::fmt::Display for Fragment<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fragment::Ident(s) => f.write_str(s),
+            Fragment::Anonymous(_) => f.write_str("`anonymous namespace'"),
+        }
+    }
+}
+
+/// The fragments read so far that a digit can refer back to: the first ten distinct ones.
+#[derive(Default)]
+struct Fragments<'m>(Vec<Fragment<'m>>);
+
+impl<'m> Fragments<'m> {
+    /// Reads one fragment at the start of `s`; returns it and what follows.
+    fn fragment(&mut self, s: &'m [u8]) -> Option<(Fragment<'m>, &'m [u8])> {
+        let (&first, tail) = s.split_first()?;
+        if first.is_ascii_digit() {
+            return Some((*self.0.get(usize::from(first - b'0'))?, tail));
+        }
+        let end = s.iter().position(|&b| b == b'@')?;
+        let (text, after) = (&s[..end], &s[end + 1..]);
+        let fragment = match text.strip_prefix(b"?A0x") {
+            Some(hash) if !hash.is_empty() && hash.iter().all(u8::is_ascii_hexdigit) => {
+                Fragment::Anonymous(text)
+            }
+            // `?…` is a template, local scope or special name; `$…` a template or guard.
+            _ if matches!(first, b'?' | b'$') || text.is_empty() => return None,
+            _ => Fragment::Ident(std::str::from_utf8(text).ok()?),
+        };
+        if self.0.len() < 10 && !self.0.contains(&fragment) {
+            self.0.push(fragment);
+        }
+        Some((fragment, after))
+    }
+}
+
+/// The name after `??`: a constructor, destructor or operator and what follows its code.
+fn special_name(s: &[u8]) -> Option<(Own<'static>, &[u8])> {
+    let (code, rest) = match s {
+        [b'_', c, rest @ ..] => ([b'_', *c], rest),
+        [c, rest @ ..] => ([*c, 0], rest),
+        [] => return None,
+    };
+    let op = match &code {
+        b"0\0" => return Some((Own::Constructor, rest)),
+        b"1\0" => return Some((Own::Destructor, rest)),
+        b"2\0" => " new",
+        b"3\0" => " delete",
+        b"4\0" => "=",
+        b"5\0" => ">>",
+        b"6\0" => "<<",
+        b"7\0" => "!",
+        b"8\0" => "==",
+        b"9\0" => "!=",
+        b"A\0" => "[]",
+        b"C\0" => "->",
+        b"D\0" => "*",
+        b"E\0" => "++",
+        b"F\0" => "--",
+        b"G\0" => "-",
+        b"H\0" => "+",
+        b"I\0" => "&",
+        b"J\0" => "->*",
+        b"K\0" => "/",
+        b"L\0" => "%",
+        b"M\0" => "<",
+        b"N\0" => "<=",
+        b"O\0" => ">",
+        b"P\0" => ">=",
+        b"Q\0" => ",",
+        b"R\0" => "()",
+        b"S\0" => "~",
+        b"T\0" => "^",
+        b"U\0" => "|",
+        b"V\0" => "&&",
+        b"W\0" => "||",
+        b"X\0" => "*=",
+        b"Y\0" => "+=",
+        b"Z\0" => "-=",
+        b"_0" => "/=",
+        b"_1" => "%=",
+        b"_2" => ">>=",
+        b"_3" => "<<=",
+        b"_4" => "&=",
+        b"_5" => "|=",
+        b"_6" => "^=",
+        b"_U" => " new[]",
+        b"_V" => " delete[]",
+        // `??B` (conversion) names a type; `??$` is a template; the rest of `??_` are the
+        // compiler's own (string literals, vtables, guards, RTTI).
+        _ => return None,
+    };
+    Some((Own::Operator(op), rest))
 }
 
 /// Levenshtein distance, bounded: returns `None` once every path exceeds `max`.
@@ -91,8 +235,71 @@ mod tests {
             Some("measure")
         );
         assert_eq!(qualified_name(b"?f@S@@QEAAHH@Z").as_deref(), Some("S::f"));
+        assert_eq!(qualified_name(b"??1S@@QEAA@XZ").as_deref(), Some("S::~S"));
+        assert_eq!(
+            qualified_name(b"?a@b@00@QEAAXXZ").as_deref(),
+            Some("a::a::b::a")
+        );
         assert_eq!(qualified_name(b"measure"), None);
         assert_eq!(qualified_name(b"?bad"), None);
+        assert_eq!(qualified_name(b"?f@?$T1@H@@QEAAHXZ"), None);
+        // Found by the `ir_rewrite` fuzz target: msvc-demangler 0.11 overflowed on these
+        // (a damaged string literal; a template parameter index of i32::MIN; a guard number).
+        assert_eq!(qualified_name(b"??_C@_01FJMABOPO@x?$      Z"), None);
+        // The type after the name part is never read.
+        assert_eq!(
+            qualified_name(b"?f@@YAX??IAAAAAAA@@Z").as_deref(),
+            Some("f")
+        );
+        assert_eq!(qualified_name(b"?$TSS99999999999@?f@@4HA"), None);
+        assert_eq!(qualified_name(b"?a@9@Z"), None);
+    }
+
+    /// Names clang-cl 22 gives C++ functions and variables (`/Od`, x64): where the reader
+    /// gives a name it is msvc-demangler's, and it gives one for every non-template,
+    /// non-local shape.
+    #[test]
+    fn qualified_names_agree_with_msvc_demangler_on_clang_names() {
+        let covered: &[&str] = &[
+            "??0S@@QEAA@XZ",
+            "??1S@@QEAA@XZ",
+            "??2S@@SAPEAX_K@Z",
+            "??3S@@SAXPEAX@Z",
+            "??4S@@QEAAAEAU0@AEBU0@@Z",
+            "??8S@@QEBA_NAEBU0@@Z",
+            "??RS@@QEAAHH@Z",
+            "??YS@@QEAAAEAU0@H@Z",
+            "??_US@@SAPEAX_K@Z",
+            "?S2@S@m@n@@QEAAXXZ",
+            "?a@b@00@QEAAXXZ",
+            "?f@S@@QEAAHH@Z",
+            "?g@m@n@@YAHH@Z",
+            "?h2@q@?A0x6F05DDB8@@YAHXZ",
+            "?h@?A0x6F05DDB8@@YAHH@Z",
+            "?k@@YAHPEAUS@@@Z",
+            "?measure@@YAHHH@Z",
+            "?st@S@@2HA",
+            "?v@B@@UEAAHXZ",
+            "?x_global@@3HA",
+            "?z@a2@1?A0x6F05DDB8@@QEAAHXZ",
+            "?f@?A0x1@1@YAXXZ",
+        ];
+        for name in covered {
+            let theirs = msvc_demangler::demangle(name, msvc_demangler::DemangleFlags::NAME_ONLY)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(qualified_name(name.as_bytes()), Some(theirs), "{name}");
+        }
+        let not_covered: &[&str] = &[
+            "??$tf@D@@YAHD@Z",
+            "??BS@@QEAAHXZ",
+            "??R<lambda_0>@?0??k@@YAHPEAUS@@@Z@QEBA?A?<auto>@@H@Z",
+            "?f@?$T1@H@@QEAAHXZ",
+            "?loc@?1??k@@YAHPEAUS@@@Z@4HA",
+            "??_C@_01FJMABOPO@x?$AA@",
+        ];
+        for name in not_covered {
+            assert_eq!(qualified_name(name.as_bytes()), None, "{name}");
+        }
     }
 
     #[test]
