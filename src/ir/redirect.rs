@@ -261,6 +261,10 @@ fn last_end(c: &Cursor) -> usize {
 }
 
 fn parse_cexpr(c: &mut Cursor) -> Result<CExpr, Error> {
+    c.nested(parse_cexpr_here)
+}
+
+fn parse_cexpr_here(c: &mut Cursor) -> Result<CExpr, Error> {
     let kw_tok = c
         .bump()
         .ok_or_else(|| c.error("expected a constant expression"))?;

@@ -388,6 +388,62 @@ fn a_stray_equals_sign_in_a_global_is_refused() {
     assert_eq!(rep.marked.len(), 1, "{out}");
 }
 
+/// Found by the `ir_rewrite` campaign (a silent stack overflow): nesting as deep as the input is
+/// long, in a type definition, a global's type or an instruction's constant expression, is one
+/// error with its position, not a crash. Just under the limit still parses (a type is a level,
+/// and so is each constant expression with the types inside it).
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let n = 100_000;
+    let body = "define void @f() {\n  ret void\n}\n";
+    let cases = [
+        format!("%T = type {}i32{}\n{body}", "{".repeat(n), "}".repeat(n)),
+        format!("@g = global {}i32{} zeroinitializer\n{body}", "[1 x ".repeat(n), "]".repeat(n)),
+        format!(
+            "@g = global i32 0\n@p = global ptr null\ndefine void @f() {{\n  store ptr {}@g{}, ptr @p\n  ret void\n}}\n",
+            "getelementptr (i8, ptr ".repeat(n),
+            ", i64 1)".repeat(n)
+        ),
+    ];
+    let l: HotList = ["f"].into_iter().collect();
+    for (src, at) in cases.iter().zip(["1:267:", "1:1293:", "4:5893:"]) {
+        let e = rewrite(src.as_bytes(), &l, &Options::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("{at} types or constant expressions nested deeper than 256 levels")
+        );
+    }
+    let m = types::MAX_NESTING as usize;
+    let ok = format!(
+        "@g = global {}ptr{} zeroinitializer\n@p = global ptr null\ndefine void @f() {{\n  store ptr {}@g{}, ptr @p\n  ret void\n}}\n",
+        "[1 x ".repeat(m - 1),
+        "]".repeat(m - 1),
+        "getelementptr (i8, ptr ".repeat(m - 1),
+        ", i64 1)".repeat(m - 1)
+    );
+    let (out, rep) = run(&ok, "f", false);
+    assert_eq!(rep.redirected.len(), 2, "{out}");
+}
+
+/// A constant of a named type whose pointer is ten thousand named types away is redirected (the
+/// pointer query walks with its own stack), and one whose chain ends without a pointer is not.
+#[test]
+fn long_chains_of_named_types_are_followed() {
+    let n = 10_000;
+    let mut src = String::new();
+    for end in ["ptr", "i32"] {
+        for i in 0..n {
+            src += &format!("%{end}{i} = type {{ i8, %{end}{} }}\n", i + 1);
+        }
+        src += &format!("%{end}{n} = type {{ {end} }}\n");
+        src += &format!("@c{end} = constant %{end}0 zeroinitializer\n");
+    }
+    src += "define ptr @f() {\n  %a = load ptr, ptr @cptr\n  %b = load ptr, ptr @ci32\n  ret ptr %a\n}\n";
+    let (out, rep) = run(&src, "f", false);
+    let got: Vec<_> = rep.redirected.iter().map(|(_, g)| g.as_slice()).collect();
+    assert_eq!(got, [b"cptr".as_slice()], "{out}");
+}
+
 #[test]
 fn new_local_names_never_collide() {
     let src = r#"@g = global i32 0

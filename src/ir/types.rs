@@ -9,7 +9,13 @@
 
 use super::lex::{name_of, Name, Tok, Token};
 use super::Error;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+/// How deep types and constant expressions may nest. clang never comes near it (aggregates
+/// nest as deep as the source's initializers; deeper structure goes through named types);
+/// the limit keeps the recursive parsers, and dropping what they build, within even a 1 MB
+/// Windows main-thread stack on hostile input.
+pub const MAX_NESTING: u32 = 256;
 
 /// A parsed type, reduced to what the pointer query needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +39,8 @@ pub struct Cursor<'t, 's> {
     pub src: &'s [u8],
     /// Offset reported when the tokens run out.
     pub end: usize,
+    /// Types and constant expressions open at the cursor (see [`MAX_NESTING`]).
+    depth: u32,
 }
 
 impl<'t, 's> Cursor<'t, 's> {
@@ -42,7 +50,24 @@ impl<'t, 's> Cursor<'t, 's> {
             pos: 0,
             src,
             end,
+            depth: 0,
         }
+    }
+
+    /// Runs `parse` one nesting level deeper; an error past [`MAX_NESTING`] levels.
+    pub fn nested<T>(
+        &mut self,
+        parse: impl FnOnce(&mut Self) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        if self.depth >= MAX_NESTING {
+            return Err(self.error(format!(
+                "types or constant expressions nested deeper than {MAX_NESTING} levels"
+            )));
+        }
+        self.depth += 1;
+        let r = parse(self);
+        self.depth -= 1;
+        r
     }
 
     pub fn peek(&self) -> Option<Token> {
@@ -165,6 +190,10 @@ pub fn is_scalar_type_word(w: &[u8]) -> bool {
 
 /// Parses one type at the cursor.
 pub fn parse_type(c: &mut Cursor) -> Result<Ty, Error> {
+    c.nested(parse_type_here)
+}
+
+fn parse_type_here(c: &mut Cursor) -> Result<Ty, Error> {
     let Some(t) = c.peek() else {
         return Err(c.error("expected a type"));
     };
@@ -257,34 +286,27 @@ fn parse_members(c: &mut Cursor, close: u8) -> Result<Vec<Ty>, Error> {
     }
 }
 
-/// Whether `ty` can hold a pointer, with named structs looked up in `named`.
-/// An unknown or cyclic named type counts as no pointer (LLVM would reject the module).
+/// Whether `ty` can hold a pointer, with named structs looked up in `named`: whether a
+/// pointer is reachable through arrays, structs and named types (each named type is looked
+/// into once, so a cyclic one ends). An unknown named type holds no pointer (LLVM would
+/// reject the module). A walk with its own stack: named types may chain arbitrarily deep.
 pub fn contains_pointer(ty: &Ty, named: &HashMap<Name<'static>, Ty>) -> bool {
-    fn go<'a>(
-        ty: &'a Ty,
-        named: &'a HashMap<Name<'static>, Ty>,
-        stack: &mut Vec<&'a Name<'static>>,
-    ) -> bool {
+    let mut todo = vec![ty];
+    let mut seen: HashSet<&Name<'static>> = HashSet::new();
+    while let Some(ty) = todo.pop() {
         match ty {
-            Ty::Ptr(_) => true,
-            Ty::Leaf => false,
-            Ty::Array(e) => go(e, named, stack),
-            Ty::Struct(m) => m.iter().any(|t| go(t, named, stack)),
+            Ty::Ptr(_) => return true,
+            Ty::Leaf => {}
+            Ty::Array(e) => todo.push(e),
+            Ty::Struct(m) => todo.extend(m),
             Ty::Named(n) => {
-                if stack.contains(&n) || stack.len() > 256 {
-                    return false;
+                if seen.insert(n) {
+                    todo.extend(named.get(n));
                 }
-                let Some(def) = named.get(n) else {
-                    return false;
-                };
-                stack.push(n);
-                let r = go(def, named, stack);
-                stack.pop();
-                r
             }
         }
     }
-    go(ty, named, &mut Vec::new())
+    false
 }
 
 #[cfg(test)]
