@@ -243,21 +243,23 @@ mod tests {
         assert_eq!(qualified_name(b"measure"), None);
         assert_eq!(qualified_name(b"?bad"), None);
         assert_eq!(qualified_name(b"?f@?$T1@H@@QEAAHXZ"), None);
-        // Found by the `ir_rewrite` fuzz target: msvc-demangler 0.11 overflowed on these
-        // (a damaged string literal; a template parameter index of i32::MIN; a guard number).
+        // msvc-demangler 0.11 overflows on the first (a damaged string literal, found by the
+        // `ir_rewrite` fuzz target) and, reading its code showed, on the next two (a template
+        // parameter index of i32::MIN in the type, which is never read here; a guard number).
         assert_eq!(qualified_name(b"??_C@_01FJMABOPO@x?$      Z"), None);
-        // The type after the name part is never read.
         assert_eq!(
             qualified_name(b"?f@@YAX??IAAAAAAA@@Z").as_deref(),
             Some("f")
         );
         assert_eq!(qualified_name(b"?$TSS99999999999@?f@@4HA"), None);
+        // A back-reference to a fragment not read yet.
         assert_eq!(qualified_name(b"?a@9@Z"), None);
     }
 
-    /// Names clang-cl 22 gives C++ functions and variables (`/Od`, x64): where the reader
-    /// gives a name it is msvc-demangler's, and it gives one for every non-template,
-    /// non-local shape.
+    /// Names clang-cl 22 gives C++ functions and variables (`/Od`, x64), and two made by hand
+    /// for back-references into nested scopes: where the reader gives a name it is
+    /// msvc-demangler's, and it gives one for every non-template, non-local shape. (Compiled
+    /// fresh for three targets: `tests/it/names.rs`.)
     #[test]
     fn qualified_names_agree_with_msvc_demangler_on_clang_names() {
         let covered: &[&str] = &[
