@@ -26,8 +26,11 @@ pub fn fake_clang() -> PathBuf {
             std::fs::create_dir_all(&dir).unwrap();
             let exe_name = |stem: &str| format!("{stem}{}", std::env::consts::EXE_SUFFIX);
             let exe = dir.join(exe_name("fake-clang"));
-            // Another test run may build it at the same time: build aside, then rename.
-            let aside = dir.join(exe_name(&format!("fake-clang.{}", std::process::id())));
+            // Another test process (nextest, a second `cargo test`) may build it at the same
+            // time: build in a directory of our own (rustc names its intermediate files after
+            // the crate, not the output), then rename.
+            let own = tempfile::tempdir_in(&dir).unwrap();
+            let aside = own.path().join(exe_name("fake-clang"));
             let beside_cargo = Path::new(env!("CARGO")).with_file_name(exe_name("rustc"));
             let rustc = if beside_cargo.is_file() {
                 beside_cargo
