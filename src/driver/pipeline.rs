@@ -209,8 +209,18 @@ fn run_native(
     Ok(exit_code(status))
 }
 
-/// Temporary directories to remove if the user presses Ctrl-C.
+/// Temporary directories to remove if the user presses Ctrl-C. A directory is created and
+/// listed, and unlisted and removed, under this lock, which the handler holds until the
+/// process ends: so it never misses a directory that exists, and never exits while the
+/// pipeline is halfway through removing one.
 static CLEANUP: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// [`CLEANUP`], locked (a panic elsewhere while it was held does not stop the cleanup).
+fn cleanup_list() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    CLEANUP
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 fn install_ctrlc_handler() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -219,10 +229,11 @@ fn install_ctrlc_handler() {
         // console control event) and stop on their own; we only have to take our
         // temporaries with us.
         let _ = ctrlc::set_handler(|| {
-            if let Ok(dirs) = CLEANUP.lock() {
-                for d in dirs.iter() {
-                    remove_when_released(d);
-                }
+            // Held until the process ends: the pipeline cannot list or remove a directory
+            // meanwhile.
+            let dirs = cleanup_list();
+            for d in dirs.iter() {
+                remove_when_released(d);
             }
             std::process::exit(130);
         });
@@ -243,13 +254,16 @@ fn remove_when_released(dir: &Path) {
     }
 }
 
+/// The pipeline's temporary directory, listed in [`CLEANUP`] while it exists.
 struct TempGuard(tempfile::TempDir);
 
 impl Drop for TempGuard {
     fn drop(&mut self) {
-        if let Ok(mut dirs) = CLEANUP.lock() {
-            dirs.retain(|d| d != self.0.path());
-        }
+        let mut dirs = cleanup_list();
+        dirs.retain(|d| d != self.0.path());
+        // Removed before the lock is released (the handler exits while holding it); the
+        // `TempDir`'s own removal afterwards finds nothing left to do.
+        let _ = std::fs::remove_dir_all(self.0.path());
     }
 }
 
@@ -303,14 +317,14 @@ struct Pipeline<'a> {
 /// directory.
 fn workspace() -> anyhow::Result<(TempGuard, PathBuf)> {
     install_ctrlc_handler();
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    // Created under the lock: a Ctrl-C now waits until the directory is listed.
+    let mut dirs = cleanup_list();
     let temp = tempfile::Builder::new()
         .prefix("hotpatch-cl")
         .tempdir()
         .context("cannot create a temporary directory")?;
-    if let Ok(mut dirs) = CLEANUP.lock() {
-        dirs.push(temp.path().to_path_buf());
-    }
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    dirs.push(temp.path().to_path_buf());
     Ok((TempGuard(temp), cwd))
 }
 
