@@ -13,7 +13,8 @@
 use hotpatch_cl::diag;
 use hotpatch_cl::driver::launcher::{self, Launcher, Tool};
 use hotpatch_cl::driver::{self, link, process, toolchain, Env, Mode};
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
+use std::path::Path;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: hotpatch-cl [ccache|sccache|distcc] COMPILER [ARGS...]\n\
@@ -84,34 +85,9 @@ fn real_main(argv0: &OsString, rest: Vec<OsString>) -> anyhow::Result<i32> {
             None => (OsString::from(&stem), rest),
         }
     } else {
-        let mut it = rest.into_iter();
-        match it.next() {
-            None => anyhow::bail!("no compiler given\n{USAGE}"),
-            Some(a) if a == "--help" || a == "-h" => {
-                println!("{USAGE}");
-                return Ok(0);
-            }
-            Some(a) if a == "--version" || a == "-V" => {
-                println!("hotpatch-cl {}", env!("CARGO_PKG_VERSION"));
-                return Ok(0);
-            }
-            // The ccache spelling: `hotpatch-cl ccache clang-19 …`.
-            Some(tool) if Tool::of(&tool) != Tool::Other => {
-                let Some(c) = it.next() else {
-                    anyhow::bail!(
-                        "no compiler given after {}\n{USAGE}",
-                        tool.to_string_lossy()
-                    );
-                };
-                launcher = Some(Launcher::new(
-                    &tool,
-                    Vec::new(),
-                    path.as_deref(),
-                    me.as_deref(),
-                )?);
-                (c, it.collect())
-            }
-            Some(c) => (c, it.collect()),
+        match named_compiler(rest, &mut launcher, path.as_deref(), me.as_deref())? {
+            Some(named) => named,
+            None => return Ok(0),
         }
     };
     let mode = Mode::from_env_value(std::env::var_os("HOTPATCH_MODE").as_deref())
@@ -126,4 +102,39 @@ fn real_main(argv0: &OsString, rest: Vec<OsString>) -> anyhow::Result<i32> {
         launcher,
     };
     driver::run(&compiler, kind, &args, &env)
+}
+
+/// `hotpatch-cl [ccache|sccache|distcc] COMPILER ARGS...`: the compiler named and its
+/// arguments, a launcher named before it replacing `launcher`; `None` once `--help` or
+/// `--version` is answered.
+fn named_compiler(
+    rest: Vec<OsString>,
+    launcher: &mut Option<Launcher>,
+    path: Option<&OsStr>,
+    me: Option<&Path>,
+) -> anyhow::Result<Option<(OsString, Vec<OsString>)>> {
+    let mut it = rest.into_iter();
+    Ok(Some(match it.next() {
+        None => anyhow::bail!("no compiler given\n{USAGE}"),
+        Some(a) if a == "--help" || a == "-h" => {
+            println!("{USAGE}");
+            return Ok(None);
+        }
+        Some(a) if a == "--version" || a == "-V" => {
+            println!("hotpatch-cl {}", env!("CARGO_PKG_VERSION"));
+            return Ok(None);
+        }
+        // The ccache spelling: `hotpatch-cl ccache clang-19 …`.
+        Some(tool) if Tool::of(&tool) != Tool::Other => {
+            let Some(c) = it.next() else {
+                anyhow::bail!(
+                    "no compiler given after {}\n{USAGE}",
+                    tool.to_string_lossy()
+                );
+            };
+            *launcher = Some(Launcher::new(&tool, Vec::new(), path, me)?);
+            (c, it.collect())
+        }
+        Some(c) => (c, it.collect()),
+    }))
 }
