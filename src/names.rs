@@ -1,7 +1,7 @@
 //! Names as programmers write them, read from mangled ones; and hints for hot-patch list
 //! entries that name nothing: the mangled name a user probably meant.
 //!
-//! One reader of MSVC-mangled names ([`MsvcName`]: the name part only, never the type) gives
+//! One reader of MSVC-mangled names (`MsvcName`: the name part only, never the type) gives
 //! two answers: [`qualified_name`] (`S::f` for `?f@S@@QEAAHH@Z`, for the hints) and
 //! [`identifier`] (`f`, the word that stands in source text where the function is defined, for
 //! the routing hint of `driver::source_hint`). Users write `measure` or `S::f` where the list
@@ -13,7 +13,7 @@
 
 /// The qualified name (`S::f`, `measure`) of an MSVC-mangled name (`?f@S@@QEAAHH@Z`);
 /// `None` for names that are not MSVC-mangled C++ (C names, Itanium names) and for the shapes
-/// [`MsvcName`] does not read.
+/// `MsvcName` does not read.
 ///
 /// Plain names, back-references (`?a@b@00@…` is `a::a::b::a`), constructors, destructors, the
 /// operators and anonymous namespaces give a name; templates, local scopes (`?x@?1??f@@…`),
