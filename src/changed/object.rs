@@ -31,6 +31,7 @@ pub(super) struct Obj<'a> {
     /// Named data symbol starting at `(section, offset)`; ordered, so that of two globals
     /// with one key (a damaged string table) the same one is taken in every run.
     pub(super) named_at: BTreeMap<(u32, u32), u32>,
+    /// The pieces already hashed, by `(section, start)` (see [`Obj::piece`]).
     pub(super) memo: RefCell<HashMap<(u32, u32), Piece>>,
     /// How deep [`Obj::piece`] is nested (bounded, so that no input can exhaust the stack).
     pub(super) depth: Cell<u32>,
