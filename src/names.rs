@@ -4,7 +4,7 @@
 //! One reader of MSVC-mangled names (`MsvcName`: the name part only, never the type) gives
 //! two answers: [`qualified_name`] (`S::f` for `?f@S@@QEAAHH@Z`, for the hints) and
 //! [`identifier`] (`f`, the word that stands in source text where the function is defined, for
-//! the routing hint of `driver::source_hint`). Users write `measure` or `S::f` where the list
+//! the routing hint of `driver::route::source_hint`). Users write `measure` or `S::f` where the list
 //! wants the mangled `?measure@@YAHHH@Z` or `?f@S@@QEAAHH@Z`; [`hints`] pairs an unmatched
 //! entry with the defined names it could stand for: same qualified name, same name
 //! case-insensitively, or a small edit distance.
@@ -384,7 +384,7 @@ mod tests {
     }
 
     /// The second answer of the one reader: the word the source text has where the function
-    /// is defined (the routing hint's; more in `driver::source_hint`'s tests).
+    /// is defined (the routing hint's; more in `driver::route::source_hint`'s tests).
     #[test]
     fn identifiers_are_the_words_that_stand_where_the_function_is_defined() {
         let id =

@@ -4,15 +4,16 @@
 //! copy named `clang-cl`, `clang` or `clang++` (with or without `.exe`): then the real
 //! compiler is `$HOTPATCH_COMPILER` or the next program of that name on `PATH` that is not
 //! this executable. `hotpatch-cl lld-link ARGS...` (any lld-link name), or a link named
-//! `lld-link`, is link mode (`driver::link`): the real linker is `$HOTPATCH_LINKER` or the next
+//! `lld-link`, is link mode (`driver::exec::link`): the real linker is `$HOTPATCH_LINKER` or the next
 //! `lld-link` on `PATH`. `hotpatch-cl ccache|sccache|distcc COMPILER ARGS...` puts that tool in
-//! front of the compiler runs, as `HOTPATCH_LAUNCHER` does (`driver::launcher`). The
+//! front of the compiler runs, as `HOTPATCH_LAUNCHER` does (`driver::exec::launcher`). The
 //! compiler's arguments are never parsed by clap: they stay raw `OsString`s. All the work is
 //! in `hotpatch_cl::driver`.
 
 use hotpatch_cl::diag;
-use hotpatch_cl::driver::launcher::{self, Launcher, Tool};
-use hotpatch_cl::driver::{self, link, process, toolchain, Env, Mode};
+use hotpatch_cl::driver::exec::launcher::{self, Launcher, Tool};
+use hotpatch_cl::driver::exec::{link, process, toolchain};
+use hotpatch_cl::driver::{self, Env, Mode};
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
 use std::process::ExitCode;

@@ -10,20 +10,13 @@
 //! the compiler (`toolchain`), which units need the pipeline (`route`), and the only place
 //! that starts processes (`process`).
 
-pub mod args;
-pub mod cachekey;
-pub mod clang_cl;
-pub mod gnu;
-pub mod launcher;
-pub mod link;
-pub mod pipeline;
-pub mod process;
+pub mod cmdline;
+pub mod exec;
 pub mod route;
-pub mod rsp;
-pub mod source_hint;
-pub mod toolchain;
 
-use args::{Arg, Class, Kind};
+use cmdline::args::{self, Arg, Class, Kind};
+use cmdline::{clang_cl, gnu, rsp};
+use exec::{cachekey, launcher, pipeline, process, toolchain};
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 pub use toolchain::DriverKind;

@@ -18,6 +18,8 @@
 //!
 //! Not here: running compilers (`pipeline.rs`), reading COFF (`crate::coff`).
 
+pub mod source_hint;
+
 use crate::coff::CoffObject;
 use crate::hotlist::HotList;
 use std::collections::BTreeSet;

@@ -179,7 +179,7 @@ pub fn class_of(arg: &str) -> Option<Class> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::driver::args::is_sorted_unique;
+    use crate::driver::cmdline::args::is_sorted_unique;
 
     #[test]
     fn tables_are_sorted_without_duplicates() {
@@ -220,7 +220,7 @@ mod tests {
 
     #[test]
     fn each_step_keeps_what_it_needs() {
-        use crate::driver::args::{Rule, Step};
+        use crate::driver::cmdline::args::{Rule, Step};
         use crate::driver::DriverKind::{ClangCl, Gnu};
         // Ours never reach a compiler; the plain run keeps everything else.
         for step in [

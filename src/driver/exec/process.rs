@@ -4,11 +4,12 @@
 //! stdout and stderr and hands back its exit status untouched; [`capture`] is for the
 //! wrapper's own probes (`--version`). "Not found" is a different error from "ran and
 //! failed", and every error names the full command. In verbose mode ([`set_verbose`], which
-//! the front door sets from `HOTPATCH_VERBOSE` through [`super::Env`]) each command is
+//! the front door sets from `HOTPATCH_VERBOSE` through [`crate::driver::Env`]) each command is
 //! printed to stderr first, prefixed `hotpatch-cl:`.
 //!
 //! Not here: deciding which commands to run (`mod.rs`, `pipeline.rs`).
 
+use crate::driver::cmdline::rsp;
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::process::ExitStatus;
@@ -154,7 +155,7 @@ fn response_file(args: &[OsString]) -> std::io::Result<tempfile::NamedTempFile> 
         .tempfile()?;
     let line: Vec<String> = args
         .iter()
-        .map(|a| super::rsp::quote(&a.to_string_lossy(), super::rsp::Quoting::Windows))
+        .map(|a| rsp::quote(&a.to_string_lossy(), rsp::Quoting::Windows))
         .collect();
     f.write_all(line.join(" ").as_bytes())?;
     f.flush()?;
@@ -214,7 +215,7 @@ mod tests {
         let f = response_file(&args).unwrap();
         let text = std::fs::read_to_string(f.path()).unwrap();
         assert_eq!(
-            super::super::rsp::split_windows(&text),
+            rsp::split_windows(&text),
             ["/c", "a b.c", r#"-DX="q""#, r"C:\dir\"]
         );
     }

@@ -8,7 +8,7 @@
 //! Not here: response files (`rsp.rs`), the tables themselves (`clang_cl.rs`, `gnu.rs`),
 //! any I/O. Modelled on sccache's `ArgInfo` tables (`src/compiler/args.rs`).
 
-use super::toolchain::DriverKind;
+use crate::driver::DriverKind;
 use std::ffi::{OsStr, OsString};
 
 /// How a flag's value attaches to its spelling.

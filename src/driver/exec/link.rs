@@ -20,11 +20,11 @@
 //! compile-and-link (the compiler deletes its temporary objects before the fix-up could read
 //! them: link through the `lld-link` shim instead).
 
-use super::args::{Arg, Class};
 use super::process::{self, Command};
-use super::rsp;
 use super::toolchain;
-use super::Job;
+use crate::driver::cmdline::args::{Arg, Class};
+use crate::driver::cmdline::rsp;
+use crate::driver::{ends_with_separator, exit_code, Job};
 use anyhow::anyhow;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -94,7 +94,7 @@ pub fn run(linker: &Path, args: &[OsString]) -> anyhow::Result<i32> {
     cmd.args(args);
     let status = process::run(&cmd)?;
     if !status.success() {
-        return Ok(super::exit_code(status));
+        return Ok(exit_code(status));
     }
     if let (Some(pdb), Some(before)) = (pdb, before) {
         fixup_if_written(&pdb, &before)?;
@@ -216,7 +216,7 @@ pub fn driver_exe(job: &Job) -> PathBuf {
         )
     };
     let path = match named {
-        Some(v) if super::ends_with_separator(&v) => Path::new(&v).join(default_name()),
+        Some(v) if ends_with_separator(&v) => Path::new(&v).join(default_name()),
         Some(v) if !v.is_empty() => PathBuf::from(v),
         _ => default_name(),
     };
@@ -330,7 +330,7 @@ mod tests {
 
     #[test]
     fn clang_cl_jobs_link_with_lld_only_when_asked() {
-        use super::super::{plan, DriverKind, Plan};
+        use crate::driver::{plan, DriverKind, Plan};
         let job = |v: &[&str]| match plan(DriverKind::ClangCl, &os(v)) {
             Plan::Patch(j) => *j,
             other => panic!("{other:?}"),

@@ -32,6 +32,8 @@
 
 use super::process::Command;
 use super::toolchain::{self, DriverKind};
+use crate::driver::cmdline::rsp;
+use crate::driver::{Job, OutputKind};
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
@@ -117,9 +119,9 @@ impl Launcher {
         } else {
             let text = value.to_string_lossy();
             let split = if cfg!(windows) {
-                super::rsp::split_windows(&text)
+                rsp::split_windows(&text)
             } else {
-                super::rsp::split_gnu(&text)
+                rsp::split_gnu(&text)
             };
             split.into_iter().map(OsString::from).collect()
         };
@@ -216,7 +218,7 @@ impl Launcher {
     pub fn whole_job(
         &self,
         compiler: &Path,
-        job: &super::Job,
+        job: &Job,
         args: &[OsString],
         me: &Path,
         mode: &str,
@@ -229,7 +231,7 @@ impl Launcher {
             "clang" | "clang-cl" | "clang++"
         );
         let one_object = job.compile_only
-            && job.output_kind == super::OutputKind::Object
+            && job.output_kind == OutputKind::Object
             && matches!(&job.sources[..], [src] if src.path != "-")
             && !job.pch_create;
         if self.tool != Tool::Ccache || !one_object || me_text.contains(' ') || masquerading {
@@ -301,6 +303,7 @@ fn distcc_target(args: &[OsString]) -> Option<OsString> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::driver::{plan, Plan};
 
     use crate::driver::os;
 
@@ -429,8 +432,8 @@ mod tests {
 
     #[test]
     fn ccache_takes_the_whole_job_of_one_source_to_an_object_only() {
-        let job = |kind, args: &[&str]| match super::super::plan(kind, &os(args)) {
-            super::super::Plan::Patch(j) => *j,
+        let job = |kind, args: &[&str]| match plan(kind, &os(args)) {
+            Plan::Patch(j) => *j,
             other => panic!("{args:?}: {other:?}"),
         };
         let hot = "-fms-hotpatch-functions-list=f";
@@ -442,9 +445,7 @@ mod tests {
         let me = Path::new("/opt/hotpatch/hotpatch-cl");
         let ccache = launcher(Tool::Ccache);
         let args = os(&["-c", "a.c"]);
-        let whole = |l: &Launcher, j: &super::super::Job, me: &Path| {
-            l.whole_job(&compiler, j, &args, me, "Auto")
-        };
+        let whole = |l: &Launcher, j: &Job, me: &Path| l.whole_job(&compiler, j, &args, me, "Auto");
         let cmd = whole(&ccache, &gnu, me).expect("one source to an object");
         assert_eq!(cmd.program, PathBuf::from("/usr/bin/tool"));
         assert_eq!(cmd.args[..2], os(&["--opt", compiler.to_str().unwrap()]));
