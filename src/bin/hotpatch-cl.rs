@@ -11,9 +11,10 @@
 //! in `hotpatch_cl::driver`.
 
 use hotpatch_cl::diag;
+use hotpatch_cl::driver;
+use hotpatch_cl::driver::exec::env::{verbose_requested, Env, Mode, VERBOSE_ENV};
 use hotpatch_cl::driver::exec::launcher::{self, Launcher, Tool};
 use hotpatch_cl::driver::exec::{link, process, toolchain};
-use hotpatch_cl::driver::{self, Env, Mode};
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
 use std::process::ExitCode;
@@ -52,7 +53,7 @@ fn real_main(argv0: &OsString, rest: Vec<OsString>) -> anyhow::Result<i32> {
     let me = toolchain::current_exe();
     let stem = toolchain::stem(argv0).to_ascii_lowercase();
     let path = std::env::var_os("PATH");
-    let verbose = driver::verbose_requested(std::env::var_os(driver::VERBOSE_ENV).as_deref());
+    let verbose = verbose_requested(std::env::var_os(VERBOSE_ENV).as_deref());
     // The compiler probes and link mode run before `driver::run`: verbose from the start.
     process::set_verbose(verbose);
     // Link mode: `hotpatch-cl lld-link… ARGS`, or installed under the name `lld-link`.

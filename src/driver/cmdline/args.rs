@@ -8,8 +8,16 @@
 //! Not here: response files (`rsp.rs`), the tables themselves (`clang_cl.rs`, `gnu.rs`),
 //! any I/O. Modelled on sccache's `ArgInfo` tables (`src/compiler/args.rs`).
 
-use crate::driver::DriverKind;
 use std::ffi::{OsStr, OsString};
+
+/// The two driver families.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriverKind {
+    /// clang-cl: MSVC-style flags.
+    ClangCl,
+    /// clang, clang++: GNU-style flags.
+    Gnu,
+}
 
 /// How a flag's value attaches to its spelling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -436,6 +444,15 @@ fn take_next(args: &[OsString], i: &mut usize, raws: &mut Vec<OsString>) -> OsSt
 
 fn looks_like_flag_bytes(raw: &OsStr) -> bool {
     raw.as_encoded_bytes().first() == Some(&b'-')
+}
+
+/// The arguments with every hot-patch flag (function set and allow-direct names) removed,
+/// also inside `/clang:` and `-Xclang`: the [`Step::Plain`] command line.
+pub fn without_hotpatch_flags(kind: DriverKind, args: &[Arg]) -> Vec<OsString> {
+    args.iter()
+        .filter(|a| a.rule(Step::Plain, kind) != Rule::Drop)
+        .flat_map(|a| a.raw.iter().cloned())
+        .collect()
 }
 
 #[cfg(test)]

@@ -220,8 +220,8 @@ mod tests {
 
     #[test]
     fn each_step_keeps_what_it_needs() {
+        use crate::driver::cmdline::args::DriverKind::{ClangCl, Gnu};
         use crate::driver::cmdline::args::{Rule, Step};
-        use crate::driver::DriverKind::{ClangCl, Gnu};
         // Ours never reach a compiler; the plain run keeps everything else.
         for step in [
             Step::Plain,

@@ -21,9 +21,9 @@
 //! half alone leaves one mode stale. Not here: spawning (`process.rs`).
 
 use super::launcher::{self, Launcher, Step};
-use super::process::{self, Command};
-use crate::driver::cmdline::args::{Arg, Class, Kind};
-use crate::driver::{exit_code, without_hotpatch_flags, DriverKind, Job, Source};
+use super::process::{self, exit_code, Command};
+use crate::driver::cmdline::args::{without_hotpatch_flags, Arg, Class, DriverKind, Kind};
+use crate::driver::cmdline::job::{Job, Source};
 use anyhow::Context;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -298,7 +298,8 @@ pub fn mf_value(args: &[Arg]) -> Option<OsString> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::driver::{plan, Plan};
+    use crate::driver::cmdline::classify::plan;
+    use crate::driver::cmdline::job::Plan;
 
     use crate::driver::os;
 

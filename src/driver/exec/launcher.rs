@@ -31,9 +31,10 @@
 //! (`pipeline.rs`).
 
 use super::process::Command;
-use super::toolchain::{self, DriverKind};
+use super::toolchain;
+use crate::driver::cmdline::args::DriverKind;
+use crate::driver::cmdline::job::{Job, OutputKind};
 use crate::driver::cmdline::rsp;
-use crate::driver::{Job, OutputKind};
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
@@ -303,7 +304,8 @@ fn distcc_target(args: &[OsString]) -> Option<OsString> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::driver::{plan, Plan};
+    use crate::driver::cmdline::classify::plan;
+    use crate::driver::cmdline::job::Plan;
 
     use crate::driver::os;
 

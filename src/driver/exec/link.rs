@@ -20,11 +20,11 @@
 //! compile-and-link (the compiler deletes its temporary objects before the fix-up could read
 //! them: link through the `lld-link` shim instead).
 
-use super::process::{self, Command};
+use super::process::{self, exit_code, Command};
 use super::toolchain;
-use crate::driver::cmdline::args::{Arg, Class};
+use crate::driver::cmdline::args::{Arg, Class, DriverKind};
+use crate::driver::cmdline::job::{ends_with_separator, Job};
 use crate::driver::cmdline::rsp;
-use crate::driver::{ends_with_separator, exit_code, Job};
 use anyhow::anyhow;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -177,7 +177,7 @@ pub fn lld_pdb(args: &[OsString]) -> Option<PathBuf> {
 /// with lld-link and with debug information. `exe` is the executable's path as the link step
 /// names it (`-o`, `/Fe`, or clang-cl's default).
 pub fn driver_link_pdb(job: &Job, exe: &Path) -> Option<PathBuf> {
-    if job.kind != toolchain::DriverKind::ClangCl || job.compile_only || !uses_lld(&job.args) {
+    if job.kind != DriverKind::ClangCl || job.compile_only || !uses_lld(&job.args) {
         return None;
     }
     // clang-cl passes `-debug` to the linker when it compiles with debug information; the
@@ -330,7 +330,8 @@ mod tests {
 
     #[test]
     fn clang_cl_jobs_link_with_lld_only_when_asked() {
-        use crate::driver::{plan, DriverKind, Plan};
+        use crate::driver::cmdline::classify::plan;
+        use crate::driver::cmdline::job::Plan;
         let job = |v: &[&str]| match plan(DriverKind::ClangCl, &os(v)) {
             Plan::Patch(j) => *j,
             other => panic!("{other:?}"),

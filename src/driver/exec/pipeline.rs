@@ -25,15 +25,15 @@
 //! `TempDir`, removed on return and on Ctrl-C. Not here: parsing (`mod.rs`), spawning
 //! (`process.rs`).
 
+use super::env::{Env, Mode, FIRST_NATIVE_MAJOR};
 use super::launcher::{self, Launcher};
-use super::process::{self, Command};
-use super::toolchain::{self, DriverKind};
+use super::process::{self, exit_code, plain_command, Command};
+use super::toolchain;
 use crate::diag::{self, Warnings};
-use crate::driver::cmdline::args::{Class, Kind, Rule, Step};
+use crate::driver::cmdline::args::{Class, DriverKind, Kind, Rule, Step};
+use crate::driver::cmdline::job::{ends_with_separator, DepFlags, Job, OutputKind, Source};
 use crate::driver::route::source_hint::{Identifiers, SourceHint};
 use crate::driver::route::Router;
-use crate::driver::{ends_with_separator, plain_command};
-use crate::driver::{exit_code, DepFlags, Env, Job, Mode, OutputKind, Source, FIRST_NATIVE_MAJOR};
 use crate::hotlist::HotList;
 use crate::ir::optout::AllowDirect;
 use anyhow::{anyhow, bail, Context};
@@ -946,7 +946,8 @@ fn relative(target: &Path, base: &Path) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::driver::{plan, Plan};
+    use crate::driver::cmdline::classify::plan;
+    use crate::driver::cmdline::job::Plan;
 
     #[test]
     fn allow_direct_names_are_the_union_of_lists_and_files() {

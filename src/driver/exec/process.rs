@@ -4,14 +4,16 @@
 //! stdout and stderr and hands back its exit status untouched; [`capture`] is for the
 //! wrapper's own probes (`--version`). "Not found" is a different error from "ran and
 //! failed", and every error names the full command. In verbose mode ([`set_verbose`], which
-//! the front door sets from `HOTPATCH_VERBOSE` through [`crate::driver::Env`]) each command is
+//! the front door sets from `HOTPATCH_VERBOSE` through [`super::env::Env`]) each command is
 //! printed to stderr first, prefixed `hotpatch-cl:`.
 //!
 //! Not here: deciding which commands to run (`mod.rs`, `pipeline.rs`).
 
+use crate::driver::cmdline::args::without_hotpatch_flags;
+use crate::driver::cmdline::job::Job;
 use crate::driver::cmdline::rsp;
 use std::ffi::{OsStr, OsString};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -200,6 +202,20 @@ pub fn capture(cmd: &Command) -> Result<(Vec<u8>, Vec<u8>), Error> {
         });
     }
     Ok((out.stdout, out.stderr))
+}
+
+/// The exit code to return for a child's status (a signal becomes 1).
+pub fn exit_code(status: ExitStatus) -> i32 {
+    status.code().unwrap_or(1)
+}
+
+/// The plain compile of a job: the compiler with the user's (expanded) arguments, the
+/// hot-patch flags removed. What a unit that defines no listed function gets, and what a job
+/// that makes no object runs; the one place such a command is built.
+pub fn plain_command(compiler: &Path, job: &Job) -> Command {
+    let mut cmd = Command::new(compiler);
+    cmd.args(without_hotpatch_flags(job.kind, &job.args));
+    cmd
 }
 
 #[cfg(test)]
