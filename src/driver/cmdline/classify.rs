@@ -7,7 +7,7 @@
 use super::args::{Arg, Class, DriverKind, Kind};
 use super::job::{ends_with_separator, extension, DepFlags, Job, OutputKind, Plan, Source};
 use super::{clang_cl, gnu};
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
 /// Splits a command line with the table of its driver.
@@ -42,7 +42,33 @@ struct Facts {
 /// Walks the parsed arguments once: sources, outputs, the hot-patch flags and what else
 /// the pipeline needs to know.
 fn collect(kind: DriverKind, args: Vec<Arg>) -> (Job, Facts) {
-    let mut job = Job {
+    let mut job = blank_job(kind);
+    let mut facts = Facts::default();
+    let mut language: Option<OsString> = None;
+    for (i, arg) in args.iter().enumerate() {
+        if arg.kind == Kind::Input {
+            let path = arg.raw.first().cloned().unwrap_or_default();
+            take_operand(&mut job, &mut facts, i, path, &language);
+            continue;
+        }
+        // The driver's reading of dependency flags: an `-Xclang` payload is not one.
+        match arg.driver_effective().map(|(c, _)| c) {
+            Some(Class::DepGen) => job.dep.write = true,
+            Some(Class::DepFileName) => job.dep.file = true,
+            Some(Class::DepTarget) => job.dep.target = true,
+            _ => {}
+        }
+        if let Some((class, value)) = arg.effective() {
+            take_flag(&mut job, &mut facts, &mut language, i, class, value);
+        }
+    }
+    job.args = args;
+    (job, facts)
+}
+
+/// A job of `kind` before any argument is read: no source, no output, no function set.
+fn blank_job(kind: DriverKind) -> Job {
+    Job {
         kind,
         args: Vec::new(),
         hot_files: Vec::new(),
@@ -62,80 +88,83 @@ fn collect(kind: DriverKind, args: Vec<Arg>) -> (Job, Facts) {
         parallel: None,
         dep: DepFlags::default(),
         pch_create: false,
-    };
-    let mut facts = Facts::default();
-    let mut language: Option<OsString> = None;
-    for (i, arg) in args.iter().enumerate() {
-        if arg.kind == Kind::Input {
-            let path = arg.raw.first().cloned().unwrap_or_default();
-            let ext = extension(&path);
-            if path == "-" && language.is_none() {
-                // Standard input without `-x`: the compiler itself refuses it.
-                facts.stdin_input = true;
-            } else if language.is_some() || SOURCE_EXTS.contains(&ext.as_str()) {
-                job.sources.push(Source {
-                    arg: i,
-                    path,
-                    language: language.clone(),
-                });
-            } else if ASM_EXTS.contains(&ext.as_str()) {
-                facts.asm_inputs.push(path);
-            }
-            continue;
-        }
-        // The driver's reading of dependency flags: an `-Xclang` payload is not one.
-        match arg.driver_effective().map(|(c, _)| c) {
-            Some(Class::DepGen) => job.dep.write = true,
-            Some(Class::DepFileName) => job.dep.file = true,
-            Some(Class::DepTarget) => job.dep.target = true,
-            _ => {}
-        }
-        let Some((class, value)) = arg.effective() else {
-            continue;
-        };
-        let value_str = value.to_string_lossy().into_owned();
-        match class {
-            Class::HotpatchFile => job.hot_files.push(PathBuf::from(value)),
-            Class::HotpatchList => job.hot_lists.push(value_str),
-            Class::AllowDirectFile => job.allow_direct_files.push(PathBuf::from(value)),
-            Class::AllowDirectList => job.allow_direct_lists.push(value_str),
-            Class::HotpatchPrologue => job.hotpatch_prologue = true,
-            Class::CompileOnly => job.compile_only = true,
-            Class::PchCreate => job.pch_create = true,
-            Class::Output => job.output = Some(value.to_os_string()),
-            Class::ObjectOutput => job.object_output = Some(value.to_os_string()),
-            Class::AsmListing => job.asm_listing = true,
-            Class::AsmListingOutput => {
-                job.asm_listing = true;
-                job.asm_listing_output = Some(value.to_os_string());
-            }
-            Class::EmitAsm => facts.emit_asm = true,
-            Class::EmitLlvm => facts.emit_llvm = true,
-            Class::Lto => job.lto = true,
-            Class::NoLto => job.lto = false,
-            Class::NoObject => facts.no_object = true,
-            Class::Target => job.target = Some(value_str),
-            Class::Parallel => job.parallel = Some(value_str.parse().unwrap_or(0)),
-            Class::Language if kind == DriverKind::Gnu => {
-                language = (value_str != "none").then(|| value.to_os_string());
-            }
-            Class::SourceC | Class::SourceCxx => job.sources.push(Source {
-                arg: i,
-                path: value.to_os_string(),
-                language: Some(
-                    if class == Class::SourceCxx {
-                        "Tp"
-                    } else {
-                        "Tc"
-                    }
-                    .into(),
-                ),
-            }),
-            _ => {}
-        }
     }
-    job.args = args;
-    (job, facts)
+}
+
+/// An operand (argument `i`, `path`): a source when a `-x` language is in force or its
+/// extension says C or C++, an assembly source, or standard input without a language.
+fn take_operand(
+    job: &mut Job,
+    facts: &mut Facts,
+    i: usize,
+    path: OsString,
+    language: &Option<OsString>,
+) {
+    let ext = extension(&path);
+    if path == "-" && language.is_none() {
+        // Standard input without `-x`: the compiler itself refuses it.
+        facts.stdin_input = true;
+    } else if language.is_some() || SOURCE_EXTS.contains(&ext.as_str()) {
+        job.sources.push(Source {
+            arg: i,
+            path,
+            language: language.clone(),
+        });
+    } else if ASM_EXTS.contains(&ext.as_str()) {
+        facts.asm_inputs.push(path);
+    }
+}
+
+/// What a known flag (argument `i`, its class and value as the compiler reads them) tells
+/// about the job; `-x` changes the `language` of the operands after it.
+fn take_flag(
+    job: &mut Job,
+    facts: &mut Facts,
+    language: &mut Option<OsString>,
+    i: usize,
+    class: Class,
+    value: &OsStr,
+) {
+    let value_str = value.to_string_lossy().into_owned();
+    match class {
+        Class::HotpatchFile => job.hot_files.push(PathBuf::from(value)),
+        Class::HotpatchList => job.hot_lists.push(value_str),
+        Class::AllowDirectFile => job.allow_direct_files.push(PathBuf::from(value)),
+        Class::AllowDirectList => job.allow_direct_lists.push(value_str),
+        Class::HotpatchPrologue => job.hotpatch_prologue = true,
+        Class::CompileOnly => job.compile_only = true,
+        Class::PchCreate => job.pch_create = true,
+        Class::Output => job.output = Some(value.to_os_string()),
+        Class::ObjectOutput => job.object_output = Some(value.to_os_string()),
+        Class::AsmListing => job.asm_listing = true,
+        Class::AsmListingOutput => {
+            job.asm_listing = true;
+            job.asm_listing_output = Some(value.to_os_string());
+        }
+        Class::EmitAsm => facts.emit_asm = true,
+        Class::EmitLlvm => facts.emit_llvm = true,
+        Class::Lto => job.lto = true,
+        Class::NoLto => job.lto = false,
+        Class::NoObject => facts.no_object = true,
+        Class::Target => job.target = Some(value_str),
+        Class::Parallel => job.parallel = Some(value_str.parse().unwrap_or(0)),
+        Class::Language if job.kind == DriverKind::Gnu => {
+            *language = (value_str != "none").then(|| value.to_os_string());
+        }
+        Class::SourceC | Class::SourceCxx => job.sources.push(Source {
+            arg: i,
+            path: value.to_os_string(),
+            language: Some(
+                if class == Class::SourceCxx {
+                    "Tp"
+                } else {
+                    "Tc"
+                }
+                .into(),
+            ),
+        }),
+        _ => {}
+    }
 }
 
 /// Decides what to do with a collected command line: pass it through, refuse it (with the
