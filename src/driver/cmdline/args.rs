@@ -358,60 +358,23 @@ pub fn walk(
     let mut only_inputs = false;
     while let Some(raw) = args.get(i) {
         i += 1;
-        if only_inputs {
-            out.push(Arg {
-                raw: vec![raw.clone()],
-                kind: Kind::Input,
-            });
-            continue;
-        }
-        // Non-UTF-8 arguments cannot match a flag spelling: they are inputs or unknown
-        // flags, kept as bytes.
-        let Some(text) = raw.to_str() else {
-            let kind = if looks_like_flag_bytes(raw) {
-                Kind::Unknown
-            } else {
-                Kind::Input
-            };
-            out.push(Arg {
-                raw: vec![raw.clone()],
-                kind,
-            });
-            continue;
+        let entry = if only_inputs {
+            Err(Kind::Input)
+        } else {
+            table_entry(table, raw, is_flag)
         };
-        if !is_flag(text) {
-            out.push(Arg {
-                raw: vec![raw.clone()],
-                kind: Kind::Input,
-            });
-            continue;
-        }
-        let Some(spec) = lookup(table, text) else {
-            out.push(Arg {
-                raw: vec![raw.clone()],
-                kind: Kind::Unknown,
-            });
-            continue;
+        let (spec, joined) = match entry {
+            Ok(found) => found,
+            Err(kind) => {
+                out.push(Arg {
+                    raw: vec![raw.clone()],
+                    kind,
+                });
+                continue;
+            }
         };
         let mut raws = vec![raw.clone()];
-        let joined = OsString::from(&text[spec.name.len()..]);
-        let value = match spec.attach {
-            Attach::Flag => OsString::new(),
-            Attach::Joined => joined,
-            Attach::Separate => take_next(args, &mut i, &mut raws),
-            Attach::JoinedOrSeparate => {
-                if joined.is_empty() {
-                    take_next(args, &mut i, &mut raws)
-                } else {
-                    joined
-                }
-            }
-            Attach::RemainingArgs => {
-                raws.extend(args.iter().skip(i).cloned());
-                i = args.len();
-                joined
-            }
-        };
+        let value = flag_value(spec.attach, joined, args, &mut i, &mut raws);
         if spec.class == Class::EndOfOptions {
             only_inputs = true;
         }
@@ -429,6 +392,58 @@ pub fn walk(
         });
     }
     out
+}
+
+/// The entry of `table` that spells `raw`, with the value joined to it; `Err` with the
+/// argument's kind when there is none: an input, or a flag the table does not know.
+fn table_entry<'t, 'a>(
+    table: &'t [Spec],
+    raw: &'a OsStr,
+    is_flag: &dyn Fn(&str) -> bool,
+) -> Result<(&'t Spec, &'a str), Kind> {
+    // Non-UTF-8 arguments cannot match a flag spelling: they are inputs or unknown
+    // flags, kept as bytes.
+    let Some(text) = raw.to_str() else {
+        return Err(if looks_like_flag_bytes(raw) {
+            Kind::Unknown
+        } else {
+            Kind::Input
+        });
+    };
+    if !is_flag(text) {
+        return Err(Kind::Input);
+    }
+    let spec = lookup(table, text).ok_or(Kind::Unknown)?;
+    Ok((spec, &text[spec.name.len()..]))
+}
+
+/// A known flag's value, as `attach` says: `joined` to its spelling, or taken from the
+/// arguments after it (from `i` on, which moves past them; they join `raws`).
+fn flag_value(
+    attach: Attach,
+    joined: &str,
+    args: &[OsString],
+    i: &mut usize,
+    raws: &mut Vec<OsString>,
+) -> OsString {
+    let joined = OsString::from(joined);
+    match attach {
+        Attach::Flag => OsString::new(),
+        Attach::Joined => joined,
+        Attach::Separate => take_next(args, i, raws),
+        Attach::JoinedOrSeparate => {
+            if joined.is_empty() {
+                take_next(args, i, raws)
+            } else {
+                joined
+            }
+        }
+        Attach::RemainingArgs => {
+            raws.extend(args.iter().skip(*i).cloned());
+            *i = args.len();
+            joined
+        }
+    }
 }
 
 fn take_next(args: &[OsString], i: &mut usize, raws: &mut Vec<OsString>) -> OsString {
