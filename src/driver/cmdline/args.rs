@@ -136,7 +136,7 @@ pub enum Step {
     /// The user's command as it is, for a job the wrapper does not rewrite (a translation
     /// unit that defines no listed function, a job that makes no object, `/Yc`'s header).
     Plain,
-    /// The routing probe: front end only, IR to a temporary, quiet (`route.rs`).
+    /// The routing probe: front end only, IR to a temporary, quiet (`route/`).
     Probe,
     /// Step 1 of the pipeline: optimized IR of one source.
     Ir,

@@ -4,7 +4,7 @@
 //! entries; [`DASH_ONLY`] holds the GNU-style flags clang-cl also accepts (`--target=`,
 //! `-Xclang`…). `/clang:X` and `-Xclang X` payloads are classified again with the GNU table
 //! (`gnu.rs`), and a `/clang:-MF` whose value sits in the next `/clang:` argument is joined
-//! with it. Not here: response files, I/O, deciding what to do (`mod.rs`).
+//! with it. Not here: response files, I/O, deciding what to do (`classify.rs`).
 //! Spellings checked against clang 19 and 22 (`clang-cl-19 /?`, `Options.td`).
 
 use super::args::{lookup, spec, walk, Arg, Attach, Attach::*, Class, Class::*, Kind, Spec};

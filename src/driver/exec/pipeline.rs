@@ -15,14 +15,14 @@
 //! 4. [`crate::codeview::inject`] adds `S_HOTPATCHFUNC`, written atomically; on failure the
 //!    object is removed.
 //!
-//! In auto mode a compile-only job is routed first (`route.rs`): a unit whose object defines
+//! In auto mode a compile-only job is routed first (`route/`): a unit whose object defines
 //! no listed function keeps the plain compile's object ([`plain_command`]), the
 //! others take the steps above. Which flags each compiler run keeps is
 //! [`Class::rule`]'s to say.
 //!
 //! Without `/c` the objects go to a temporary directory and the compiler links them with
 //! the user's link flags. `/MP[N]` runs sources in parallel. Temporaries live in one
-//! `TempDir`, removed on return and on Ctrl-C. Not here: parsing (`mod.rs`), spawning
+//! `TempDir`, removed on return and on Ctrl-C. Not here: parsing (`cmdline/`), spawning
 //! (`process.rs`).
 
 use super::env::{Env, Mode, FIRST_NATIVE_MAJOR};

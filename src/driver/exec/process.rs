@@ -7,7 +7,7 @@
 //! the front door sets from `HOTPATCH_VERBOSE` through [`super::env::Env`]) each command is
 //! printed to stderr first, prefixed `hotpatch-cl:`.
 //!
-//! Not here: deciding which commands to run (`mod.rs`, `pipeline.rs`).
+//! Not here: deciding which commands to run (the front door `driver::run`, `pipeline.rs`).
 
 use crate::driver::cmdline::args::without_hotpatch_flags;
 use crate::driver::cmdline::job::Job;

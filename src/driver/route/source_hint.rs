@@ -1,6 +1,6 @@
 //! The cheapest routing hint: what the source file's own text says about the listed names.
 //!
-//! Routing (`route.rs`) always checks the final object, so a hint only decides which compile
+//! Routing (`mod.rs`) always checks the final object, so a hint only decides which compile
 //! runs first, never what the object is. This one reads the main source file as text, with
 //! no preprocessor: a listed function whose name stands there in the shape of a definition
 //! (`name (…) {`) most likely lands in the object; a name that does not stand there at all
@@ -13,7 +13,7 @@
 //! `_ZN1S1fEv` to `f`, constructors and destructors to the class name). An entry that cannot
 //! be reduced makes the hint [`SourceHint::Unknown`].
 //!
-//! Not here: compilers, objects, the decision itself (`route.rs`, `pipeline.rs`).
+//! Not here: compilers, objects, the decision itself (`mod.rs`, `exec/pipeline.rs`).
 
 use std::collections::HashSet;
 
