@@ -4,7 +4,8 @@
 //! `object::pe`), for both header formats: the regular `IMAGE_FILE_HEADER` and the `/bigobj`
 //! `ANON_OBJECT_HEADER_BIGOBJ` (32-bit section numbers, 20-byte symbols). [`CoffObject`]
 //! flattens what the CodeView layer needs into plain owned structures, so that layer never
-//! touches raw offsets. The byte surgery that grows a section lives in [`patch`].
+//! touches raw offsets. The byte surgery that grows a section lives in [`patch`]; clearing the
+//! write bit of `__ref_` pointer sections in [`seal`].
 //!
 //! This module does not interpret section contents (that is `codeview`), and it never rebuilds
 //! an object through `object::write`: that writer loses information and cannot write `/bigobj`.
@@ -14,6 +15,7 @@
 
 pub mod inputs;
 pub mod patch;
+pub mod seal;
 
 use object::pe;
 use object::read::coff::{CoffHeader, Symbol as _};
@@ -113,6 +115,9 @@ pub struct Symbol {
     pub aux_count: u8,
     /// For a weak external: 0-based index of the default symbol.
     pub weak_default: Option<u32>,
+    /// For a section symbol (static, type 0, with an aux section definition): the aux
+    /// record's COMDAT `Selection` (`IMAGE_COMDAT_SELECT_*`; 0 when the section is no COMDAT).
+    pub comdat_selection: Option<u8>,
 }
 
 impl Symbol {
@@ -395,6 +400,11 @@ fn read_symbols<'d, H: CoffHeader>(
         } else {
             None
         };
+        let comdat_selection = if sym.has_aux_section() {
+            Some(symtab.aux_section(index)?.selection.0)
+        } else {
+            None
+        };
         symbols.push(Some(Symbol {
             index: i as u32,
             name: sym.name(strings)?.to_vec(),
@@ -404,6 +414,7 @@ fn read_symbols<'d, H: CoffHeader>(
             typ: sym.typ().0,
             aux_count,
             weak_default,
+            comdat_selection,
         }));
         for _ in 0..aux_count {
             if symbols.len() < nsyms {

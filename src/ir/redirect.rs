@@ -607,7 +607,7 @@ fn ptr_type(space: u32) -> Vec<u8> {
 ///
 ///   ```text
 ///   $__ref_G = comdat any
-///   @__ref_G = linkonce externally_initialized constant ptr @G, comdat, section ".rdata"
+///   @__ref_G = linkonce externally_initialized global ptr @G, comdat, section ".rdata"
 ///   ```
 ///
 ///   Every object may carry it and both lld-link and MinGW ld.lld keep one copy; all copies
@@ -667,7 +667,7 @@ fn ensure_ref(
             t.extend_from_slice(if internal {
                 b" = internal externally_initialized global "
             } else {
-                b" = linkonce externally_initialized constant "
+                b" = linkonce externally_initialized global "
             });
             t.extend_from_slice(&ptr_type(g.addrspace));
             t.push(b' ');

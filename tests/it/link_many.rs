@@ -453,7 +453,7 @@ fn rewrite_output_keeps_the_loads_at_o2_and_links_on_x64_x86_arm64() {
                 let text = std::fs::read_to_string(dir.join(&rw)).unwrap();
                 if stem != "state" {
                     assert!(
-                        text.contains("$__ref_counter = comdat any\n@__ref_counter = linkonce externally_initialized constant ptr @counter, comdat, section \".rdata\""),
+                        text.contains("$__ref_counter = comdat any\n@__ref_counter = linkonce externally_initialized global ptr @counter, comdat, section \".rdata\""),
                         "{rw}:\n{text}"
                     );
                 }

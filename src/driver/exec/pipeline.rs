@@ -12,8 +12,9 @@
 //! 3. the same compiler compiles that IR with code generation only
 //!    (`-Xclang -disable-llvm-optzns`) straight to the user's output path, so `S_OBJNAME`
 //!    names it; `-gno-codeview-command-line` keeps the temporary path out of the object;
-//! 4. [`crate::codeview::inject`] adds `S_HOTPATCHFUNC`, written atomically; on failure the
-//!    object is removed.
+//! 4. [`crate::codeview::inject`] adds `S_HOTPATCHFUNC` and [`crate::coff::seal`] clears the
+//!    write bit of the `__ref_` COMDATs (step 3 leaves them writable, see `ir::redirect`),
+//!    written atomically; on failure the object is removed.
 //!
 //! In auto mode a compile-only job is routed first (`route/`): a unit whose object defines
 //! no listed function keeps the plain compile's object ([`plain_command`]), the
@@ -623,7 +624,7 @@ impl<'a> Pipeline<'a> {
         if self.job.output_kind != OutputKind::Object {
             return Ok(());
         }
-        // Step 4: S_HOTPATCHFUNC for exactly the functions the rewrite marked.
+        // Step 4: S_HOTPATCHFUNC for exactly the functions the rewrite marked; `__ref_`s sealed.
         let mut marked = HotList::new();
         for n in &rewritten.report.marked {
             marked.add_name(n);
@@ -671,8 +672,9 @@ impl<'a> Pipeline<'a> {
         Ok(rewritten)
     }
 
-    /// Step 4: adds `S_HOTPATCHFUNC` for `marked` to the object at `out`, atomically; on any
-    /// failure (or a warning under `HOTPATCH_WERROR`) the object is removed.
+    /// Step 4: adds `S_HOTPATCHFUNC` for `marked` to the object at `out` and makes its
+    /// `__ref_` sections read-only ([`crate::coff::seal`]), atomically; on any failure (or a
+    /// warning under `HOTPATCH_WERROR`) the object is removed.
     fn inject_step(&self, out: &Path, marked: &HotList) -> Result<(), Failure> {
         if marked.is_empty() {
             return Ok(());
@@ -693,7 +695,10 @@ impl<'a> Pipeline<'a> {
             if flush(&mut warnings).is_err() {
                 return Ok(false);
             }
-            crate::fsutil::write_atomic(out, &injected.bytes)
+            // The `__ref_` COMDATs come out of code generation writable (coff::seal).
+            let sealed = crate::coff::seal::seal(&injected.bytes)
+                .map_err(|e| anyhow!("{}: {e}", out.display()))?;
+            crate::fsutil::write_atomic(out, &sealed.bytes)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             Ok(true)
         })();
