@@ -33,6 +33,12 @@ pub enum Error {
     /// The requested edit cannot be done on this object.
     #[error("cannot patch: {0}")]
     Patch(String),
+    /// A static library that cannot be read as one (the text says why).
+    #[error("{0}")]
+    Archive(String),
+    /// A member of a static library is wrong; `cause` says how.
+    #[error("archive member {member}: {cause}")]
+    Member { member: String, cause: Box<Error> },
 }
 
 impl From<object::read::Error> for Error {

@@ -162,3 +162,337 @@ pub fn seal(data: &[u8]) -> Result<Sealed, Error> {
     }
     Ok(Sealed { bytes, sections })
 }
+
+/// What [`seal_file`] did to one file.
+#[derive(Debug, Clone)]
+pub struct SealedFile {
+    /// The file's bytes, sealed; the same length as the input, byte for byte the input's
+    /// when nothing was writable.
+    pub bytes: Vec<u8>,
+    /// Per object: the archive member's name (`None` for a file that is one object) and its
+    /// `__ref_` sections, `writable` as they were before.
+    pub objects: Vec<(Option<String>, Vec<RefSection>)>,
+}
+
+/// Seals a COFF object, or every COFF object member of a static library (`.lib`, `.a`) in
+/// place: the edit keeps every size, so the archive's headers and symbol table stay valid.
+/// Members that are not COFF objects (import records, bitcode) are left alone.
+pub fn seal_file(data: &[u8]) -> Result<SealedFile, Error> {
+    if !super::inputs::is_archive(data) {
+        let sealed = seal(data)?;
+        return Ok(SealedFile {
+            bytes: sealed.bytes,
+            objects: vec![(None, sealed.sections)],
+        });
+    }
+    let members = super::inputs::archive_members(data).map_err(Error::Archive)?;
+    let mut bytes = data.to_vec();
+    let mut objects = Vec::new();
+    for m in members
+        .iter()
+        .filter(|m| m.kind == super::inputs::Kind::Object)
+    {
+        let member = data.get(m.range.clone()).unwrap_or_default();
+        let sealed = seal(member).map_err(|cause| Error::Member {
+            member: m.name.clone(),
+            cause: Box::new(cause),
+        })?;
+        match bytes.get_mut(m.range.clone()) {
+            Some(dest) if dest.len() == sealed.bytes.len() => dest.copy_from_slice(&sealed.bytes),
+            _ => {
+                return Err(Error::Member {
+                    member: m.name.clone(),
+                    cause: Box::new(Error::Patch("the member's range moved".into())),
+                })
+            }
+        }
+        objects.push((Some(m.name.clone()), sealed.sections));
+    }
+    Ok(SealedFile { bytes, objects })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One section of a hand-made object: name, characteristics, data, relocations
+    /// (offset, symbol index, type).
+    struct Sec {
+        name: &'static [u8],
+        flags: u32,
+        data: Vec<u8>,
+        relocs: Vec<(u32, u32, u16)>,
+    }
+
+    /// One symbol: name, value, 1-based section, storage class, and for a section symbol
+    /// the aux record's COMDAT selection.
+    struct Sym {
+        name: &'static [u8],
+        value: u32,
+        section: i16,
+        class: u8,
+        selection: Option<u8>,
+    }
+
+    const RDATA_COMDAT_RW: u32 = 0xC040_1040; // MEM_WRITE | MEM_READ | ALIGN_8 | COMDAT | INIT_DATA
+    const DATA_RW: u32 = 0xC030_0040; // .data: MEM_WRITE | MEM_READ | ALIGN_4 | INIT_DATA
+
+    /// A classic COFF object: header, section table, data and relocations, symbols, strings.
+    fn object(machine: u16, sections: &[Sec], symbols: &[Sym]) -> Vec<u8> {
+        let mut strings: Vec<u8> = Vec::new();
+        let headers = 20 + 40 * sections.len();
+        let mut body: Vec<u8> = Vec::new();
+        let mut table: Vec<u8> = Vec::new();
+        for s in sections {
+            let data_at = headers + body.len();
+            body.extend_from_slice(&s.data);
+            let relocs_at = headers + body.len();
+            for &(off, sym, typ) in &s.relocs {
+                body.extend_from_slice(&off.to_le_bytes());
+                body.extend_from_slice(&sym.to_le_bytes());
+                body.extend_from_slice(&typ.to_le_bytes());
+            }
+            let mut name = [0u8; 8];
+            name[..s.name.len().min(8)].copy_from_slice(&s.name[..s.name.len().min(8)]);
+            if s.name.len() > 8 {
+                let at = format!("/{}", 4 + strings.len());
+                name = [0u8; 8];
+                name[..at.len()].copy_from_slice(at.as_bytes());
+                strings.extend_from_slice(s.name);
+                strings.push(0);
+            }
+            table.extend_from_slice(&name);
+            table.extend_from_slice(&[0u8; 8]); // VirtualSize, VirtualAddress
+            table.extend_from_slice(&(s.data.len() as u32).to_le_bytes());
+            table.extend_from_slice(&(data_at as u32).to_le_bytes());
+            let pr = if s.relocs.is_empty() { 0 } else { relocs_at };
+            table.extend_from_slice(&(pr as u32).to_le_bytes());
+            table.extend_from_slice(&0u32.to_le_bytes());
+            table.extend_from_slice(&(s.relocs.len() as u16).to_le_bytes());
+            table.extend_from_slice(&0u16.to_le_bytes());
+            table.extend_from_slice(&s.flags.to_le_bytes());
+        }
+        let symtab_at = headers + body.len();
+        let mut syms: Vec<u8> = Vec::new();
+        let mut count = 0u32;
+        for s in symbols {
+            if s.name.len() > 8 {
+                syms.extend_from_slice(&0u32.to_le_bytes());
+                syms.extend_from_slice(&(4 + strings.len() as u32).to_le_bytes());
+                strings.extend_from_slice(s.name);
+                strings.push(0);
+            } else {
+                let mut name = [0u8; 8];
+                name[..s.name.len()].copy_from_slice(s.name);
+                syms.extend_from_slice(&name);
+            }
+            syms.extend_from_slice(&s.value.to_le_bytes());
+            syms.extend_from_slice(&s.section.to_le_bytes());
+            syms.extend_from_slice(&0u16.to_le_bytes());
+            syms.push(s.class);
+            syms.push(u8::from(s.selection.is_some()));
+            count += 1;
+            if let Some(sel) = s.selection {
+                let sec = &sections[s.section as usize - 1];
+                syms.extend_from_slice(&(sec.data.len() as u32).to_le_bytes());
+                syms.extend_from_slice(&(sec.relocs.len() as u16).to_le_bytes());
+                syms.extend_from_slice(&[0u8; 6]); // line numbers, checksum
+                syms.extend_from_slice(&0u16.to_le_bytes()); // associated section
+                syms.push(sel);
+                syms.extend_from_slice(&[0u8; 3]);
+                count += 1;
+            }
+        }
+        let mut out = Vec::new();
+        out.extend_from_slice(&machine.to_le_bytes());
+        out.extend_from_slice(&(sections.len() as u16).to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&(symtab_at as u32).to_le_bytes());
+        out.extend_from_slice(&count.to_le_bytes());
+        out.extend_from_slice(&[0u8; 4]);
+        out.extend_from_slice(&table);
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&syms);
+        out.extend_from_slice(&(4 + strings.len() as u32).to_le_bytes());
+        out.extend_from_slice(&strings);
+        out
+    }
+
+    fn sym(name: &'static [u8], section: i16, class: u8, selection: Option<u8>) -> Sym {
+        Sym {
+            name,
+            value: 0,
+            section,
+            class,
+            selection,
+        }
+    }
+
+    const STATIC: u8 = 3;
+    const EXTERNAL: u8 = 2;
+    const ANY: u8 = 2;
+    const AMD64: u16 = 0x8664;
+
+    /// `.data` (one writable int, `g`) and a `__ref_g` COMDAT in `.rdata` pointing at it,
+    /// as clang writes them for x64; `edit` changes the pieces before the object is built.
+    fn ref_object(machine: u16, edit: impl FnOnce(&mut Vec<Sec>, &mut Vec<Sym>)) -> Vec<u8> {
+        let (ptr, typ) = pointer_relocation(machine).unwrap();
+        let mut secs = vec![
+            Sec {
+                name: b".data",
+                flags: DATA_RW,
+                data: vec![0; 4],
+                relocs: vec![],
+            },
+            Sec {
+                name: b".rdata",
+                flags: RDATA_COMDAT_RW,
+                data: vec![0; ptr as usize],
+                // Symbol 4 is `g`.
+                relocs: vec![(0, 4, typ)],
+            },
+        ];
+        let mut syms = vec![
+            sym(b".data", 1, STATIC, Some(0)),
+            sym(b".rdata", 2, STATIC, Some(ANY)),
+            sym(b"__ref_g", 2, EXTERNAL, None),
+            sym(b"g", 1, EXTERNAL, None),
+        ];
+        if machine == pe::IMAGE_FILE_MACHINE_I386.0 {
+            syms[2].name = b"___ref_g";
+            syms[3].name = b"_g";
+        }
+        edit(&mut secs, &mut syms);
+        object(machine, &secs, &syms)
+    }
+
+    fn flags_of(data: &[u8], section: u32) -> u32 {
+        CoffObject::parse(data)
+            .unwrap()
+            .section(section)
+            .unwrap()
+            .flags
+    }
+
+    #[test]
+    fn seals_exactly_the_write_bit_of_the_ref_section() {
+        for machine in [0x8664u16, 0x14c, 0xaa64] {
+            let obj = ref_object(machine, |_, _| {});
+            let sealed = seal(&obj).unwrap();
+            assert_eq!(sealed.sections.len(), 1, "machine {machine:#x}");
+            assert!(sealed.sections[0].writable);
+            assert_eq!(flags_of(&sealed.bytes, 2), RDATA_COMDAT_RW & !0x8000_0000);
+            assert_eq!(
+                flags_of(&sealed.bytes, 1),
+                DATA_RW,
+                ".data keeps its write bit"
+            );
+            let changed = obj
+                .iter()
+                .zip(&sealed.bytes)
+                .filter(|(a, b)| a != b)
+                .count();
+            assert_eq!(changed, 1, "one byte of Characteristics changes");
+            // Idempotent: the second seal finds it read-only and changes nothing.
+            let again = seal(&sealed.bytes).unwrap();
+            assert_eq!(again.bytes, sealed.bytes);
+            assert!(!again.sections[0].writable);
+            assert_eq!(again.newly_sealed().count(), 0);
+        }
+    }
+
+    #[test]
+    fn gnu_mode_section_names_are_sealed_too() {
+        let obj = ref_object(AMD64, |secs, _| secs[1].name = b".rdata$__ref_g");
+        assert_eq!(seal(&obj).unwrap().newly_sealed().count(), 1);
+    }
+
+    #[test]
+    fn leaves_every_other_section_alone() {
+        type Edit = fn(&mut Vec<Sec>, &mut Vec<Sym>);
+        let cases: &[(&str, Edit)] = &[
+            ("associative", |_, y| y[1].selection = Some(5)),
+            ("not a COMDAT", |s, y| {
+                s[1].flags &= !0x1000;
+                y[1].selection = Some(0);
+            }),
+            ("not .rdata", |s, _| s[1].name = b".data"),
+            (".rdataX", |s, _| s[1].name = b".rdataX"),
+            ("code", |s, _| s[1].flags |= 0x20),
+            ("not __ref_", |_, y| y[2].name = b"ref_g"),
+            ("__ref_ alone", |_, y| y[2].name = b"__ref_"),
+            ("static COMDAT symbol", |_, y| y[2].class = STATIC),
+            ("COMDAT symbol not at 0", |_, y| y[2].value = 4),
+            ("two pointers", |s, _| {
+                s[1].data = vec![0; 16];
+                s[1].relocs.push((8, 4, pe::IMAGE_REL_AMD64_ADDR64.0));
+            }),
+            ("a pointer and more data", |s, _| s[1].data = vec![0; 16]),
+            ("a relative relocation", |s, _| {
+                s[1].relocs[0].2 = pe::IMAGE_REL_AMD64_REL32.0
+            }),
+            ("no relocation", |s, _| s[1].relocs.clear()),
+            ("a second symbol", |_, y| {
+                y.push(sym(b"other", 2, EXTERNAL, None));
+            }),
+            ("x86 name on x64", |_, y| y[2].name = b"___ref_g"),
+        ];
+        for (what, edit) in cases {
+            let obj = ref_object(AMD64, edit);
+            let sealed = seal(&obj).unwrap();
+            assert!(sealed.sections.is_empty(), "{what}: {:?}", sealed.sections);
+            assert_eq!(sealed.bytes, obj, "{what}");
+        }
+        // On x86 the name carries the C underscore: `__ref_g` there is not the IR `__ref_g`.
+        let obj = ref_object(0x14c, |_, y| y[2].name = b"__ref_g");
+        assert!(seal(&obj).unwrap().sections.is_empty());
+    }
+
+    #[test]
+    fn long_names_and_archives() {
+        let obj = ref_object(AMD64, |_, y| y[2].name = b"__ref_?counter@@3HA");
+        let sealed = seal(&obj).unwrap();
+        assert_eq!(sealed.sections[0].symbol, b"__ref_?counter@@3HA");
+        // A GNU archive of two copies: both members sealed in place, the rest unchanged.
+        let member = |name: &str, data: &[u8]| {
+            let mut m = format!(
+                "{name:<16}{:<12}{:<6}{:<6}{:<8}{:<10}`\n",
+                0,
+                0,
+                0,
+                644,
+                data.len()
+            )
+            .into_bytes();
+            m.extend_from_slice(data);
+            if data.len() % 2 == 1 {
+                m.push(b'\n');
+            }
+            m
+        };
+        let mut lib = b"!<arch>\n".to_vec();
+        lib.extend(member("a.obj/", &obj));
+        lib.extend(member("b.obj/", &obj));
+        let out = seal_file(&lib).unwrap();
+        assert_eq!(out.bytes.len(), lib.len());
+        assert_eq!(out.objects.len(), 2);
+        assert!(out
+            .objects
+            .iter()
+            .all(|(_, s)| s.len() == 1 && s[0].writable));
+        let again = seal_file(&out.bytes).unwrap();
+        assert_eq!(again.bytes, out.bytes);
+        assert!(again.objects.iter().all(|(_, s)| !s[0].writable));
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(seal(b"").is_err());
+        assert!(seal_file(b"!<arch>\nshort").is_err());
+        let obj = ref_object(AMD64, |_, _| {});
+        for cut in [10, 60, 100, obj.len() - 3] {
+            let _ = seal(&obj[..cut]);
+            let _ = seal_file(&obj[..cut]);
+        }
+    }
+}
