@@ -28,7 +28,8 @@ struct Cli {
 enum Command {
     /// Restore the S_HOTPATCHFUNC records that lld-link blanked in a PDB.
     FixupPdb(fixup_pdb::Args),
-    /// Mark functions and redirect their global accesses in LLVM IR text.
+    /// Mark functions and redirect their global accesses in LLVM IR text (then seal the
+    /// objects compiled from it).
     Rewrite(rewrite::Args),
     /// Add S_HOTPATCHFUNC records to a COFF object and make its __ref_ pointers read-only.
     Inject(inject::Args),
