@@ -46,6 +46,8 @@ mod ir_oracle;
 #[cfg(not(windows))]
 mod link_many;
 #[cfg(not(windows))]
+mod list_files;
+#[cfg(not(windows))]
 mod names;
 #[cfg(not(windows))]
 mod pdb_fixup;
