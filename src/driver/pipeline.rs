@@ -10,10 +10,21 @@
 //!    to a temporary `.ll` (the user sees its diagnostics unchanged);
 //! 2. [`crate::ir::rewrite`] marks the listed functions and redirects their globals;
 //! 3. the same compiler compiles that IR with code generation only
-//!    (`-Xclang -disable-llvm-optzns`) straight to the user's output path, so `S_OBJNAME`
-//!    names it; `-gno-codeview-command-line` keeps the temporary path out of the object;
-//! 4. [`crate::codeview::inject`] adds `S_HOTPATCHFUNC`, written atomically; on failure the
-//!    object is removed.
+//!    (`-Xclang -disable-llvm-optzns`) to a staging file next to the user's output
+//!    ([`Staged`]), with `-Xclang -object-file-name=` set to what the driver would give the
+//!    user's path (asked with `-###`), so `S_OBJNAME` names the user's object and the bytes do
+//!    not depend on the staging name; `-gno-codeview-command-line` keeps the temporary paths
+//!    out of the object;
+//! 4. [`crate::codeview::inject`] adds `S_HOTPATCHFUNC` to the staging file, which is then
+//!    renamed over the user's path in one step: the output path holds the old file or the
+//!    complete new one, never an object without its records (a build tool's timeout, the OOM
+//!    killer or a cancelled CI job may kill the wrapper at any moment). On failure the
+//!    staging file and the user's output are removed (as clang removes its output).
+//!
+//! A wrapper killed outright (SIGKILL, `TerminateProcess`) cannot take its children with it
+//! (that needs `prctl` or a job object, hence `unsafe`): a compiler still running then writes
+//! only to its staging file, which stays behind as `.hotpatch-NAME.XXXXXX.tmp` (and clang's
+//! own `…tmp-XXXXXXXX.tmp`) next to the output; the output path itself is never written.
 //!
 //! In auto mode a compile-only job is routed first (`route.rs`): a unit whose object defines
 //! no listed function keeps the plain compile's object ([`super::plain_command`]), the
@@ -22,8 +33,8 @@
 //!
 //! Without `/c` the objects go to a temporary directory and the compiler links them with
 //! the user's link flags. `/MP[N]` runs sources in parallel. Temporaries live in one
-//! `TempDir`, removed on return and on Ctrl-C. Not here: parsing (`mod.rs`), spawning
-//! (`process.rs`).
+//! `TempDir` and the staging files next to the outputs, all removed on return and on Ctrl-C.
+//! Not here: parsing (`mod.rs`), spawning (`process.rs`).
 
 use super::args::{Class, Kind, Rule, Step};
 use super::launcher::{self, Launcher};
@@ -209,10 +220,10 @@ fn run_native(
     Ok(exit_code(status))
 }
 
-/// Temporary directories to remove if the user presses Ctrl-C. A directory is created and
-/// listed, and unlisted and removed, under this lock, which the handler holds until the
-/// process ends: so it never misses a directory that exists, and never exits while the
-/// pipeline is halfway through removing one.
+/// Temporary directories and staging files to remove if the user presses Ctrl-C. Each is
+/// created and listed, and unlisted and removed (or renamed into place), under this lock,
+/// which the handler holds until the process ends: so it never misses one that exists, and
+/// never exits while the pipeline is halfway through removing or renaming one.
 static CLEANUP: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// [`CLEANUP`], locked (a panic elsewhere while it was held does not stop the cleanup).
@@ -240,17 +251,89 @@ fn install_ctrlc_handler() {
     });
 }
 
-/// Removes `dir`. On Windows a file that a process still has open cannot be deleted, and
-/// the compiler that got the same Ctrl-C may still be closing its outputs in there: try
-/// again for a moment.
-fn remove_when_released(dir: &Path) {
+/// Removes `path` (a directory or a file). On Windows a file that a process still has open
+/// cannot be deleted, and the compiler that got the same Ctrl-C may still be closing its
+/// outputs: try again for a moment.
+fn remove_when_released(path: &Path) {
+    let remove = || {
+        if path.is_dir() {
+            std::fs::remove_dir_all(path)
+        } else {
+            std::fs::remove_file(path)
+        }
+    };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
-    while std::fs::remove_dir_all(dir).is_err()
-        && dir.exists()
+    while remove().is_err()
+        && path.exists()
         && cfg!(windows)
         && std::time::Instant::now() < deadline
     {
         std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// An output on its way: the file the compiler writes and the wrapper completes, next to the
+/// user's path `dest` (same directory, so the final rename is one atomic step on the same
+/// volume), named `.hotpatch-NAME.XXXXXX.tmp` (created exclusively, so it cannot clash).
+/// Listed in [`CLEANUP`] while it exists; removed when dropped unless committed.
+struct Staged {
+    path: PathBuf,
+    dest: PathBuf,
+    /// Renamed into place: nothing left to remove.
+    done: bool,
+}
+
+impl Staged {
+    fn new(dest: &Path) -> anyhow::Result<Staged> {
+        let dir = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let mut prefix = OsString::from(crate::fsutil::TEMP_PREFIX);
+        prefix.push(dest.file_name().unwrap_or_else(|| OsStr::new("out")));
+        prefix.push(".");
+        // Created under the lock: a Ctrl-C now waits until it is listed.
+        let mut listed = cleanup_list();
+        let path = tempfile::Builder::new()
+            .prefix(&prefix)
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .and_then(|f| f.into_temp_path().keep().map_err(|e| e.error))
+            .with_context(|| {
+                format!("cannot create a temporary file next to {}", dest.display())
+            })?;
+        listed.push(path.clone());
+        Ok(Staged {
+            path,
+            dest: dest.to_path_buf(),
+            done: false,
+        })
+    }
+
+    /// Where the compiler writes.
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Renames the complete file over the destination.
+    fn commit(mut self) -> anyhow::Result<()> {
+        let mut listed = cleanup_list();
+        crate::fsutil::rename_over(&self.path, &self.dest)
+            .with_context(|| format!("cannot write {}", self.dest.display()))?;
+        listed.retain(|p| p != &self.path);
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let mut listed = cleanup_list();
+        listed.retain(|p| p != &self.path);
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -614,23 +697,58 @@ impl<'a> Pipeline<'a> {
         // translation unit).
         std::fs::write(&ir_path, &rewritten.text)
             .with_context(|| format!("cannot write {}", ir_path.display()))?;
-        // Step 3: code generation only, straight to the user's path.
+        let result = self.codegen_and_inject(src, &ir_path, out, &rewritten.report.marked);
+        if result.is_err() {
+            // As clang removes its output when it fails: no stale object looks up to date.
+            let _ = std::fs::remove_file(out);
+        }
+        result
+    }
+
+    /// Steps 3 and 4 into a staging file next to `out`, then one rename over `out`.
+    fn codegen_and_inject(
+        &self,
+        src: &Source,
+        ir_path: &Path,
+        out: &Path,
+        marked: &[Vec<u8>],
+    ) -> Result<(), Failure> {
+        let staged = Staged::new(out)?;
+        // S_OBJNAME (objects, and the `.debug$S` of assembly) must name `out`, not the
+        // staging file; bitcode holds no object name.
+        let object_name = match self.job.output_kind {
+            OutputKind::Object | OutputKind::Asm => self.object_file_name(src, ir_path, out),
+            OutputKind::IrText | OutputKind::Bitcode => None,
+        };
+        // Step 3: code generation only.
         let status = self.run_step(
             launcher::Step::Codegen,
-            self.codegen_command(src, &ir_path, out),
+            self.codegen_command(src, ir_path, staged.path(), object_name.as_deref()),
         )?;
         if !status.success() {
             return Err(Failure::Compiler(exit_code(status)));
         }
-        if self.job.output_kind != OutputKind::Object {
-            return Ok(());
+        if self.job.output_kind == OutputKind::Object {
+            // Step 4: S_HOTPATCHFUNC for exactly the functions the rewrite marked.
+            let mut list = HotList::new();
+            for n in marked {
+                list.add_name(n);
+            }
+            self.inject_step(staged.path(), out, &list)?;
         }
-        // Step 4: S_HOTPATCHFUNC for exactly the functions the rewrite marked.
-        let mut marked = HotList::new();
-        for n in &rewritten.report.marked {
-            marked.add_name(n);
-        }
-        self.inject_step(out, &marked)
+        staged.commit()?;
+        Ok(())
+    }
+
+    /// The `-object-file-name=` value clang's driver gives the code generator when the
+    /// output is `out` (absolute, or as `-fdebug-compilation-dir` makes it), read from the
+    /// `-###` dry run of the very command that writes `out`; `None` when the driver gives
+    /// none (no CodeView, so nothing records the name) or cannot say.
+    fn object_file_name(&self, src: &Source, ir_path: &Path, out: &Path) -> Option<OsString> {
+        let mut cmd = self.codegen_command(src, ir_path, out, None);
+        before_inputs(&mut cmd, [OsString::from("-###")]);
+        let (_, stderr) = process::capture(&cmd).ok()?;
+        object_file_name_in(&stderr)
     }
 
     /// Step 2: reads the compiler's IR at `ir_path` and rewrites it; prints the rewrite's
@@ -673,44 +791,33 @@ impl<'a> Pipeline<'a> {
         Ok(rewritten)
     }
 
-    /// Step 4: adds `S_HOTPATCHFUNC` for `marked` to the object at `out`, atomically; on any
-    /// failure (or a warning under `HOTPATCH_WERROR`) the object is removed.
-    fn inject_step(&self, out: &Path, marked: &HotList) -> Result<(), Failure> {
+    /// Step 4: adds `S_HOTPATCHFUNC` for `marked` to the object in the staging file `staged`
+    /// (in place: it is not the user's yet); messages name the user's path `out`. A warning
+    /// under `HOTPATCH_WERROR` is a failure: the caller then publishes nothing.
+    fn inject_step(&self, staged: &Path, out: &Path, marked: &HotList) -> Result<(), Failure> {
         if marked.is_empty() {
             return Ok(());
         }
         let mut warnings = Warnings::new(self.werror);
-        let result = (|| -> anyhow::Result<bool> {
-            let bytes =
-                std::fs::read(out).with_context(|| format!("cannot read {}", out.display()))?;
-            let injected = crate::codeview::inject(&bytes, marked)
-                .map_err(|e| anyhow!("{}: {e}", out.display()))?;
-            for n in &injected.report.no_debug_info {
-                warnings.push(format!(
-                    "{}: no S_HOTPATCHFUNC for '{}': the object has no CodeView debug info for it (compile with /Z7, /Zi or -gcodeview)",
-                    out.display(),
-                    String::from_utf8_lossy(n)
-                ));
-            }
-            if flush(&mut warnings).is_err() {
-                return Ok(false);
-            }
-            crate::fsutil::write_atomic(out, &injected.bytes)
-                .with_context(|| format!("cannot write {}", out.display()))?;
-            Ok(true)
-        })();
-        match result {
-            Ok(true) => Ok(()),
-            Ok(false) => {
-                // The code generator already wrote it: a werror build leaves no object.
-                let _ = std::fs::remove_file(out);
-                Err(Failure::Werror)
-            }
-            Err(e) => {
-                let _ = std::fs::remove_file(out);
-                Err(Failure::Own(e))
-            }
+        let bytes =
+            std::fs::read(staged).with_context(|| format!("cannot read {}", staged.display()))?;
+        let injected = crate::codeview::inject(&bytes, marked)
+            .map_err(|e| anyhow!("{}: {e}", out.display()))?;
+        for n in &injected.report.no_debug_info {
+            warnings.push(format!(
+                "{}: no S_HOTPATCHFUNC for '{}': the object has no CodeView debug info for it (compile with /Z7, /Zi or -gcodeview)",
+                out.display(),
+                String::from_utf8_lossy(n)
+            ));
         }
+        if flush(&mut warnings).is_err() {
+            return Err(Failure::Werror);
+        }
+        if injected.bytes != bytes {
+            std::fs::write(staged, &injected.bytes)
+                .with_context(|| format!("cannot write {}", staged.display()))?;
+        }
+        Ok(())
     }
 
     /// Step 1: `compiler <user flags> -S -emit-llvm -o IR -- SOURCE`.
@@ -785,8 +892,15 @@ impl<'a> Pipeline<'a> {
         }
     }
 
-    /// Step 3: `compiler <codegen flags> -Xclang -disable-llvm-optzns -c -o OUT -- IR`.
-    fn codegen_command(&self, src: &Source, ir_path: &Path, out: &Path) -> Command {
+    /// Step 3: `compiler <codegen flags> -Xclang -disable-llvm-optzns -c -o OUT -- IR`, with
+    /// `-Xclang -object-file-name=NAME` when `object_name` is given.
+    fn codegen_command(
+        &self,
+        src: &Source,
+        ir_path: &Path,
+        out: &Path,
+        object_name: Option<&OsStr>,
+    ) -> Command {
         let mut cmd = Command::new(self.compiler);
         for a in &self.job.args {
             if a.rule(Step::Codegen, self.job.kind) == Rule::Keep {
@@ -833,6 +947,11 @@ impl<'a> Pipeline<'a> {
             let mut fa = OsString::from("/Fa");
             fa.push(self.listing_path(src));
             cmd.arg(fa);
+        }
+        if let Some(name) = object_name {
+            let mut v = OsString::from("-object-file-name=");
+            v.push(name);
+            cmd.arg("-Xclang").arg(v);
         }
         cmd.arg("--").arg(ir_path);
         cmd
@@ -927,6 +1046,34 @@ impl<'a> Pipeline<'a> {
     }
 }
 
+/// Puts `args` before the `--` that ends a step's options (the last one: a step's own
+/// command has one, followed by its input), or at the end when there is none.
+fn before_inputs(cmd: &mut Command, args: impl IntoIterator<Item = OsString>) {
+    let at = cmd
+        .args
+        .iter()
+        .rposition(|a| a == "--")
+        .unwrap_or(cmd.args.len());
+    cmd.args.splice(at..at, args);
+}
+
+/// The value of `-object-file-name=` in a driver's `-###` output: each cc1 argument is
+/// printed in double quotes, with `\`, `"` and `$` escaped by a backslash.
+fn object_file_name_in(dry_run: &[u8]) -> Option<OsString> {
+    const KEY: &[u8] = b"\"-object-file-name=";
+    let start = dry_run.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let mut value = Vec::new();
+    let mut bytes = dry_run.get(start..)?.iter();
+    loop {
+        match bytes.next()? {
+            b'"' => break,
+            b'\\' => value.push(*bytes.next()?),
+            &b => value.push(b),
+        }
+    }
+    String::from_utf8(value).ok().map(OsString::from)
+}
+
 /// `target` relative to `base` (both absolute), with `..` as needed.
 fn relative(target: &Path, base: &Path) -> Option<PathBuf> {
     let t: Vec<_> = target.components().collect();
@@ -992,6 +1139,22 @@ mod tests {
             err.contains("nonexist.txt") && err.contains("-fms-hotpatch-allow-direct-file"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn object_file_name_from_a_dry_run() {
+        let dry = br#" "/usr/bin/clang-19" "-cc1" "-triple" "x86_64-pc-windows-msvc19.33.0" "-object-file-name=C:\\b \"q\"\\a.obj" "-o" "x.obj""#;
+        assert_eq!(
+            object_file_name_in(dry),
+            Some(OsString::from(r#"C:\b "q"\a.obj"#))
+        );
+        assert_eq!(object_file_name_in(b" \"-cc1\" \"-o\" \"x.obj\""), None);
+        // Cut short: no value rather than half of one.
+        assert_eq!(object_file_name_in(b" \"-object-file-name=/tmp/a"), None);
+        let mut cmd = Command::new("clang");
+        cmd.args(["-c", "--", "x.ll"]);
+        before_inputs(&mut cmd, [OsString::from("-###")]);
+        assert_eq!(cmd.args, ["-c", "-###", "--", "x.ll"]);
     }
 
     #[test]

@@ -506,7 +506,19 @@ fn codegen_step_writes_the_users_object_and_listing() {
                 "/c",
             ],
         );
-        assert!(cg.contains(&format!("/Foo/{src}.obj").as_str()), "{cg:?}");
+        // Written next to the user's object under a name of ours, then renamed over it;
+        // the object names the user's path.
+        let staged = format!("/o/.hotpatch-{src}.obj.");
+        assert!(
+            cg.iter()
+                .any(|a| a.starts_with("/Fo") && a.contains(&staged) && a.ends_with(".tmp")),
+            "{cg:?}"
+        );
+        let named = format!(
+            "-object-file-name={}",
+            f.work.join(format!("o/{src}.obj")).display()
+        );
+        assert_in_order(&cg, &["-Xclang", &named, "--"]);
         assert!(cg.contains(&format!("/Fao/{src}.asm").as_str()), "{cg:?}");
         assert!(
             !cg.contains(&"/TC") && !cg.contains(&"/Fao/") && !cg.contains(&"/Foo/"),
@@ -515,6 +527,16 @@ fn codegen_step_writes_the_users_object_and_listing() {
         assert_eq!(cg[cg.len() - 2], "--");
         assert!(f.work.join(format!("o/{src}.obj")).is_file());
     }
+    // The object name came from the driver's dry run of the command for the user's path.
+    let dry = f.dry_runs();
+    assert_eq!(dry.len(), 2, "{dry:?}");
+    assert!(args(&dry[0]).contains(&"/Foo/a.obj"), "{dry:?}");
+    let mut left: Vec<_> = std::fs::read_dir(f.work.join("o"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["a.obj", "b.obj"], "no staging file left");
 }
 
 #[test]

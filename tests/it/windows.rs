@@ -126,13 +126,13 @@ impl World {
     }
 
     /// Every command the fake compiler received (argv[0], then the arguments), `--version`
-    /// probes left out.
+    /// probes and `-###` dry runs left out.
     fn compiles(&self) -> Vec<Vec<String>> {
         std::fs::read_to_string(&self.log)
             .unwrap_or_default()
             .lines()
             .map(|l| serde_json::from_str::<Vec<String>>(l).unwrap())
-            .filter(|c| !c.iter().any(|a| a == "--version"))
+            .filter(|c| !c.iter().any(|a| a == "--version" || a == "-###"))
             .collect()
     }
 

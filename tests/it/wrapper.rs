@@ -202,9 +202,11 @@ fn clang_cl_22_runs(s: &Scratch, env: &[(&str, &str)]) -> (String, Vec<String>) 
     let env = [&[("HOTPATCH_VERBOSE", "1")], env].concat();
     let out = matches_native(s, "clang-cl-22", "hot.c", C_LIST, &env);
     let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    // The `-###` dry run that asks the driver for the object's name (so the staging file
+    // does not show in S_OBJNAME) writes nothing and compiles nothing: not a run here.
     let runs = log
         .lines()
-        .filter(|l| l.starts_with("hotpatch-cl: "))
+        .filter(|l| l.starts_with("hotpatch-cl: ") && !l.contains(" -### "))
         .map(str::to_owned)
         .collect();
     (log, runs)
