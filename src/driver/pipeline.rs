@@ -544,12 +544,23 @@ impl<'a> Pipeline<'a> {
                 return Ok(0);
             }
             // It defines none after all: the object must be the plain compile's.
-            return Ok(exit_code(self.plain(src, out)?));
-        }
-        let status = self.plain(src, out)?;
-        if !status.success() || !router.file_wants(out)? {
+            let (status, staged) = self.plain(src, out)?;
+            if status.success() {
+                staged.commit()?;
+            }
             return Ok(exit_code(status));
         }
+        // The plain object is published only once it is known to need no records: a kill
+        // before then leaves the old object, never a plain one that should have had records.
+        let (status, staged) = self.plain(src, out)?;
+        if !status.success() {
+            return Ok(exit_code(status));
+        }
+        if !router.file_wants(staged.path())? {
+            staged.commit()?;
+            return Ok(0);
+        }
+        drop(staged);
         match self.compile_one(0, src, out) {
             Ok(()) => Ok(0),
             Err(f) => {
@@ -559,17 +570,139 @@ impl<'a> Pipeline<'a> {
         }
     }
 
-    /// The plain compile of a routed unit, behind the launcher; the list files join its
-    /// dependency file, so a build system recompiles it when the list changes.
-    fn plain(&self, src: &Source, out: &Path) -> anyhow::Result<std::process::ExitStatus> {
+    /// The plain compile of a routed unit, behind the launcher, into a staging file next to
+    /// `out` (the caller commits it or drops it); the list files join its dependency file, so
+    /// a build system recompiles it when the list changes. On failure `out` is removed, as
+    /// the compiler would have removed it.
+    fn plain(
+        &self,
+        src: &Source,
+        out: &Path,
+    ) -> anyhow::Result<(std::process::ExitStatus, Staged)> {
+        let staged = Staged::new(out)?;
+        // The user's own command, dry: what it would record and write, for the user's path.
+        let dry = if self.has_debug_info() || self.job.dep.write {
+            dry_run(super::plain_command(self.compiler, self.job))
+        } else {
+            DryRun::default()
+        };
         let status = self.run_step(
             launcher::Step::Plain,
-            super::plain_command(self.compiler, self.job),
+            self.plain_staged_command(src, out, staged.path(), &dry),
         )?;
         if status.success() {
             super::cachekey::add_lists_to_depfile(self.job, src, Some(out))?;
+        } else {
+            let _ = std::fs::remove_file(out);
         }
-        Ok(status)
+        Ok((status, staged))
+    }
+
+    /// Whether the job asks for debug information (`/Z7`, `/Zi`, `-g…`): only then does the
+    /// object record its own name (S_OBJNAME).
+    fn has_debug_info(&self) -> bool {
+        self.job
+            .args
+            .iter()
+            .any(|a| matches!(a.driver_effective(), Some((Class::DebugInfo, _))))
+    }
+
+    /// The plain compile of the one source of a routed job, writing `staging` instead of
+    /// `out`: the user's arguments without the hot-patch flags and without their output
+    /// flags, then the staging output, and what the driver would have given the front end
+    /// for `out` (`dry`: the object's recorded name, the dependency file's target and path,
+    /// so the object, whose LF_BUILDINFO records the front end's arguments, and the
+    /// dependency file are the plain compile's), before the user's `--`.
+    fn plain_staged_command(
+        &self,
+        src: &Source,
+        out: &Path,
+        staging: &Path,
+        dry: &DryRun,
+    ) -> Command {
+        let mut cmd = Command::new(self.compiler);
+        for a in &self.job.args {
+            let output = matches!(
+                a.driver_effective().map(|(c, _)| c),
+                Some(Class::Output | Class::ObjectOutput)
+            );
+            if output || a.rule(Step::Plain, self.job.kind) == Rule::Drop {
+                continue;
+            }
+            cmd.args(&a.raw);
+        }
+        let mut ours: Vec<OsString> = Vec::new();
+        if self.cl() {
+            let mut fo = OsString::from("/Fo");
+            fo.push(staging);
+            ours.push(fo);
+        } else {
+            ours.extend(["-o".into(), staging.as_os_str().to_os_string()]);
+        }
+        if let Some(name) = &dry.object_name {
+            let mut v = OsString::from("-object-file-name=");
+            v.push(name);
+            ours.extend(["-Xclang".into(), v]);
+        }
+        match (&dry.dep_target, &dry.dep_file) {
+            (Some(target), Some(file)) if self.job.dep.write => {
+                let dep = self.job.dep;
+                let flag = |f: &str, v: &OsStr| -> [OsString; 2] {
+                    if self.cl() {
+                        let mut value = OsString::from("/clang:");
+                        value.push(v);
+                        [format!("/clang:{f}").into(), value]
+                    } else {
+                        [f.into(), v.to_os_string()]
+                    }
+                };
+                if !dep.target {
+                    ours.extend(flag("-MT", target));
+                }
+                if !dep.file {
+                    ours.extend(flag("-MF", file));
+                }
+            }
+            _ => ours.extend(self.dep_flags(src, out)),
+        }
+        before_inputs(&mut cmd, ours);
+        cmd
+    }
+
+    /// The dependency-file flags a step that does not write `out` itself needs so that the
+    /// dependency file is the one the user's compile writes: its target `out` (`-MT`) and
+    /// its usual path (`-MF`), unless the user gave them.
+    fn dep_flags(&self, src: &Source, out: &Path) -> Vec<OsString> {
+        let DepFlags {
+            write: dep_given,
+            file: mf_given,
+            target: mt_given,
+        } = self.job.dep;
+        let mut flags = Vec::new();
+        if self.cl() {
+            let mut clang = |flag: &str, value: &Path| {
+                let mut v = OsString::from("/clang:");
+                v.push(value);
+                flags.push(OsString::from(format!("/clang:{flag}")));
+                flags.push(v);
+            };
+            if dep_given && !mt_given {
+                clang("-MT", out);
+            }
+            // clang-cl names the dependency file after the source, in the working directory.
+            if dep_given && !mf_given {
+                let stem = Path::new(&src.path).file_stem().unwrap_or_default();
+                clang("-MF", &Path::new(stem).with_extension("d"));
+            }
+        } else {
+            if dep_given && !mt_given {
+                flags.extend(["-MT".into(), out.as_os_str().to_os_string()]);
+            }
+            if dep_given && !mf_given {
+                flags.extend(["-MF".into(), out.with_extension("d").into_os_string()]);
+            }
+        }
+        flags
     }
 
     /// A unit that needs the pipeline but failed in it leaves no object: the plain compile's
@@ -745,10 +878,7 @@ impl<'a> Pipeline<'a> {
     /// `-###` dry run of the very command that writes `out`; `None` when the driver gives
     /// none (no CodeView, so nothing records the name) or cannot say.
     fn object_file_name(&self, src: &Source, ir_path: &Path, out: &Path) -> Option<OsString> {
-        let mut cmd = self.codegen_command(src, ir_path, out, None);
-        before_inputs(&mut cmd, [OsString::from("-###")]);
-        let (_, stderr) = process::capture(&cmd).ok()?;
-        object_file_name_in(&stderr)
+        dry_run(self.codegen_command(src, ir_path, out, None)).object_name
     }
 
     /// Step 2: reads the compiler's IR at `ir_path` and rewrites it; prints the rewrite's
@@ -837,40 +967,16 @@ impl<'a> Pipeline<'a> {
                 (Rule::Replace | Rule::Drop, _) => {}
             }
         }
-        let DepFlags {
-            write: dep_given,
-            file: mf_given,
-            target: mt_given,
-        } = self.job.dep;
         if self.cl() {
             cmd.args(["/clang:-S", "/clang:-emit-llvm"]);
             let mut o = OsString::from("/clang:-o");
             o.push(ir_path);
             cmd.arg(o);
-            // `/clang:-MD`: the dependency file must name the user's object, not our IR.
-            let clang = |flag: &str, value: &Path| {
-                let mut v = OsString::from("/clang:");
-                v.push(value);
-                [OsString::from(format!("/clang:{flag}")), v]
-            };
-            if dep_given && !mt_given {
-                cmd.args(clang("-MT", out));
-            }
-            // clang-cl names the dependency file after the source, in the working directory.
-            if dep_given && !mf_given {
-                let stem = Path::new(&src.path).file_stem().unwrap_or_default();
-                cmd.args(clang("-MF", &Path::new(stem).with_extension("d")));
-            }
         } else {
             cmd.args(["-S", "-emit-llvm", "-o"]).arg(ir_path);
-            // The dependency file must name the user's output, not our IR.
-            if dep_given && !mt_given {
-                cmd.arg("-MT").arg(out);
-            }
-            if dep_given && !mf_given {
-                cmd.arg("-MF").arg(out.with_extension("d"));
-            }
         }
+        // `-MD`: the dependency file must name the user's output, not our IR.
+        cmd.args(self.dep_flags(src, out));
         self.add_source(&mut cmd, src);
         cmd
     }
@@ -1046,6 +1152,15 @@ impl<'a> Pipeline<'a> {
     }
 }
 
+/// Runs `cmd` with `-###` (the driver prints what it would run, and runs nothing).
+fn dry_run(mut cmd: Command) -> DryRun {
+    before_inputs(&mut cmd, [OsString::from("-###")]);
+    match process::capture(&cmd) {
+        Ok((_, stderr)) => DryRun::parse(&stderr),
+        Err(_) => DryRun::default(),
+    }
+}
+
 /// Puts `args` before the `--` that ends a step's options (the last one: a step's own
 /// command has one, followed by its input), or at the end when there is none.
 fn before_inputs(cmd: &mut Command, args: impl IntoIterator<Item = OsString>) {
@@ -1057,21 +1172,71 @@ fn before_inputs(cmd: &mut Command, args: impl IntoIterator<Item = OsString>) {
     cmd.args.splice(at..at, args);
 }
 
-/// The value of `-object-file-name=` in a driver's `-###` output: each cc1 argument is
-/// printed in double quotes, with `\`, `"` and `$` escaped by a backslash.
-fn object_file_name_in(dry_run: &[u8]) -> Option<OsString> {
-    const KEY: &[u8] = b"\"-object-file-name=";
-    let start = dry_run.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
-    let mut value = Vec::new();
-    let mut bytes = dry_run.get(start..)?.iter();
-    loop {
-        match bytes.next()? {
-            b'"' => break,
-            b'\\' => value.push(*bytes.next()?),
-            &b => value.push(b),
+/// What a driver's `-###` dry run says it would give the front end (`-cc1`) for a command:
+/// the name the object records (S_OBJNAME), and the dependency file's target and path.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct DryRun {
+    object_name: Option<OsString>,
+    dep_target: Option<OsString>,
+    dep_file: Option<OsString>,
+}
+
+impl DryRun {
+    /// Reads the `-cc1` line of `-###` output: each argument in double quotes, with `\\`,
+    /// `"` and `$` escaped by a backslash. A value that is cut short or not UTF-8 is left out.
+    fn parse(output: &[u8]) -> DryRun {
+        let Some(line) = output
+            .split(|&b| b == b'\n')
+            .find(|l| l.windows(6).any(|w| w == b"\"-cc1\""))
+        else {
+            return DryRun::default();
+        };
+        let mut words: Vec<Option<OsString>> = Vec::new();
+        let mut bytes = line.iter();
+        while let Some(&b) = bytes.next() {
+            if b != b'"' {
+                continue;
+            }
+            let mut word = Some(Vec::new());
+            loop {
+                match bytes.next() {
+                    None => {
+                        word = None;
+                        break;
+                    }
+                    Some(b'"') => break,
+                    Some(b'\\') => match (bytes.next(), word.as_mut()) {
+                        (Some(&c), Some(w)) => w.push(c),
+                        _ => word = None,
+                    },
+                    Some(&c) => {
+                        if let Some(w) = word.as_mut() {
+                            w.push(c);
+                        }
+                    }
+                }
+            }
+            words.push(
+                word.and_then(|w| String::from_utf8(w).ok())
+                    .map(OsString::from),
+            );
+        }
+        let after = |flag: &str| {
+            words
+                .iter()
+                .position(|w| w.as_deref() == Some(OsStr::new(flag)))
+                .and_then(|i| words.get(i + 1).cloned().flatten())
+        };
+        DryRun {
+            object_name: words.iter().flatten().find_map(|w| {
+                w.to_str()?
+                    .strip_prefix("-object-file-name=")
+                    .map(OsString::from)
+            }),
+            dep_target: after("-MT"),
+            dep_file: after("-dependency-file"),
         }
     }
-    String::from_utf8(value).ok().map(OsString::from)
 }
 
 /// `target` relative to `base` (both absolute), with `..` as needed.
@@ -1142,15 +1307,29 @@ mod tests {
     }
 
     #[test]
-    fn object_file_name_from_a_dry_run() {
-        let dry = br#" "/usr/bin/clang-19" "-cc1" "-triple" "x86_64-pc-windows-msvc19.33.0" "-object-file-name=C:\\b \"q\"\\a.obj" "-o" "x.obj""#;
+    fn what_the_front_end_would_get_from_a_dry_run() {
+        let dry = br#"clang version 19.1.7
+Target: x86_64-pc-windows-msvc
+ "/usr/bin/clang-19" "-cc1" "-triple" "x86_64-pc-windows-msvc19.33.0" "-object-file-name=C:\\b \"q\"\\a.obj" "-dependency-file" "a.d" "-MT" "o1/" "-o" "x.obj"
+"#;
         assert_eq!(
-            object_file_name_in(dry),
-            Some(OsString::from(r#"C:\b "q"\a.obj"#))
+            DryRun::parse(dry),
+            DryRun {
+                object_name: Some(OsString::from(r#"C:\b "q"\a.obj"#)),
+                dep_target: Some("o1/".into()),
+                dep_file: Some("a.d".into()),
+            }
         );
-        assert_eq!(object_file_name_in(b" \"-cc1\" \"-o\" \"x.obj\""), None);
+        assert_eq!(
+            DryRun::parse(b" \"-cc1\" \"-o\" \"x.obj\""),
+            DryRun::default()
+        );
         // Cut short: no value rather than half of one.
-        assert_eq!(object_file_name_in(b" \"-object-file-name=/tmp/a"), None);
+        assert_eq!(
+            DryRun::parse(b" \"-cc1\" \"-object-file-name=/tmp/a"),
+            DryRun::default()
+        );
+        assert_eq!(DryRun::parse(b"error: no such file"), DryRun::default());
         let mut cmd = Command::new("clang");
         cmd.args(["-c", "--", "x.ll"]);
         before_inputs(&mut cmd, [OsString::from("-###")]);

@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// `hotpatch-cl clang-19 …` compiling Lua's parser hot-patched (about a second: IR, rewrite,
-/// code generation, injection), its temporaries under `tmp` so that every process it starts
-/// names `root` on its command line.
-fn compile(root: &Path, out: &Path, list: &str) -> Command {
+/// `hotpatch-cl clang-19 …` compiling Lua's `source` hot-patched in `mode` (about a second
+/// for the parser: IR, rewrite, code generation, injection), its temporaries under `tmp` so
+/// that every process it starts names `root` on its command line.
+fn compile(root: &Path, out: &Path, list: &str, mode: &str, source: &str) -> Command {
     let mut c = support::hotpatch_cl(root);
     c.args([
         "clang-19",
@@ -24,11 +24,11 @@ fn compile(root: &Path, out: &Path, list: &str) -> Command {
     .arg(format!("-fms-hotpatch-functions-list={list}"))
     .arg(format!("-I{}", e2e::lua_dir().display()))
     .arg("-c")
-    .arg(e2e::lua_dir().join("lparser.c"))
+    .arg(e2e::lua_dir().join(source))
     .arg("-o")
     .arg(out)
     .env("TMPDIR", root.join("tmp"))
-    .env("HOTPATCH_MODE", "rewrite")
+    .env("HOTPATCH_MODE", mode)
     .stdin(Stdio::null())
     .stdout(Stdio::null())
     .stderr(Stdio::null());
@@ -79,21 +79,45 @@ fn records(obj: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The rewrite pipeline (`HOTPATCH_MODE=rewrite`) over the object of an earlier build with a
+/// shorter list.
 #[test]
 fn a_killed_compile_leaves_the_old_object_or_the_complete_new_one() {
+    kill_at_many_moments(
+        "rewrite",
+        ("lparser.c", "luaY_parser"),
+        &["luaY_parser"],
+        24,
+    );
+}
+
+/// Auto mode over an object that defines no listed function (another unit's): routing
+/// compiles plainly first, finds that the unit needs records after all, and runs the
+/// pipeline. The plain object must never reach the output path.
+#[test]
+fn a_killed_routed_compile_never_publishes_the_plain_object() {
+    kill_at_many_moments("auto", ("lcode.c", "luaK_code"), &["luaK_code"], 16);
+}
+
+const LIST: &str = "luaY_parser,luaY_nvarstack";
+
+/// Compiles `lparser.c` with [`LIST`] into `obj/lparser.o` over the object that `old`
+/// (source, list) makes, whose records must be `old_records`, killed at `moments` moments
+/// spread over the compile.
+fn kill_at_many_moments(mode: &str, old: (&str, &str), old_records: &[&str], moments: u32) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
     std::fs::create_dir_all(root.join("tmp")).unwrap();
     std::fs::create_dir_all(root.join("obj")).unwrap();
     let out: PathBuf = root.join("obj").join("lparser.o");
 
-    // The old object: an earlier build with a shorter list.
-    support::command_ok(compile(&root, &out, "luaY_parser").stderr(Stdio::piped()));
+    // The old object: an earlier build.
+    support::command_ok(compile(&root, &out, old.1, mode, old.0).stderr(Stdio::piped()));
     let old = std::fs::read(&out).unwrap();
-    assert_eq!(records(&out), ["luaY_parser"]);
+    assert_eq!(records(&out), old_records);
     // The new one, and how long it takes.
     let start = Instant::now();
-    support::command_ok(compile(&root, &out, "luaY_parser,luaY_nvarstack").stderr(Stdio::piped()));
+    support::command_ok(compile(&root, &out, LIST, mode, "lparser.c").stderr(Stdio::piped()));
     let took = start.elapsed();
     let new = std::fs::read(&out).unwrap();
     assert_eq!(records(&out), ["luaY_nvarstack", "luaY_parser"]);
@@ -114,13 +138,12 @@ fn a_killed_compile_leaves_the_old_object_or_the_complete_new_one() {
     );
     assert_ne!(old, new);
 
-    // Kill it at 24 moments spread over (and a little past) a whole compile.
-    let moments = 24u32;
+    // Kill it at many moments spread over (and a little past) a whole compile.
     let (mut saw_old, mut saw_new, mut strays) = (0, 0, 0);
     for k in 0..moments {
         std::fs::write(&out, &old).unwrap();
         let delay = took * k * 5 / (moments * 4);
-        let mut child = compile(&root, &out, "luaY_parser,luaY_nvarstack")
+        let mut child = compile(&root, &out, LIST, mode, "lparser.c")
             .spawn()
             .unwrap();
         std::thread::sleep(delay);
@@ -166,7 +189,7 @@ fn a_killed_compile_leaves_the_old_object_or_the_complete_new_one() {
         std::fs::create_dir_all(root.join("tmp")).unwrap();
     }
     eprintln!(
-        "{moments} kills over {took:?}: {saw_old} left the old object, {saw_new} the new one; {strays} left a compiler running"
+        "{mode}: {moments} kills over {took:?}: {saw_old} left the old object, {saw_new} the new one; {strays} left a compiler running"
     );
     assert!(saw_old > 0 && saw_new > 0, "the kills missed the compile");
     assert!(strays > 0, "no kill landed while a compiler ran");

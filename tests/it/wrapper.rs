@@ -206,7 +206,7 @@ fn clang_cl_22_runs(s: &Scratch, env: &[(&str, &str)]) -> (String, Vec<String>) 
     // does not show in S_OBJNAME) writes nothing and compiles nothing: not a run here.
     let runs = log
         .lines()
-        .filter(|l| l.starts_with("hotpatch-cl: ") && !l.contains(" -### "))
+        .filter(|l| l.starts_with("hotpatch-cl: ") && !l.split_whitespace().any(|w| w == "-###"))
         .map(str::to_owned)
         .collect();
     (log, runs)
