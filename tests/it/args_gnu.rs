@@ -270,6 +270,7 @@ fn s_and_emit_llvm_outputs_get_the_users_names() {
         CC,
         "--target=x86_64-w64-windows-gnu",
         "-S",
+        "-g",
         "-fms-hotpatch-functions-list=f",
         "a.c",
     ]);
