@@ -12,7 +12,7 @@
 //! 3. the same compiler compiles that IR with code generation only
 //!    (`-Xclang -disable-llvm-optzns`) to a staging file next to the user's output
 //!    ([`Staged`]), with `-Xclang -object-file-name=` set to what the driver would give the
-//!    user's path (asked with `-###`), so `S_OBJNAME` names the user's object and the bytes do
+//!    user's path (computed as it does on Unix, else asked with `-###`), so `S_OBJNAME` names the user's object and the bytes do
 //!    not depend on the staging name; `-gno-codeview-command-line` keeps the temporary paths
 //!    out of the object;
 //! 4. [`crate::codeview::inject`] adds `S_HOTPATCHFUNC` to the staging file, which is then
@@ -20,6 +20,10 @@
 //!    complete new one, never an object without its records (a build tool's timeout, the OOM
 //!    killer or a cancelled CI job may kill the wrapper at any moment). On failure the
 //!    staging file and the user's output are removed (as clang removes its output).
+//!
+//! A routed job of several sources, and `/Yc`, start with one plain run of the whole job,
+//! which writes every object at its path; a unit that needs records is then replaced in one
+//! rename, but a kill between the two leaves that unit's plain object (docs/wrapper.md).
 //!
 //! A wrapper killed outright (SIGKILL, `TerminateProcess`) cannot take its children with it
 //! (that needs `prctl` or a job object, hence `unsafe`): a compiler still running then writes
@@ -299,8 +303,12 @@ impl Staged {
             .suffix(".tmp")
             .tempfile_in(dir)
             .and_then(|f| f.into_temp_path().keep().map_err(|e| e.error))
-            .with_context(|| {
-                format!("cannot create a temporary file next to {}", dest.display())
+            .map_err(|e| {
+                anyhow!(
+                    "{}: cannot create a temporary file in its directory: {}",
+                    dest.display(),
+                    crate::fsutil::io_message(&e)
+                )
             })?;
         listed.push(path.clone());
         Ok(Staged {
@@ -318,8 +326,13 @@ impl Staged {
     /// Renames the complete file over the destination.
     fn commit(mut self) -> anyhow::Result<()> {
         let mut listed = cleanup_list();
-        crate::fsutil::rename_over(&self.path, &self.dest)
-            .with_context(|| format!("cannot write {}", self.dest.display()))?;
+        crate::fsutil::rename_over(&self.path, &self.dest).map_err(|e| {
+            anyhow!(
+                "{}: cannot write: {}",
+                self.dest.display(),
+                crate::fsutil::io_message(&e)
+            )
+        })?;
         listed.retain(|p| p != &self.path);
         self.done = true;
         Ok(())
