@@ -364,3 +364,44 @@ fn a_list_that_is_not_text_is_one_error_naming_file_and_line() {
         assert_eq!(out.status.code(), Some(1));
     }
 }
+
+/// The functions an IR module marks `"marked_for_windows_hot_patching"` (by attribute group).
+fn marked_in_bitcode(dir: &Dir, obj: &str) -> Vec<String> {
+    let ir = support::run_ok(dir.root(), "llvm-dis-22", &[obj, "-o", "-"]);
+    let marked_groups: Vec<&str> = ir
+        .lines()
+        .filter(|l| {
+            l.starts_with("attributes #") && l.contains("\"marked_for_windows_hot_patching\"")
+        })
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
+    ir.lines()
+        .filter(|l| l.starts_with("define "))
+        .filter(|l| l.split_whitespace().any(|w| marked_groups.contains(&w)))
+        .filter_map(|l| l.split('@').nth(1)?.split('(').next().map(str::to_owned))
+        .collect()
+}
+
+/// `-flto` in auto mode is clang 22's own pass (the code generator runs in the linker): the
+/// wrapper hands it the names it read, so the bitcode marks exactly the listed functions.
+#[test]
+fn with_flto_clang_22_gets_the_names_of_a_utf16_list() {
+    let dir = Dir::new(&[("a.c", SOURCE)]);
+    for list in marked_lists(&dir) {
+        let flag = format!("-fms-hotpatch-functions-file={list}");
+        dir.wrap_ok(
+            &[
+                "clang-cl-22",
+                "/c",
+                "-flto",
+                "/Z7",
+                "/hotpatch",
+                &flag,
+                "a.c",
+                "/Foa.obj",
+            ],
+            &[],
+        );
+        assert_eq!(marked_in_bitcode(&dir, "a.obj"), ["f", "h"], "{list}");
+    }
+}
