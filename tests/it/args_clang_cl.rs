@@ -510,8 +510,9 @@ fn codegen_step_writes_the_users_object_and_listing() {
         // the object names the user's path.
         let staged = format!("/o/.hotpatch-{src}.obj.");
         assert!(
-            cg.iter()
-                .any(|a| a.starts_with("/Fo") && a.contains(&staged) && a.ends_with(".tmp")),
+            cg.iter().any(|a| a.starts_with("/Fo")
+                && a.replace('\\', "/").contains(&staged)
+                && a.ends_with(".tmp")),
             "{cg:?}"
         );
         let named = cg

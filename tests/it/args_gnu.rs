@@ -280,7 +280,7 @@ fn s_and_emit_llvm_outputs_get_the_users_names() {
     let cg = args(&calls[1]);
     let o = cg.iter().position(|a| *a == "-o").unwrap();
     assert!(
-        cg[o + 1].contains("/.hotpatch-a.s.") && cg[o + 1].ends_with(".tmp"),
+        cg[o + 1].replace('\\', "/").contains("/.hotpatch-a.s.") && cg[o + 1].ends_with(".tmp"),
         "{cg:?}"
     );
     let named = format!("-object-file-name={}", f.work.join("a.s").display());
