@@ -454,23 +454,7 @@ pub fn rewrite_function(
         opt_out,
     };
     let uses = collect_uses(&cx, f)?;
-
-    // Globals to load, in first-use order.
-    let mut order: Vec<usize> = Vec::new();
-    let mut found = Vec::new();
-    for u in &uses {
-        found.clear();
-        match u {
-            Use::Direct(i) => found.extend(cx.redirected_global(*i)),
-            Use::Expr(e) => cx.expr_globals(e, &mut found),
-            Use::Keep(_) | Use::Aggregate(..) => {}
-        }
-        for g in &found {
-            if !order.contains(g) {
-                order.push(*g);
-            }
-        }
-    }
+    let order = load_order(&cx, &uses);
     let mut out = FunctionEdits {
         edits: Vec::new(),
         redirected: Vec::new(),
@@ -486,19 +470,7 @@ pub fn rewrite_function(
     for &gi in &order {
         let Some(g) = m.globals.get(gi) else { continue };
         let rn = ensure_ref(src, m, gi, g, table)?;
-        let mut local = prefix.clone();
-        local.extend_from_slice(b".ref.");
-        local.extend_from_slice(&g.name.bytes);
-        let mut lname = Vec::new();
-        print_name(&mut lname, b'%', &local);
-        prologue.extend_from_slice(b"  ");
-        prologue.extend_from_slice(&lname);
-        prologue.extend_from_slice(b" = load ");
-        prologue.extend_from_slice(&ptr_type(g.addrspace));
-        prologue.extend_from_slice(b", ptr ");
-        print_name(&mut prologue, b'@', &rn);
-        prologue.push(b'\n');
-        loads.insert(gi, lname);
+        loads.insert(gi, emit_ref_load(&prefix, g, &rn, &mut prologue));
         out.redirected.push(g.name.bytes.to_vec());
     }
 
@@ -524,6 +496,45 @@ pub fn rewrite_function(
     out.edits
         .insert(0, Edit::insert(entry_insertion(src, f, &toks), prologue));
     Ok(out)
+}
+
+/// The redirected globals that `uses` name, alone or inside constant expressions, each once
+/// in first-use order: the order of their loads at the start of the entry block.
+fn load_order(cx: &Ctx, uses: &[Use]) -> Vec<usize> {
+    let mut order: Vec<usize> = Vec::new();
+    let mut found = Vec::new();
+    for u in uses {
+        found.clear();
+        match u {
+            Use::Direct(i) => found.extend(cx.redirected_global(*i)),
+            Use::Expr(e) => cx.expr_globals(e, &mut found),
+            Use::Keep(_) | Use::Aggregate(..) => {}
+        }
+        for g in &found {
+            if !order.contains(g) {
+                order.push(*g);
+            }
+        }
+    }
+    order
+}
+
+/// Appends to `prologue` the `load` of `g`'s redirect pointer `ref_name` into a new local,
+/// `%<prefix>.ref.<name of g>`, and returns that local's name as printed.
+fn emit_ref_load(prefix: &[u8], g: &GlobalVar, ref_name: &[u8], prologue: &mut Vec<u8>) -> Vec<u8> {
+    let mut local = prefix.to_vec();
+    local.extend_from_slice(b".ref.");
+    local.extend_from_slice(&g.name.bytes);
+    let mut lname = Vec::new();
+    print_name(&mut lname, b'%', &local);
+    prologue.extend_from_slice(b"  ");
+    prologue.extend_from_slice(&lname);
+    prologue.extend_from_slice(b" = load ");
+    prologue.extend_from_slice(&ptr_type(g.addrspace));
+    prologue.extend_from_slice(b", ptr ");
+    print_name(prologue, b'@', ref_name);
+    prologue.push(b'\n');
+    lname
 }
 
 /// The warnings of one function, one per (function, global) and kind, in first-use order:
