@@ -943,57 +943,32 @@ impl UseScan {
             }
             Tok::Word if t.text(src) == b"splat" && c.peek_at(1).is_some_and(|n| n.is(b'(')) => {
                 c.bump();
-                let open = c.pos;
-                c.skip_group()?;
-                self.uses.push(Use::Aggregate(open, c.pos));
+                self.aggregate(c)?;
             }
             Tok::Global
                 if is_tls_address_intrinsic(&name_of(src, &t))
                     && c.peek_at(1).is_some_and(|n| n.is(b'(')) =>
             {
-                // `llvm.threadlocal.address` requires the thread-local global itself as its
-                // argument: clang 22 replaces it with the loaded pointer and produces IR
-                // that its own verifier rejects (and wrong code when unverified). Keep it.
-                c.bump();
-                let open = c.pos;
-                c.skip_group()?;
-                for i in open..c.pos {
-                    if c.toks.get(i).is_some_and(|t| t.kind == Tok::Global) {
-                        self.uses.push(Use::Keep(i));
-                    }
-                }
+                self.tls_address_call(c)?;
             }
             Tok::Global => {
                 self.uses.push(Use::Direct(c.pos));
                 c.bump();
             }
-            Tok::Punct(b'{' | b'<') => {
-                let open = c.pos;
-                c.skip_group()?;
-                self.uses.push(Use::Aggregate(open, c.pos));
-            }
+            Tok::Punct(b'{' | b'<') => self.aggregate(c)?,
             Tok::Punct(b'!') | Tok::Meta => {
                 c.bump();
                 if c.peek().is_some_and(|n| n.is(b'{') || n.is(b'(')) {
                     c.skip_group()?;
                 }
             }
+            Tok::Punct(b'[') if self.opens_array_constant(src) => {
+                // An array constant: an aggregate, never rewritten.
+                self.aggregate(c)?;
+            }
             Tok::Punct(b'[') => {
-                let after_type = self.prev.is_some_and(|p| {
-                    p.is(b']')
-                        || p.is(b'}')
-                        || p.is(b'>')
-                        || (p.kind == Tok::Word && is_scalar_type_word(p.text(src)))
-                });
-                if after_type && !(self.is_phi && self.stack.is_empty()) {
-                    // An array constant: an aggregate, never rewritten.
-                    let open = c.pos;
-                    c.skip_group()?;
-                    self.uses.push(Use::Aggregate(open, c.pos));
-                } else {
-                    self.stack.push(b']');
-                    c.bump();
-                }
+                self.stack.push(b']');
+                c.bump();
             }
             Tok::Punct(b'(') => {
                 self.stack.push(b')');
@@ -1010,5 +985,43 @@ impl UseScan {
             }
         }
         Ok(())
+    }
+
+    /// Skips the group that opens at the cursor (`{…}`, `<…>`, `[…]`, `(…)`) and records it
+    /// as a constant aggregate: never rewritten, only looked into for the warning.
+    fn aggregate(&mut self, c: &mut Cursor) -> Result<(), Error> {
+        let open = c.pos;
+        c.skip_group()?;
+        self.uses.push(Use::Aggregate(open, c.pos));
+        Ok(())
+    }
+
+    /// A call of `llvm.threadlocal.address` at the cursor: skips it, recording every global
+    /// of its arguments as kept. The intrinsic requires the thread-local global itself as its
+    /// argument: clang 22 replaces it with the loaded pointer and produces IR that its own
+    /// verifier rejects (and wrong code when unverified).
+    fn tls_address_call(&mut self, c: &mut Cursor) -> Result<(), Error> {
+        c.bump();
+        let open = c.pos;
+        c.skip_group()?;
+        for i in open..c.pos {
+            if c.toks.get(i).is_some_and(|t| t.kind == Tok::Global) {
+                self.uses.push(Use::Keep(i));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a `[` here opens an array constant rather than a list of the instruction to
+    /// scan (a `phi`'s `[ value, %label ]` pairs, a `switch` table): it does right after a
+    /// type (`[2 x i32] [`, `i8 [`…), except at the top level of a `phi`.
+    fn opens_array_constant(&self, src: &[u8]) -> bool {
+        let after_type = self.prev.is_some_and(|p| {
+            p.is(b']')
+                || p.is(b'}')
+                || p.is(b'>')
+                || (p.kind == Tok::Word && is_scalar_type_word(p.text(src)))
+        });
+        after_type && !(self.is_phi && self.stack.is_empty())
     }
 }
