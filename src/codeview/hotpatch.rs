@@ -324,8 +324,61 @@ fn module_order(procs: &mut Vec<Procedure>, obj: &CoffObject) {
 pub fn inject(object: &[u8], functions: &HotList) -> Result<Injected, Error> {
     let scan = scan(object)?;
     let obj = &scan.obj;
-    let existing: HashSet<&[u8]> = scan.hotpatch.iter().map(|r| r.name.as_slice()).collect();
+    let Plan {
+        report,
+        new_records,
+        position,
+    } = plan(&scan, functions);
+    if new_records.is_empty() {
+        return Ok(Injected {
+            bytes: object.to_vec(),
+            report,
+        });
+    }
 
+    let target = obj
+        .sections
+        .iter()
+        .find(|s| is_debug_s(s) && !s.is_comdat())
+        .ok_or(Error::NoDebugSection)?;
+    let w = where_of(target);
+    let bytes = target.data(object)?;
+    if bytes.is_empty() {
+        return Err(w.err(0, "the .debug$S section is empty"));
+    }
+    let subs = subsections(bytes).map_err(|m| w.malformed(m))?;
+    let (at, merge) = insertion_point(bytes, &subs).map_err(|m| w.malformed(m))?;
+    let remove = merge.map_or(0, |sub| sub.end - sub.start);
+    let records =
+        records_in_module_order(&scan, target.number, bytes, merge, &position, new_records);
+    let insert = encode_subsection(&records);
+
+    let to_u32 = |v: usize| u32::try_from(v).map_err(|_| w.err(v, "section too large"));
+    let splice = patch::Splice {
+        section: target.number,
+        at: to_u32(at)?,
+        remove: to_u32(remove)?,
+        insert,
+    };
+    let bytes = patch::splice(object, obj, &splice)?;
+    Ok(Injected { bytes, report })
+}
+
+/// What [`inject`] is to do, decided from the scan before any byte is touched.
+struct Plan<'s> {
+    /// What becomes of each name of the list.
+    report: InjectReport,
+    /// The records to add, each with the module position of its function.
+    new_records: Vec<(usize, Vec<u8>)>,
+    /// The module position (index in `Scan::procedures`) of each IR name's first procedure.
+    position: HashMap<&'s [u8], usize>,
+}
+
+/// Decides which functions of `functions` get a new record (those the object defines with a
+/// procedure record and that have no `S_HOTPATCHFUNC` yet, once per name) and reports every
+/// name of the list.
+fn plan<'s>(scan: &'s Scan, functions: &HotList) -> Plan<'s> {
+    let existing: HashSet<&[u8]> = scan.hotpatch.iter().map(|r| r.name.as_slice()).collect();
     let mut report = InjectReport::default();
     let mut seen: HashSet<&[u8]> = HashSet::new();
     let mut new_records: Vec<(usize, Vec<u8>)> = Vec::new();
@@ -340,6 +393,24 @@ pub fn inject(object: &[u8], functions: &HotList) -> Result<Injected, Error> {
             new_records.push((pos, encode_record(p.func_id, &p.ir_name)));
         }
     }
+    report_without_procedure(&scan.obj, functions, &seen, &existing, &mut report);
+    Plan {
+        report,
+        new_records,
+        position,
+    }
+}
+
+/// Reports the names of `functions` that no procedure record answers (not in `seen`): recorded
+/// when an `S_HOTPATCHFUNC` of that name is already there (`existing`), without debug info
+/// when a code section of `obj` defines the symbol, else not defined.
+fn report_without_procedure(
+    obj: &CoffObject,
+    functions: &HotList,
+    seen: &HashSet<&[u8]>,
+    existing: &HashSet<&[u8]>,
+    report: &mut InjectReport,
+) {
     let code_symbols: HashSet<Vec<u8>> = obj
         .iter_symbols()
         .filter(|s| {
@@ -361,35 +432,26 @@ pub fn inject(object: &[u8], functions: &HotList) -> Result<Injected, Error> {
             report.not_defined.push(name.to_vec());
         }
     }
-    if new_records.is_empty() {
-        return Ok(Injected {
-            bytes: object.to_vec(),
-            report,
-        });
-    }
+}
 
-    let target = obj
-        .sections
-        .iter()
-        .find(|s| is_debug_s(s) && !s.is_comdat())
-        .ok_or(Error::NoDebugSection)?;
-    let w = where_of(target);
-    let bytes = target.data(object)?;
-    if bytes.is_empty() {
-        return Err(w.err(0, "the .debug$S section is empty"));
-    }
-    let subs = subsections(bytes).map_err(|m| w.malformed(m))?;
-    let (at, merge) = insertion_point(bytes, &subs).map_err(|m| w.malformed(m))?;
-
-    // Records already in the subsection we merge into keep their bytes; all go in module order.
+/// The records of the subsection to insert, in module order (the position of their
+/// function): the new ones, and the ones already in `merge` (the `S_HOTPATCHFUNC` subsection
+/// at the insertion point in `.debug$S` section `section`, whose bytes are `bytes`), which
+/// keep their bytes; records whose name has no procedure go last, in their order.
+fn records_in_module_order(
+    scan: &Scan,
+    section: u32,
+    bytes: &[u8],
+    merge: Option<&Subsection>,
+    position: &HashMap<&[u8], usize>,
+    new_records: Vec<(usize, Vec<u8>)>,
+) -> Vec<Vec<u8>> {
     let mut records: Vec<(usize, usize, Vec<u8>)> = Vec::new();
-    let mut remove = 0usize;
     if let Some(sub) = merge {
-        remove = sub.end - sub.start;
         for (seq, rec) in scan
             .hotpatch
             .iter()
-            .filter(|r| r.section == target.number)
+            .filter(|r| r.section == section)
             .enumerate()
         {
             if rec.range.0 >= sub.data.0 && rec.range.1 <= sub.data.1 {
@@ -407,18 +469,7 @@ pub fn inject(object: &[u8], functions: &HotList) -> Result<Injected, Error> {
     }
     records.extend(new_records.into_iter().map(|(pos, r)| (pos, 0, r)));
     records.sort_by_key(|(pos, seq, _)| (*pos, *seq));
-    let raw: Vec<Vec<u8>> = records.into_iter().map(|(_, _, r)| r).collect();
-    let insert = encode_subsection(&raw);
-
-    let to_u32 = |v: usize| u32::try_from(v).map_err(|_| w.err(v, "section too large"));
-    let splice = patch::Splice {
-        section: target.number,
-        at: to_u32(at)?,
-        remove: to_u32(remove)?,
-        insert,
-    };
-    let bytes = patch::splice(object, obj, &splice)?;
-    Ok(Injected { bytes, report })
+    records.into_iter().map(|(_, _, r)| r).collect()
 }
 
 /// Where the new subsection goes: after the Symbols subsection holding `S_OBJNAME` /

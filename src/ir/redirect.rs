@@ -454,23 +454,7 @@ pub fn rewrite_function(
         opt_out,
     };
     let uses = collect_uses(&cx, f)?;
-
-    // Globals to load, in first-use order.
-    let mut order: Vec<usize> = Vec::new();
-    let mut found = Vec::new();
-    for u in &uses {
-        found.clear();
-        match u {
-            Use::Direct(i) => found.extend(cx.redirected_global(*i)),
-            Use::Expr(e) => cx.expr_globals(e, &mut found),
-            Use::Keep(_) | Use::Aggregate(..) => {}
-        }
-        for g in &found {
-            if !order.contains(g) {
-                order.push(*g);
-            }
-        }
-    }
+    let order = load_order(&cx, &uses);
     let mut out = FunctionEdits {
         edits: Vec::new(),
         redirected: Vec::new(),
@@ -486,19 +470,7 @@ pub fn rewrite_function(
     for &gi in &order {
         let Some(g) = m.globals.get(gi) else { continue };
         let rn = ensure_ref(src, m, gi, g, table)?;
-        let mut local = prefix.clone();
-        local.extend_from_slice(b".ref.");
-        local.extend_from_slice(&g.name.bytes);
-        let mut lname = Vec::new();
-        print_name(&mut lname, b'%', &local);
-        prologue.extend_from_slice(b"  ");
-        prologue.extend_from_slice(&lname);
-        prologue.extend_from_slice(b" = load ");
-        prologue.extend_from_slice(&ptr_type(g.addrspace));
-        prologue.extend_from_slice(b", ptr ");
-        print_name(&mut prologue, b'@', &rn);
-        prologue.push(b'\n');
-        loads.insert(gi, lname);
+        loads.insert(gi, emit_ref_load(&prefix, g, &rn, &mut prologue));
         out.redirected.push(g.name.bytes.to_vec());
     }
 
@@ -524,6 +496,45 @@ pub fn rewrite_function(
     out.edits
         .insert(0, Edit::insert(entry_insertion(src, f, &toks), prologue));
     Ok(out)
+}
+
+/// The redirected globals that `uses` name, alone or inside constant expressions, each once
+/// in first-use order: the order of their loads at the start of the entry block.
+fn load_order(cx: &Ctx, uses: &[Use]) -> Vec<usize> {
+    let mut order: Vec<usize> = Vec::new();
+    let mut found = Vec::new();
+    for u in uses {
+        found.clear();
+        match u {
+            Use::Direct(i) => found.extend(cx.redirected_global(*i)),
+            Use::Expr(e) => cx.expr_globals(e, &mut found),
+            Use::Keep(_) | Use::Aggregate(..) => {}
+        }
+        for g in &found {
+            if !order.contains(g) {
+                order.push(*g);
+            }
+        }
+    }
+    order
+}
+
+/// Appends to `prologue` the `load` of `g`'s redirect pointer `ref_name` into a new local,
+/// `%<prefix>.ref.<name of g>`, and returns that local's name as printed.
+fn emit_ref_load(prefix: &[u8], g: &GlobalVar, ref_name: &[u8], prologue: &mut Vec<u8>) -> Vec<u8> {
+    let mut local = prefix.to_vec();
+    local.extend_from_slice(b".ref.");
+    local.extend_from_slice(&g.name.bytes);
+    let mut lname = Vec::new();
+    print_name(&mut lname, b'%', &local);
+    prologue.extend_from_slice(b"  ");
+    prologue.extend_from_slice(&lname);
+    prologue.extend_from_slice(b" = load ");
+    prologue.extend_from_slice(&ptr_type(g.addrspace));
+    prologue.extend_from_slice(b", ptr ");
+    print_name(prologue, b'@', ref_name);
+    prologue.push(b'\n');
+    lname
 }
 
 /// The warnings of one function, one per (function, global) and kind, in first-use order:
@@ -932,57 +943,32 @@ impl UseScan {
             }
             Tok::Word if t.text(src) == b"splat" && c.peek_at(1).is_some_and(|n| n.is(b'(')) => {
                 c.bump();
-                let open = c.pos;
-                c.skip_group()?;
-                self.uses.push(Use::Aggregate(open, c.pos));
+                self.aggregate(c)?;
             }
             Tok::Global
                 if is_tls_address_intrinsic(&name_of(src, &t))
                     && c.peek_at(1).is_some_and(|n| n.is(b'(')) =>
             {
-                // `llvm.threadlocal.address` requires the thread-local global itself as its
-                // argument: clang 22 replaces it with the loaded pointer and produces IR
-                // that its own verifier rejects (and wrong code when unverified). Keep it.
-                c.bump();
-                let open = c.pos;
-                c.skip_group()?;
-                for i in open..c.pos {
-                    if c.toks.get(i).is_some_and(|t| t.kind == Tok::Global) {
-                        self.uses.push(Use::Keep(i));
-                    }
-                }
+                self.tls_address_call(c)?;
             }
             Tok::Global => {
                 self.uses.push(Use::Direct(c.pos));
                 c.bump();
             }
-            Tok::Punct(b'{' | b'<') => {
-                let open = c.pos;
-                c.skip_group()?;
-                self.uses.push(Use::Aggregate(open, c.pos));
-            }
+            Tok::Punct(b'{' | b'<') => self.aggregate(c)?,
             Tok::Punct(b'!') | Tok::Meta => {
                 c.bump();
                 if c.peek().is_some_and(|n| n.is(b'{') || n.is(b'(')) {
                     c.skip_group()?;
                 }
             }
+            Tok::Punct(b'[') if self.opens_array_constant(src) => {
+                // An array constant: an aggregate, never rewritten.
+                self.aggregate(c)?;
+            }
             Tok::Punct(b'[') => {
-                let after_type = self.prev.is_some_and(|p| {
-                    p.is(b']')
-                        || p.is(b'}')
-                        || p.is(b'>')
-                        || (p.kind == Tok::Word && is_scalar_type_word(p.text(src)))
-                });
-                if after_type && !(self.is_phi && self.stack.is_empty()) {
-                    // An array constant: an aggregate, never rewritten.
-                    let open = c.pos;
-                    c.skip_group()?;
-                    self.uses.push(Use::Aggregate(open, c.pos));
-                } else {
-                    self.stack.push(b']');
-                    c.bump();
-                }
+                self.stack.push(b']');
+                c.bump();
             }
             Tok::Punct(b'(') => {
                 self.stack.push(b')');
@@ -999,5 +985,43 @@ impl UseScan {
             }
         }
         Ok(())
+    }
+
+    /// Skips the group that opens at the cursor (`{…}`, `<…>`, `[…]`, `(…)`) and records it
+    /// as a constant aggregate: never rewritten, only looked into for the warning.
+    fn aggregate(&mut self, c: &mut Cursor) -> Result<(), Error> {
+        let open = c.pos;
+        c.skip_group()?;
+        self.uses.push(Use::Aggregate(open, c.pos));
+        Ok(())
+    }
+
+    /// A call of `llvm.threadlocal.address` at the cursor: skips it, recording every global
+    /// of its arguments as kept. The intrinsic requires the thread-local global itself as its
+    /// argument: clang 22 replaces it with the loaded pointer and produces IR that its own
+    /// verifier rejects (and wrong code when unverified).
+    fn tls_address_call(&mut self, c: &mut Cursor) -> Result<(), Error> {
+        c.bump();
+        let open = c.pos;
+        c.skip_group()?;
+        for i in open..c.pos {
+            if c.toks.get(i).is_some_and(|t| t.kind == Tok::Global) {
+                self.uses.push(Use::Keep(i));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a `[` here opens an array constant rather than a list of the instruction to
+    /// scan (a `phi`'s `[ value, %label ]` pairs, a `switch` table): it does right after a
+    /// type (`[2 x i32] [`, `i8 [`…), except at the top level of a `phi`.
+    fn opens_array_constant(&self, src: &[u8]) -> bool {
+        let after_type = self.prev.is_some_and(|p| {
+            p.is(b']')
+                || p.is(b'}')
+                || p.is(b'>')
+                || (p.kind == Tok::Word && is_scalar_type_word(p.text(src)))
+        });
+        after_type && !(self.is_phi && self.stack.is_empty())
     }
 }
