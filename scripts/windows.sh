@@ -238,12 +238,15 @@ ctrlc() {
 # starts the Windows programs under Wine and reads their outputs with llvm-readobj-22 and its
 # kin; `make test` ignores them, this runs them (extra arguments go to the test harness).
 real() {
+  local start=$SECONDS
   tools
+  echo "real: tools ready after $((SECONDS - start)) s, $(du -sh "$tools_dir" | cut -f1) in $tools_dir"
   "${cargo[@]}" build --release "${common[@]}" --bin hotpatch-cl --bin hotpatch
   scripts/windows/wine-run cmd /c exit 0
   [ -n "$linux_cargo" ] || { echo "real: no Linux cargo on PATH" >&2; exit 1; }
   env -u RUSTC -u RUSTDOC -u RUSTC_BOOTSTRAP PATH="$linux_path" \
     "$linux_cargo" test --locked --test it -- --ignored windows_real:: "$@"
+  echo "real: $((SECONDS - start)) s"
 }
 
 # `test` among the standard library's crates in every build, not only in `cargo test`: cargo

@@ -662,3 +662,39 @@ fn programs_compiled_and_linked_by_the_windows_tools_keep_their_records_and_run(
         text(&run)
     );
 }
+
+/// `/MP2` over two sources, every argument in a UTF-16 response file with a byte-order mark as
+/// MSBuild writes them, the Windows clang-cl 19.1.7 behind hotpatch-cl.exe: each object has its
+/// own records and read-only `__ref_`s.
+#[test]
+#[ignore = "needs the Windows build and tools: scripts/windows.sh real"]
+fn mp_and_a_utf16_response_file_with_the_windows_clang_cl() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("obj dir");
+    std::fs::create_dir_all(&out).unwrap();
+    let c = repo().join("examples/c-counter/counter.c");
+    let s = repo().join("tests/fixtures/oracle/tables.c");
+    let rsp = format!(
+        "/c /Z7 /O2 /GS- /hotpatch /MP2\r\n\"-fms-hotpatch-functions-list=handle_request,apply,greet\"\r\n\"/Fo{}\\\\\"\r\n\"{}\"\r\n\"{}\"\r\n",
+        w(&out),
+        w(&c),
+        w(&s)
+    );
+    let mut bytes = vec![0xFF, 0xFE];
+    for u in rsp.encode_utf16() {
+        bytes.extend_from_slice(&u.to_le_bytes());
+    }
+    std::fs::write(d.join("args.rsp"), bytes).unwrap();
+    support::command_ok(
+        wine(d, win_exe("hotpatch-cl"))
+            .arg(w(&clang_cl(19)))
+            .arg(format!("@{}", w(&d.join("args.rsp")))),
+    );
+    for (obj, want) in [
+        ("counter.obj", &["handle_request"][..]),
+        ("tables.obj", &["apply", "greet"][..]),
+    ] {
+        assert_hot(&out.join(obj), want);
+    }
+}
