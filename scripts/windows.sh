@@ -63,9 +63,10 @@ setup() {
 # The real Windows tools the tests drive under Wine, from PyPI's Windows wheels (pinned, cached
 # in target/windows-tools/wheels, nothing else downloaded): zig.exe of ziglang 0.11.0, 0.14.1
 # and 0.17.1 holds clang 16.0.6, 19.1.7 and 22.1.8 for Windows with lld-link and llvm-lib;
-# cmake.exe 4.4.5 and ninja.exe 1.13.2. Each zig gets forwarders in zig-VERSION/bin
-# (scripts/windows/forward.c): clang-cl.exe, lld-link.exe and llvm-lib.exe. About 300 MB of
-# wheels and 1.2 GB unpacked.
+# cmake.exe 4.4.5 and ninja.exe 1.13.2; and the Linux zig 0.14.1 (zig-linux-0.14.1) for
+# `hotpatch-cl zig …` on Linux. Each Windows zig gets forwarders in zig-VERSION/bin
+# (scripts/windows/forward.c): clang-cl.exe, lld-link.exe and llvm-lib.exe. About 350 MB of
+# wheels and 1.5 GB unpacked.
 tools_dir="$root/target/windows-tools"
 zig_versions=(0.11.0 0.14.1 0.17.1)
 tools() {
@@ -90,6 +91,20 @@ tools() {
       touch "$dir/.unpacked"
     fi
   done
+  # The Linux zig 0.14.1 (clang 19.1.7) too, for `hotpatch-cl zig …` on Linux.
+  file=ziglang-0.14.1-py3-none-manylinux_2_12_x86_64.manylinux2010_x86_64.musllinux_1_1_x86_64.whl
+  if [ ! -f "$wheels/$file" ]; then
+    echo "windows: downloading ziglang==0.14.1 for Linux from PyPI" >&2
+    python3 -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+      --platform manylinux_2_12_x86_64 --python-version 3.11 ziglang==0.14.1 -d "$wheels"
+    [ -f "$wheels/$file" ] || { echo "windows: pip gave no $file" >&2; exit 1; }
+  fi
+  dir="$tools_dir/zig-linux-0.14.1"
+  if [ ! -f "$dir/.unpacked" ] || [ "$wheels/$file" -nt "$dir/.unpacked" ]; then
+    rm -rf "$dir" && mkdir -p "$dir"
+    (cd "$dir" && unzip -q "$wheels/$file" -x '*.dist-info/*')
+    touch "$dir/.unpacked"
+  fi
   local fwd="$root/scripts/windows/forward.c" tool sub
   for v in "${zig_versions[@]}"; do
     mkdir -p "$tools_dir/zig-$v/bin"

@@ -13,7 +13,7 @@
 //! target/windows-tools, builds hotpatch-cl.exe and runs them with `--ignored`.
 
 use crate::support::{self, objects};
-use crate::wrapper_oracle::{self as oracle, Case, ANON, CASES};
+use crate::wrapper_oracle::{self as oracle, Case, ANON, CASES, X64};
 
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
@@ -697,4 +697,159 @@ fn mp_and_a_utf16_response_file_with_the_windows_clang_cl() {
     ] {
         assert_hot(&out.join(obj), want);
     }
+}
+
+// ---- zig as the compiler ----
+
+/// The Linux zig 0.14.1 (clang 19.1.7), from `scripts/windows.sh tools`.
+fn linux_zig() -> PathBuf {
+    let p = repo().join("target/windows-tools/zig-linux-0.14.1/ziglang/zig");
+    assert!(
+        p.is_file(),
+        "{}: missing: run scripts/windows.sh tools",
+        p.display()
+    );
+    p
+}
+
+/// Compares records, `__ref_`s and relocation targets per hot-patched function of two objects
+/// of the same source (the oracle's comparison, `tables.c`'s case).
+#[track_caller]
+fn assert_same_hot_patching(label: &str, ours: &Path, reference: &Path) {
+    let case = CASES.iter().find(|c| c.src == "tables.c").unwrap();
+    let list: Vec<String> = case.list.iter().map(|s| s.to_string()).collect();
+    let (o, r) = (oracle::view(ours), oracle::view(reference));
+    objects::assert_refs_read_only(ours, &o.refs);
+    let bad = oracle::compare(label, case, &list, &o, &r);
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+/// `hotpatch-cl zig clang …` (GNU mode, and cl mode with `--driver-mode=cl`) on Linux hot-patches
+/// as `hotpatch-cl clang-19` / `clang-cl-19` do (the same clang 19.1.7); `zig cc` passes through
+/// and refuses hot-patching with one clear line.
+#[test]
+#[ignore = "needs the Windows build and tools: scripts/windows.sh real"]
+fn zig_clang_and_zig_cc_as_the_compiler_on_linux() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let zig = linux_zig();
+    let src = oracle::fixture("tables.c");
+    let case = CASES.iter().find(|c| c.src == "tables.c").unwrap();
+    let list = format!("-fms-hotpatch-functions-list={}", case.list.join(","));
+    let src = src.to_str().unwrap();
+    let cl = [
+        "--target=x86_64-pc-windows-msvc",
+        "/c",
+        "/Z7",
+        "-O2",
+        "/GS-",
+        "/Gy",
+        "/Brepro",
+        "/hotpatch",
+        &list,
+    ];
+    let run = |compiler: &[&OsStr], args: &[&str], out_flag: &str, name: &str| -> PathBuf {
+        support::command_ok(
+            support::hotpatch_cl(d)
+                .args(compiler)
+                .args(args)
+                .arg(format!("{out_flag}{name}"))
+                .args(["--", src]),
+        );
+        d.join(name)
+    };
+    let z = zig.as_os_str();
+    let clang_cl19 = support::tool("clang-cl-19");
+    let want = run(&[clang_cl19.as_os_str()], &cl, "/Fo", "ref.obj");
+    let ours = run(
+        &[z, OsStr::new("clang"), OsStr::new("--driver-mode=cl")],
+        &cl,
+        "/Fo",
+        "zig-cl.obj",
+    );
+    assert_same_hot_patching("zig clang --driver-mode=cl", &ours, &want);
+
+    let gnu = [
+        "--target=x86_64-pc-windows-msvc",
+        "-c",
+        "-O2",
+        "-g",
+        "-gcodeview",
+        "-fms-hotpatch",
+        "-ffunction-sections",
+        &list,
+    ];
+    let clang19 = support::tool("clang-19");
+    let want = run(&[clang19.as_os_str()], &gnu, "-o", "ref-gnu.obj");
+    let ours = run(&[z, OsStr::new("clang")], &gnu, "-o", "zig-gnu.obj");
+    assert_same_hot_patching("zig clang", &ours, &want);
+
+    // `zig cc`: a plain compile passes through; hot-patching is refused in one line.
+    let plain = support::hotpatch_cl(d)
+        .arg(&zig)
+        .args([
+            "cc",
+            "-target",
+            "x86_64-windows-msvc",
+            "-c",
+            "-O2",
+            "-o",
+            "cc.obj",
+            src,
+        ])
+        .output()
+        .unwrap();
+    support::assert_success(&plain, "hotpatch-cl zig cc (plain)");
+    assert!(d.join("cc.obj").is_file());
+    for sub in ["cc", "c++"] {
+        let o = support::hotpatch_cl(d)
+            .arg(&zig)
+            .args([sub, "-c", &list, src])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.starts_with(&format!("hotpatch-cl: error: `zig {sub}` refuses"))
+                && err.lines().count() == 1,
+            "{err}"
+        );
+    }
+}
+
+/// `hotpatch-cl.exe zig.exe clang --driver-mode=cl …` under Wine: the same object as through
+/// the `clang-cl.exe` forwarder (same zig.exe, clang 22.1.8), both compared with the Windows
+/// clang-cl 22's own hot-patching.
+#[test]
+#[ignore = "needs the Windows build and tools: scripts/windows.sh real"]
+fn zig_exe_clang_in_cl_mode_behind_hotpatch_cl_exe() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let case = CASES.iter().find(|c| c.src == "tables.c").unwrap();
+    let joined = case.list.join(",");
+    let native = compile(d, case, &joined, X64, Via::Native(22), "native.obj");
+    let zig = repo().join("target/windows-tools/zig-0.17.1/ziglang/zig.exe");
+    let obj = d.join("zig.obj");
+    support::command_ok(
+        wine(d, win_exe("hotpatch-cl"))
+            .env("HOTPATCH_MODE", "rewrite")
+            .args([
+                w(&zig),
+                "clang".into(),
+                "--driver-mode=cl".into(),
+                format!("--target={X64}"),
+                "/c".into(),
+                "/Z7".into(),
+                "-O2".into(),
+                "/GS-".into(),
+                "/Gy".into(),
+                "/Brepro".into(),
+                "/hotpatch".into(),
+                format!("-fms-hotpatch-functions-list={joined}"),
+                format!("/Fo{}", w(&obj)),
+                "--".into(),
+                w(&oracle::fixture(case.src)),
+            ]),
+    );
+    assert_same_hot_patching("zig.exe clang --driver-mode=cl", &obj, &native);
 }
