@@ -54,9 +54,16 @@ int wmain(void) {
   si.hStdInput = GetStdHandle(STD_INPUT_HANDLE);
   si.hStdOutput = GetStdHandle(STD_OUTPUT_HANDLE);
   si.hStdError = GetStdHandle(STD_ERROR_HANDLE);
-  if (!CreateProcessW(zig, line, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi)) {
-    fwprintf(stderr, L"%ls: cannot start: error %lu\n", zig, GetLastError());
-    return 127;
+  /* Wine under heavy load once answered ERROR_INTERNAL_ERROR (1359) here; a second try
+   * started zig. Other errors (a missing zig.exe) are final. */
+  int tries = 0;
+  while (!CreateProcessW(zig, line, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi)) {
+    DWORD err = GetLastError();
+    if (err != ERROR_INTERNAL_ERROR || ++tries == 3) {
+      fwprintf(stderr, L"%ls: cannot start: error %lu\n", zig, err);
+      return 127;
+    }
+    Sleep(200);
   }
   WaitForSingleObject(pi.hProcess, INFINITE);
   DWORD code = 1;
