@@ -14,7 +14,7 @@ trap 'rm -rf "$work"' EXIT
 cp "$fixtures/ir-src/globals.c" "$fixtures/coff/hot.c" "$fixtures/coff/hot.cpp" "$work/"
 cd "$work"
 repro=(/Brepro /clang:-ffile-compilation-dir=.)
-mkdir -p "$seeds"/{ir_rewrite,coff_inject,codeview_dump,pdb_fixup,rsp_split,driver_plan,changed_compare}
+mkdir -p "$seeds"/{ir_rewrite,coff_inject,codeview_dump,pdb_fixup,rsp_split,driver_plan,changed_compare,coff_seal}
 
 # IR: the first line is the function list (`#` first: mark-only), the rest the module.
 ir() { # compiler target source list name
@@ -97,4 +97,33 @@ PY
 }
 pair rules-x64 clang-cl-19 /c /O2 /Z7 /Gy /Brepro
 pair rules-gnu-x64 clang-19 --target=x86_64-w64-windows-gnu -O2 -g -gcodeview -ffunction-sections -c
+# `hotpatch seal` inputs: objects with a writable `__ref_` COMDAT (the rewrite's form, before
+# the object step) beside a writable `.data` and a constant, for x64, x86 and ARM64 (the
+# `.rdata` COMDAT of each `__ref_` comes out writable), and a GNU archive of two of them.
+cat >"$work/seal.ll" <<'LL'
+$__ref_g = comdat any
+$__ref_h = comdat any
+@g = global i32 1
+@h = external global ptr
+@k = constant [2 x i32] [i32 1, i32 2]
+@__ref_g = linkonce externally_initialized global ptr @g, comdat, section ".rdata"
+@__ref_h = linkonce externally_initialized global ptr @h, comdat, section ".rdata"
+define i32 @f(i32 %i) {
+  %p = load ptr, ptr @__ref_g
+  %q = load ptr, ptr @__ref_h
+  %v = load i32, ptr %p
+  %w = load ptr, ptr %q
+  %e = getelementptr [2 x i32], ptr @k, i32 0, i32 %i
+  %x = load i32, ptr %e
+  %y = ptrtoint ptr %w to i32
+  %s = add i32 %v, %x
+  %t = add i32 %s, %y
+  ret i32 %t
+}
+LL
+for t in x86_64-pc-windows-msvc:x64 i686-pc-windows-msvc:x86 aarch64-pc-windows-msvc:arm64; do
+  clang-22 --target="${t%%:*}" -c -O2 -mno-incremental-linker-compatible -Wno-override-module seal.ll -o "$seeds/coff_seal/seal-${t##*:}.obj"
+done
+rm -f "$seeds/coff_seal/libseal.a"
+llvm-ar-22 rcD "$seeds/coff_seal/libseal.a" "$seeds/coff_seal/seal-x64.obj" "$seeds/coff_seal/seal-arm64.obj"
 echo "seeds written to $seeds"; du -sh "$seeds"

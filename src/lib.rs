@@ -9,11 +9,11 @@
 //! | [`coff`] | COFF objects: read sections and symbols, grow one `.debug$S` in place; the inputs of a build (objects, library members, directories) |
 //! | [`codeview`] | CodeView records: `.debug$S` framing, `S_HOTPATCHFUNC` encoding |
 //! | [`diag`] | `hotpatch-cl: warning:` lines and `HOTPATCH_WERROR` |
-//! | [`names`] | hints for list entries that name nothing (demangled and near matches) |
+//! | [`names`] | the one reader of MSVC-mangled names (qualified name, source identifier); hints for list entries that name nothing |
 //! | [`changed`] | which functions a patch must carry, from two builds (`hotpatch changed`) |
 //! | [`verify`] | checks a whole build's objects against the function list (`hotpatch verify`) |
 //! | [`pdb`] | PDB fix-up after `lld-link` |
-//! | [`driver`] | command lines, the compile pipeline, and the only place that spawns processes |
+//! | [`driver`] | the compiler wrapper: reading command lines (`cmdline`), exact routing (`route`), running programs (`exec`: the pipeline, link mode, the only place that spawns processes) |
 //! | [`fsutil`] | atomic writes, so a failure never leaves a half-written output; I/O error wording |
 //!
 //! The binaries in `src/bin/` (`hotpatch-cl`, and `hotpatch` with one file per subcommand in

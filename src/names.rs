@@ -1,70 +1,145 @@
-//! Hints for hot-patch list entries that name nothing: the mangled name a user probably
-//! meant.
+//! Names as programmers write them, read from mangled ones; and hints for hot-patch list
+//! entries that name nothing: the mangled name a user probably meant.
 //!
-//! Users write `measure` or `S::f` where the list wants the mangled `?measure@@YAHHH@Z` or
-//! `?f@S@@QEAAHH@Z`. [`qualified_name`] turns an MSVC-mangled name into its qualified
-//! name only (no return type, no parameters) with `msvc-demangler`; [`hints`] pairs an
-//! unmatched entry with the defined names it could stand for: same qualified name,
-//! same name case-insensitively, or a small edit distance.
+//! One reader of MSVC-mangled names (`MsvcName`: the name part only, never the type) gives
+//! two answers: [`qualified_name`] (`S::f` for `?f@S@@QEAAHH@Z`, for the hints) and
+//! [`identifier`] (`f`, the word that stands in source text where the function is defined, for
+//! the routing hint of `driver::route::source_hint`). Users write `measure` or `S::f` where the list
+//! wants the mangled `?measure@@YAHHH@Z` or `?f@S@@QEAAHH@Z`; [`hints`] pairs an unmatched
+//! entry with the defined names it could stand for: same qualified name, same name
+//! case-insensitively, or a small edit distance.
 //!
 //! Not done here: Itanium (GNU mode C++) demangling: only C names and MSVC names get hints.
 
 /// The qualified name (`S::f`, `measure`) of an MSVC-mangled name (`?f@S@@QEAAHH@Z`);
 /// `None` for names that are not MSVC-mangled C++ (C names, Itanium names) and for the shapes
-/// read below does not cover.
+/// `MsvcName` does not read.
 ///
-/// Only the name part is read (the symbol's own name, then its scopes up to `@`): plain
-/// names, back-references (`?a@b@00@…` is `a::a::b::a`), constructors, destructors, the
-/// operators and anonymous namespaces. Templates, local scopes (`?x@?1??f@@…`) and the
-/// compiler's special names (string literals, guards, vtables) give `None`: a hint is never
-/// needed for them. The reader is ours rather than a demangler's because these names are
-/// input: msvc-demangler 0.11 overflows on damaged ones in several places (found by the
-/// `ir_rewrite` and `source_hint` fuzz targets; docs/FUZZING.md).
+/// Plain names, back-references (`?a@b@00@…` is `a::a::b::a`), constructors, destructors, the
+/// operators and anonymous namespaces give a name; templates, local scopes (`?x@?1??f@@…`),
+/// conversion operators and the compiler's special names (string literals, guards, vtables)
+/// give `None`: a hint is never needed for them.
 pub fn qualified_name(mangled: &[u8]) -> Option<String> {
-    let mut rest = mangled.strip_prefix(b"?")?;
-    let mut seen = Fragments::default();
-    let own = match rest.strip_prefix(b"?") {
-        Some(special) => {
-            let (own, after) = special_name(special)?;
-            rest = after;
-            own
-        }
-        None => {
-            let (name, after) = seen.fragment(rest)?;
-            rest = after;
-            Own::Plain(name)
-        }
-    };
+    let mut name = MsvcName::read(mangled)?;
     let mut scopes = Vec::new();
-    while !rest.starts_with(b"@") {
-        let (name, after) = seen.fragment(rest)?;
-        scopes.push(name);
-        rest = after;
+    while let Some(scope) = name.next_scope()? {
+        scopes.push(scope.ident()?);
     }
-    let mut parts: Vec<String> = scopes.iter().rev().map(|s| s.to_string()).collect();
     let class = || scopes.first().map(|c| c.to_string());
-    parts.push(match own {
-        Own::Plain(name) => name.to_string(),
+    let own = match name.own {
+        Own::Plain(fragment) => fragment.ident()?.to_string(),
         Own::Constructor => class()?,
         Own::Destructor => format!("~{}", class()?),
         Own::Operator(op) => format!("operator{op}"),
-    });
+        Own::Conversion => return None,
+    };
+    let mut parts: Vec<String> = scopes.iter().rev().map(|s| s.to_string()).collect();
+    parts.push(own);
     Some(parts.join("::"))
 }
 
-/// What a mangled name's first fragment names.
+/// The identifier a programmer writes where the function an MSVC-mangled name names is defined:
+/// `f` for `?f@S@@…`, the class for a constructor or destructor (`??0S@@…`, `??1S@@…` give
+/// `S`), the template's name for a template (`??$scaled@H@@…` gives `scaled`), `operator` for
+/// an operator; `None` for names not MSVC-mangled and for the compiler's own names. Only the
+/// name's first fragments are read, so the rest of the name may be anything. The bytes are not
+/// checked to be an identifier.
+pub fn identifier(mangled: &[u8]) -> Option<&[u8]> {
+    let mut name = MsvcName::read(mangled)?;
+    match name.own {
+        Own::Plain(fragment) => fragment.text(),
+        Own::Constructor | Own::Destructor => name.next_scope()??.text(),
+        Own::Operator(_) | Own::Conversion => Some(b"operator"),
+    }
+}
+
+/// The name part of an MSVC-mangled name, read from the front: what its first part names
+/// ([`Own`]), then, on demand, its scopes innermost first, up to the `@` that ends them. The
+/// type that follows is never read.
+///
+/// The reader is ours rather than a demangler's because these names are input: msvc-demangler
+/// 0.11 overflows on damaged ones in several places (found by the `ir_rewrite` and
+/// `source_hint` fuzz targets; docs/FUZZING.md), and negates a parsed number unchecked (the
+/// `source_hint` target's `?area@??0Sh…`).
+struct MsvcName<'m> {
+    own: Own<'m>,
+    /// What follows the part read so far.
+    rest: &'m [u8],
+    seen: Fragments<'m>,
+}
+
+impl<'m> MsvcName<'m> {
+    /// Reads the first part of `mangled`; `None` when it does not start with `?` or its first
+    /// part is none of [`Own`]'s shapes.
+    fn read(mangled: &'m [u8]) -> Option<Self> {
+        let rest = mangled.strip_prefix(b"?")?;
+        let mut seen = Fragments::default();
+        let (own, rest) = match rest {
+            // `??$f@…`: a template function, named by a template fragment.
+            [b'?', b'$', ..] => {
+                let (name, after) = seen.fragment(rest)?;
+                (Own::Plain(name), after)
+            }
+            [b'?', special @ ..] => special_name(special)?,
+            _ => {
+                let (name, after) = seen.fragment(rest)?;
+                (Own::Plain(name), after)
+            }
+        };
+        Some(MsvcName { own, rest, seen })
+    }
+
+    /// The next scope: `Some(None)` at the `@` that ends the scopes, `None` for a shape not
+    /// read. A template's arguments are not read, so nothing follows a template.
+    fn next_scope(&mut self) -> Option<Option<Fragment<'m>>> {
+        if self.rest.starts_with(b"@") {
+            return Some(None);
+        }
+        if matches!(self.own, Own::Plain(Fragment::Template(_))) {
+            return None;
+        }
+        let (scope, after) = self.seen.fragment(self.rest)?;
+        self.rest = match scope {
+            Fragment::Template(_) => b"",
+            _ => after,
+        };
+        Some(Some(scope))
+    }
+}
+
+/// What a mangled name's first part names.
 enum Own<'m> {
     Plain(Fragment<'m>),
     Constructor,
     Destructor,
     Operator(&'static str),
+    /// `??B`: a conversion operator, named by the type it converts to (not read).
+    Conversion,
 }
 
-/// One scope or name fragment: an identifier, or an anonymous namespace (`?A0x1234abcd@`).
+/// One scope or name fragment: an identifier, an anonymous namespace (`?A0x1234abcd@`), or a
+/// template (`?$name@`, its arguments not read).
 #[derive(Clone, Copy, PartialEq)]
 enum Fragment<'m> {
     Ident(&'m str),
     Anonymous(&'m [u8]),
+    Template(&'m [u8]),
+}
+
+impl<'m> Fragment<'m> {
+    /// The fragment as a part of a qualified name; `None` for a template.
+    fn ident(self) -> Option<Self> {
+        (!matches!(self, Fragment::Template(_))).then_some(self)
+    }
+
+    /// The identifier or template name as written; `None` for an anonymous namespace.
+    fn text(self) -> Option<&'m [u8]> {
+        match self {
+            Fragment::Ident(s) => Some(s.as_bytes()),
+            Fragment::Template(name) => Some(name),
+            Fragment::Anonymous(_) => None,
+        }
+    }
 }
 
 impl std::fmt::Display for Fragment<'_> {
@@ -72,6 +147,7 @@ impl std::fmt::Display for Fragment<'_> {
         match self {
             Fragment::Ident(s) => f.write_str(s),
             Fragment::Anonymous(_) => f.write_str("`anonymous namespace'"),
+            Fragment::Template(name) => write!(f, "{}<>", String::from_utf8_lossy(name)),
         }
     }
 }
@@ -81,7 +157,8 @@ impl std::fmt::Display for Fragment<'_> {
 struct Fragments<'m>(Vec<Fragment<'m>>);
 
 impl<'m> Fragments<'m> {
-    /// Reads one fragment at the start of `s`; returns it and what follows.
+    /// Reads one fragment at the start of `s`; returns it and what follows (for a template,
+    /// its arguments).
     fn fragment(&mut self, s: &'m [u8]) -> Option<(Fragment<'m>, &'m [u8])> {
         let (&first, tail) = s.split_first()?;
         if first.is_ascii_digit() {
@@ -93,7 +170,9 @@ impl<'m> Fragments<'m> {
             Some(hash) if !hash.is_empty() && hash.iter().all(u8::is_ascii_hexdigit) => {
                 Fragment::Anonymous(text)
             }
-            // `?…` is a template, local scope or special name; `$…` a template or guard.
+            // A template's name; its arguments, which follow, are not read.
+            _ if text.starts_with(b"?$") => return Some((Fragment::Template(&text[2..]), after)),
+            // `?…` is a local scope or special name; `$…` a guard.
             _ if matches!(first, b'?' | b'$') || text.is_empty() => return None,
             _ => Fragment::Ident(std::str::from_utf8(text).ok()?),
         };
@@ -114,6 +193,7 @@ fn special_name(s: &[u8]) -> Option<(Own<'static>, &[u8])> {
     let op = match &code {
         b"0\0" => return Some((Own::Constructor, rest)),
         b"1\0" => return Some((Own::Destructor, rest)),
+        b"B\0" => return Some((Own::Conversion, rest)),
         b"2\0" => " new",
         b"3\0" => " delete",
         b"4\0" => "=",
@@ -156,8 +236,7 @@ fn special_name(s: &[u8]) -> Option<(Own<'static>, &[u8])> {
         b"_6" => "^=",
         b"_U" => " new[]",
         b"_V" => " delete[]",
-        // `??B` (conversion) names a type; `??$` is a template; the rest of `??_` are the
-        // compiler's own (string literals, vtables, guards, RTTI).
+        // The rest of `??_` are the compiler's own (string literals, vtables, guards, RTTI).
         _ => return None,
     };
     Some((Own::Operator(op), rest))
@@ -302,6 +381,31 @@ mod tests {
         for name in not_covered {
             assert_eq!(qualified_name(name.as_bytes()), None, "{name}");
         }
+    }
+
+    /// The second answer of the one reader: the word the source text has where the function
+    /// is defined (the routing hint's; more in `driver::route::source_hint`'s tests).
+    #[test]
+    fn identifiers_are_the_words_that_stand_where_the_function_is_defined() {
+        let id =
+            |s: &str| identifier(s.as_bytes()).map(|b| String::from_utf8_lossy(b).into_owned());
+        assert_eq!(id("?f@S@@QEAAHH@Z").as_deref(), Some("f"));
+        assert_eq!(id("??0S@@QEAA@XZ").as_deref(), Some("S"));
+        assert_eq!(id("??1?$vec@H@@QEAA@XZ").as_deref(), Some("vec"));
+        assert_eq!(id("??$scaled@H@@YAHH@Z").as_deref(), Some("scaled"));
+        assert_eq!(id("??HS@@QEAAHH@Z").as_deref(), Some("operator"));
+        // `operator int() {` and `operator new[](…) {`.
+        assert_eq!(id("??BS@@QEAAHXZ").as_deref(), Some("operator"));
+        assert_eq!(id("??_US@@SAPEAX_K@Z").as_deref(), Some("operator"));
+        // Only the first fragments are read (found by the `source_hint` fuzz target).
+        assert_eq!(id("?area@??0Shaarq").as_deref(), Some("area"));
+        // The compiler's own names and guards stand nowhere in the source.
+        assert_eq!(id("??_GS@@UEAAPEAXI@Z"), None);
+        assert_eq!(id("??_C@_01FJMABOPO@x?$AA@"), None);
+        assert_eq!(id("?$TSS0@?1??f@@YAXXZ@4HA"), None);
+        assert_eq!(id("??0?A0x1@@QEAA@XZ"), None);
+        assert_eq!(id("??0"), None);
+        assert_eq!(id("measure"), None);
     }
 
     #[test]

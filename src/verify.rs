@@ -11,7 +11,8 @@
 //!   reported: clang 22 keeps it direct too. Thread-locals (`.tls*` sections)
 //!   are not reported: their direct access is the right one (a `__ref_` could only reach
 //!   the TLS template, see docs/differences-from-clang22.md), as hotpatch-cl keeps them;
-//! - a `__ref_` pointer defined outside a read-only section;
+//! - a `__ref_` pointer defined outside a read-only section (with a hint at `hotpatch seal` for
+//!   the `__ref_` COMDATs that code generation outside hotpatch-cl leaves writable);
 //! - a `__ref_` pointer to a thread-local (defined in a `.tls*` section by one of the
 //!   objects, or MSVC's `_Init_thread_epoch`): clang 22's thread-local redirect;
 //! - a `__ref_` pointer that is a plain COFF weak external (clang 22's `linkonce` without a
@@ -49,11 +50,13 @@ pub enum Problem {
         target: String,
         section: String,
     },
-    /// `symbol` (a `__ref_`) lives in `section`, which is writable or not readable.
+    /// `symbol` (a `__ref_`) lives in `section`, which is writable or not readable;
+    /// `sealable` when it is a `__ref_` COMDAT that `hotpatch seal` makes read-only.
     RefNotReadOnly {
         object: String,
         symbol: String,
         section: String,
+        sealable: bool,
     },
     /// `symbol` (a `__ref_`) points at the thread-local `target`.
     ThreadLocalRef {
@@ -102,10 +105,20 @@ impl std::fmt::Display for Problem {
                 object,
                 symbol,
                 section,
-            } => write!(
-                f,
-                "{object}: '{symbol}' is in section {section}, which is not read-only"
-            ),
+                sealable,
+            } => {
+                write!(
+                    f,
+                    "{object}: '{symbol}' is in section {section}, which is not read-only"
+                )?;
+                if *sealable {
+                    write!(
+                        f,
+                        "; hint: code generation outside hotpatch-cl leaves a __ref_ COMDAT writable: run `hotpatch seal` on the object or its library"
+                    )?;
+                }
+                Ok(())
+            }
             Problem::ThreadLocalRef {
                 object,
                 symbol,
@@ -295,6 +308,10 @@ fn direct_accesses(name: &str, s: &Scan, program: &Program, problems: &mut Vec<P
         let Some((section, writable)) = home else {
             continue;
         };
+        // A writable `__ref_` is reported once, as itself (`RefNotReadOnly`).
+        if writable && ir_name(obj.machine, &target.name).starts_with(b"__ref_") {
+            continue;
+        }
         // MSVC's RTTI (`??_R…`, writable `.data`) stays direct, as clang 22 keeps it: the
         // runtime compares type descriptors by address, so a patch must use the base's.
         if writable
@@ -323,6 +340,11 @@ fn ref_pointers(
     problems: &mut Vec<Problem>,
 ) {
     let obj = &s.obj;
+    let sealable: BTreeSet<u32> = crate::coff::seal::ref_sections(obj)
+        .into_iter()
+        .filter(|r| r.writable)
+        .map(|r| r.section)
+        .collect();
     for sym in obj.iter_symbols() {
         let ir = ir_name(obj.machine, &sym.name);
         let Some(pointee) = ir.strip_prefix(b"__ref_") else {
@@ -348,6 +370,7 @@ fn ref_pointers(
                     object: name.to_owned(),
                     symbol: text(&sym.name),
                     section: text(&sec.name),
+                    sealable: sealable.contains(&sec.number),
                 });
             }
             if program.thread_locals.contains(pointee) {

@@ -4,7 +4,8 @@
 //! hot-patch flag when parsed again.
 #![no_main]
 
-use hotpatch_cl::driver::{parse, plan, without_hotpatch_flags, DriverKind};
+use hotpatch_cl::driver::cmdline::args::{without_hotpatch_flags, DriverKind};
+use hotpatch_cl::driver::cmdline::classify::{parse, plan};
 use libfuzzer_sys::fuzz_target;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;

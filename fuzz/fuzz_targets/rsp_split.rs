@@ -3,7 +3,7 @@
 //! spaces must split back to the same list.
 #![no_main]
 
-use hotpatch_cl::driver::rsp::{decode, quote, split_gnu, split_windows, Quoting};
+use hotpatch_cl::driver::cmdline::rsp::{decode, quote, split_gnu, split_windows, Quoting};
 use libfuzzer_sys::fuzz_target;
 
 fn round_trip(words: &[String], quoting: Quoting, split: fn(&str) -> Vec<String>) {

@@ -1,10 +1,10 @@
-//! The routing hint that reads source text (`driver::source_hint`) on any bytes. Input: the
+//! The routing hint that reads source text (`driver::route::source_hint`) on any bytes. Input: the
 //! first line is the function list (comma-separated IR names), the rest is the source. A hint
 //! that says a listed name stands in the text must find its identifier there, and a line
 //! comment appended to the text changes nothing.
 #![no_main]
 
-use hotpatch_cl::driver::source_hint::{identifier_of, Identifiers, SourceHint};
+use hotpatch_cl::driver::route::source_hint::{identifier_of, Identifiers, SourceHint};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

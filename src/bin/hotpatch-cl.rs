@@ -4,18 +4,22 @@
 //! copy named `clang-cl`, `clang` or `clang++` (with or without `.exe`): then the real
 //! compiler is `$HOTPATCH_COMPILER` or the next program of that name on `PATH` that is not
 //! this executable. `hotpatch-cl lld-link ARGS...` (any lld-link name), or a link named
-//! `lld-link`, is link mode (`driver::link`): the real linker is `$HOTPATCH_LINKER` or the next
+//! `lld-link`, is link mode (`driver::exec::link`): the real linker is `$HOTPATCH_LINKER` or the next
 //! `lld-link` on `PATH`. `hotpatch-cl ccache|sccache|distcc COMPILER ARGS...` puts that tool in
-//! front of the compiler runs, as `HOTPATCH_LAUNCHER` does (`driver::launcher`).
+//! front of the compiler runs, as `HOTPATCH_LAUNCHER` does (`driver::exec::launcher`).
 //! `hotpatch-cl zig clang|cc|c++ ARGS...`: zig's compiler, its subcommand kept in front of
 //! every run (`zig clang` hot-patches, GNU mode or cl mode with `--driver-mode=cl`). The
 //! compiler's arguments are never parsed by clap: they stay raw `OsString`s. All the work is
 //! in `hotpatch_cl::driver`.
 
 use hotpatch_cl::diag;
-use hotpatch_cl::driver::launcher::{self, Launcher, Tool};
-use hotpatch_cl::driver::{self, link, process, toolchain, DriverKind, Env, Mode};
+use hotpatch_cl::driver;
+use hotpatch_cl::driver::cmdline::args::DriverKind;
+use hotpatch_cl::driver::exec::env::{verbose_requested, Env, Mode, VERBOSE_ENV};
+use hotpatch_cl::driver::exec::launcher::{self, Launcher, Tool};
+use hotpatch_cl::driver::exec::{link, process, toolchain};
 use std::ffi::{OsStr, OsString};
+use std::path::Path;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: hotpatch-cl [ccache|sccache|distcc] COMPILER [ARGS...]\n\
@@ -52,7 +56,7 @@ fn real_main(argv0: &OsString, rest: Vec<OsString>) -> anyhow::Result<i32> {
     let me = toolchain::current_exe();
     let stem = toolchain::stem(argv0).to_ascii_lowercase();
     let path = std::env::var_os("PATH");
-    let verbose = driver::verbose_requested(std::env::var_os(driver::VERBOSE_ENV).as_deref());
+    let verbose = verbose_requested(std::env::var_os(VERBOSE_ENV).as_deref());
     // The compiler probes and link mode run before `driver::run`: verbose from the start.
     process::set_verbose(verbose);
     // Link mode: `hotpatch-cl lld-link… ARGS`, or installed under the name `lld-link`.
@@ -86,34 +90,9 @@ fn real_main(argv0: &OsString, rest: Vec<OsString>) -> anyhow::Result<i32> {
             None => (OsString::from(&stem), rest),
         }
     } else {
-        let mut it = rest.into_iter();
-        match it.next() {
-            None => anyhow::bail!("no compiler given\n{USAGE}"),
-            Some(a) if a == "--help" || a == "-h" => {
-                println!("{USAGE}");
-                return Ok(0);
-            }
-            Some(a) if a == "--version" || a == "-V" => {
-                println!("hotpatch-cl {}", env!("CARGO_PKG_VERSION"));
-                return Ok(0);
-            }
-            // The ccache spelling: `hotpatch-cl ccache clang-19 …`.
-            Some(tool) if Tool::of(&tool) != Tool::Other => {
-                let Some(c) = it.next() else {
-                    anyhow::bail!(
-                        "no compiler given after {}\n{USAGE}",
-                        tool.to_string_lossy()
-                    );
-                };
-                launcher = Some(Launcher::new(
-                    &tool,
-                    Vec::new(),
-                    path.as_deref(),
-                    me.as_deref(),
-                )?);
-                (c, it.collect())
-            }
-            Some(c) => (c, it.collect()),
+        match named_compiler(rest, &mut launcher, path.as_deref(), me.as_deref())? {
+            Some(named) => named,
+            None => return Ok(0),
         }
     };
     let mode = Mode::from_env_value(std::env::var_os("HOTPATCH_MODE").as_deref())
@@ -148,4 +127,39 @@ fn real_main(argv0: &OsString, rest: Vec<OsString>) -> anyhow::Result<i32> {
         launcher,
     };
     driver::run(&compiler, kind, &args, &env)
+}
+
+/// `hotpatch-cl [ccache|sccache|distcc] COMPILER ARGS...`: the compiler named and its
+/// arguments, a launcher named before it replacing `launcher`; `None` once `--help` or
+/// `--version` is answered.
+fn named_compiler(
+    rest: Vec<OsString>,
+    launcher: &mut Option<Launcher>,
+    path: Option<&OsStr>,
+    me: Option<&Path>,
+) -> anyhow::Result<Option<(OsString, Vec<OsString>)>> {
+    let mut it = rest.into_iter();
+    Ok(Some(match it.next() {
+        None => anyhow::bail!("no compiler given\n{USAGE}"),
+        Some(a) if a == "--help" || a == "-h" => {
+            println!("{USAGE}");
+            return Ok(None);
+        }
+        Some(a) if a == "--version" || a == "-V" => {
+            println!("hotpatch-cl {}", env!("CARGO_PKG_VERSION"));
+            return Ok(None);
+        }
+        // The ccache spelling: `hotpatch-cl ccache clang-19 …`.
+        Some(tool) if Tool::of(&tool) != Tool::Other => {
+            let Some(c) = it.next() else {
+                anyhow::bail!(
+                    "no compiler given after {}\n{USAGE}",
+                    tool.to_string_lossy()
+                );
+            };
+            *launcher = Some(Launcher::new(&tool, Vec::new(), path, me)?);
+            (c, it.collect())
+        }
+        Some(c) => (c, it.collect()),
+    }))
 }

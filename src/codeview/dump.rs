@@ -6,10 +6,12 @@
 //! The JSON form (serde) is documented in `docs/dump-json.md`; fields are only ever added.
 //! Does not print; `hotpatch dump` (`src/bin/hotpatch/commands/dump.rs`) does.
 
-use super::hotpatch::{ir_name, scan};
+use super::hotpatch::{ir_name, scan, Scan};
 use super::ids::IdTable;
 use super::{Error, Where};
+use crate::coff::CoffObject;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// The dump of one object.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -71,9 +73,28 @@ fn text(b: &[u8]) -> String {
 pub fn dump(data: &[u8]) -> Result<ObjectDump, Error> {
     let scan = scan(data)?;
     let obj = &scan.obj;
+    let id_names = function_id_names(obj, data)?;
+    let hotpatch_functions = scan
+        .hotpatch
+        .iter()
+        .map(|r| HotPatchFunction {
+            name: text(&r.name),
+            function_id: r.func_id,
+            function_id_name: id_names.get(&r.func_id).map(|n| text(n)),
+        })
+        .collect();
+    Ok(ObjectDump {
+        machine: obj.machine_name().into(),
+        bigobj: obj.bigobj,
+        hotpatch_functions,
+        ref_symbols: ref_symbols(obj),
+        direct_global_accesses: direct_global_accesses(&scan),
+    })
+}
 
-    // Function ID → name, from the first .debug$T.
-    let mut id_names = std::collections::HashMap::new();
+/// Function ID → name, from the first `.debug$T`.
+fn function_id_names(obj: &CoffObject, data: &[u8]) -> Result<HashMap<u32, Vec<u8>>, Error> {
+    let mut id_names = HashMap::new();
     if let Some(t) = obj.sections.iter().find(|s| s.name == b".debug$T") {
         let w = Where {
             section: t.number,
@@ -87,16 +108,12 @@ pub fn dump(data: &[u8]) -> Result<ObjectDump, Error> {
             }
         }
     }
-    let hotpatch_functions = scan
-        .hotpatch
-        .iter()
-        .map(|r| HotPatchFunction {
-            name: text(&r.name),
-            function_id: r.func_id,
-            function_id_name: id_names.get(&r.func_id).map(|n| text(n)),
-        })
-        .collect();
+    Ok(id_names)
+}
 
+/// Every symbol whose IR name starts with `__ref_`, with the form it takes and the section
+/// that holds the pointer.
+fn ref_symbols(obj: &CoffObject) -> Vec<RefSymbol> {
     let mut ref_symbols = Vec::new();
     for s in obj.iter_symbols() {
         if !ir_name(obj.machine, &s.name).starts_with(b"__ref_") {
@@ -126,7 +143,12 @@ pub fn dump(data: &[u8]) -> Result<ObjectDump, Error> {
             writable: section.is_some_and(|sec| sec.is_writable()),
         });
     }
+    ref_symbols
+}
 
+/// The relocations in hot-patched functions' code to symbols in writable sections.
+fn direct_global_accesses(scan: &Scan) -> Vec<DirectAccess> {
+    let obj = &scan.obj;
     let mut direct_global_accesses = Vec::new();
     for (p, reloc) in scan.hotpatched_code_relocations() {
         let Some(target) = obj.symbol(reloc.symbol) else {
@@ -144,12 +166,5 @@ pub fn dump(data: &[u8]) -> Result<ObjectDump, Error> {
             });
         }
     }
-
-    Ok(ObjectDump {
-        machine: obj.machine_name().into(),
-        bigobj: obj.bigobj,
-        hotpatch_functions,
-        ref_symbols,
-        direct_global_accesses,
-    })
+    direct_global_accesses
 }

@@ -4,7 +4,8 @@
 //! `object::pe`), for both header formats: the regular `IMAGE_FILE_HEADER` and the `/bigobj`
 //! `ANON_OBJECT_HEADER_BIGOBJ` (32-bit section numbers, 20-byte symbols). [`CoffObject`]
 //! flattens what the CodeView layer needs into plain owned structures, so that layer never
-//! touches raw offsets. The byte surgery that grows a section lives in [`patch`].
+//! touches raw offsets. The byte surgery that grows a section lives in [`patch`]; clearing the
+//! write bit of `__ref_` pointer sections in [`seal`].
 //!
 //! This module does not interpret section contents (that is `codeview`), and it never rebuilds
 //! an object through `object::write`: that writer loses information and cannot write `/bigobj`.
@@ -14,6 +15,7 @@
 
 pub mod inputs;
 pub mod patch;
+pub mod seal;
 
 use object::pe;
 use object::read::coff::{CoffHeader, Symbol as _};
@@ -31,6 +33,12 @@ pub enum Error {
     /// The requested edit cannot be done on this object.
     #[error("cannot patch: {0}")]
     Patch(String),
+    /// A static library that cannot be read as one (the text says why).
+    #[error("{0}")]
+    Archive(String),
+    /// A member of a static library is wrong; `cause` says how.
+    #[error("archive member {member}: {cause}")]
+    Member { member: String, cause: Box<Error> },
 }
 
 impl From<object::read::Error> for Error {
@@ -113,6 +121,9 @@ pub struct Symbol {
     pub aux_count: u8,
     /// For a weak external: 0-based index of the default symbol.
     pub weak_default: Option<u32>,
+    /// For a section symbol (static, type 0, with an aux section definition): the aux
+    /// record's COMDAT `Selection` (`IMAGE_COMDAT_SELECT_*`; 0 when the section is no COMDAT).
+    pub comdat_selection: Option<u8>,
 }
 
 impl Symbol {
@@ -271,6 +282,7 @@ fn slice<'a>(data: &'a [u8], start: u64, end: u64, what: &'static str) -> Result
     }
 }
 
+/// Reads the object under either header format `H`.
 fn parse_generic<H: CoffHeader>(data: &[u8]) -> Result<CoffObject, Error> {
     let bigobj = H::is_type_bigobj();
     let mut offset = 0u64;
@@ -279,122 +291,15 @@ fn parse_generic<H: CoffHeader>(data: &[u8]) -> Result<CoffObject, Error> {
     let symtab = header.symbols(data)?;
     let strings = symtab.strings();
     let symbol_size = size_of::<H::SymbolBytes>() as u64;
-    let file_len = data.len() as u64;
 
-    let mut sections = Vec::with_capacity(section_table.len());
-    for (i, h) in section_table.iter().enumerate() {
-        let number = u32::try_from(i + 1).map_err(|_| Error::Parse("too many sections".into()))?;
-        let header_offset = offset + (i as u64) * SECTION_HEADER_SIZE;
-        let name = h.name(strings)?.to_vec();
-        let flags = h.characteristics.get(LE).0;
-        let data_range = match h.coff_file_range() {
-            Some((off, size)) if size > 0 => {
-                let end = u64::from(off) + u64::from(size);
-                if end > file_len {
-                    return Err(Error::Malformed {
-                        what: "section data past end of file",
-                        offset: header_offset,
-                    });
-                }
-                Some((u64::from(off), end))
-            }
-            _ => None,
-        };
-        let relocs = h.coff_relocations(data)?;
-        let reloc_overflow = h.number_of_relocations.get(LE) == u16::MAX
-            && h.characteristics
-                .get(LE)
-                .contains(pe::IMAGE_SCN_LNK_NRELOC_OVFL);
-        let reloc_count = relocs.len() as u64 + u64::from(reloc_overflow);
-        let reloc_range = (reloc_count > 0).then(|| {
-            let p = u64::from(h.pointer_to_relocations.get(LE));
-            (p, p + reloc_count * RELOCATION_SIZE)
-        });
-        let nlines = u64::from(h.number_of_linenumbers.get(LE));
-        let lines_range = (nlines > 0).then(|| {
-            let p = u64::from(h.pointer_to_linenumbers.get(LE));
-            (p, p + nlines * LINENUMBER_SIZE)
-        });
-        if let Some((_, end)) = lines_range {
-            if end > file_len {
-                return Err(Error::Malformed {
-                    what: "line numbers past end of file",
-                    offset: header_offset,
-                });
-            }
-        }
-        let relocations = relocs
-            .iter()
-            .map(|r| Relocation {
-                offset: r.virtual_address.get(LE),
-                symbol: r.symbol_table_index.get(LE),
-                typ: r.typ.get(LE).0,
-            })
-            .collect();
-        sections.push(Section {
-            number,
-            name,
-            flags,
-            header_offset,
-            size: h.size_of_raw_data.get(LE),
-            data_range,
-            reloc_range,
-            reloc_overflow,
-            lines_range,
-            relocations,
-        });
-    }
-
-    let nsyms = symtab.len();
-    let mut symbols: Vec<Option<Symbol>> = Vec::with_capacity(nsyms);
-    let mut i = 0usize;
-    while i < nsyms {
-        let index = object::SymbolIndex(i);
-        let sym = symtab.symbol(index)?;
-        let aux_count = sym.number_of_aux_symbols();
-        let weak_default = if sym.has_aux_weak_external() {
-            Some(symtab.aux_weak_external(index)?.default_symbol().0 as u32)
-        } else {
-            None
-        };
-        symbols.push(Some(Symbol {
-            index: i as u32,
-            name: sym.name(strings)?.to_vec(),
-            value: sym.value(),
-            section: sym.section_number().0,
-            storage_class: sym.storage_class().0,
-            typ: sym.typ().0,
-            aux_count,
-            weak_default,
-        }));
-        for _ in 0..aux_count {
-            if symbols.len() < nsyms {
-                symbols.push(None);
-            }
-        }
-        i += 1 + usize::from(aux_count);
-    }
-
+    let sections = section_table
+        .iter()
+        .enumerate()
+        .map(|(i, h)| read_section(data, strings, offset, i, h))
+        .collect::<Result<Vec<_>, _>>()?;
+    let symbols = read_symbols(&symtab)?;
     let symtab_offset = u64::from(header.pointer_to_symbol_table());
-    let symtab_range = if symtab_offset == 0 {
-        None
-    } else {
-        // The string table follows the symbols; its first u32 is its own length.
-        let strings_at = symtab_offset + nsyms as u64 * symbol_size;
-        let len_bytes = slice(data, strings_at, strings_at + 4, "string table length")?;
-        let len = read_u32(len_bytes, 0).ok_or(Error::Malformed {
-            what: "string table length",
-            offset: strings_at,
-        })?;
-        let end = strings_at + u64::from(len.max(4));
-        if end > file_len {
-            return Err(Error::Malformed {
-                what: "string table past end of file",
-                offset: strings_at,
-            });
-        }
-        Some((symtab_offset, end))
-    };
+    let symtab_range = symbol_table_range(data, symtab_offset, symtab.len() as u64 * symbol_size)?;
 
     Ok(CoffObject {
         bigobj,
@@ -410,6 +315,148 @@ fn parse_generic<H: CoffHeader>(data: &[u8]) -> Result<CoffObject, Error> {
         symbol_size,
         symtab_range,
     })
+}
+
+/// Section `i` (0-based) of the section table at `table_offset`: its header flattened, and the
+/// file ranges of its data, relocations and line numbers checked to lie inside the file.
+fn read_section(
+    data: &[u8],
+    strings: object::read::StringTable<'_>,
+    table_offset: u64,
+    i: usize,
+    h: &pe::ImageSectionHeader,
+) -> Result<Section, Error> {
+    let file_len = data.len() as u64;
+    let number = u32::try_from(i + 1).map_err(|_| Error::Parse("too many sections".into()))?;
+    let header_offset = table_offset + (i as u64) * SECTION_HEADER_SIZE;
+    let name = h.name(strings)?.to_vec();
+    let flags = h.characteristics.get(LE).0;
+    let data_range = match h.coff_file_range() {
+        Some((off, size)) if size > 0 => {
+            let end = u64::from(off) + u64::from(size);
+            if end > file_len {
+                return Err(Error::Malformed {
+                    what: "section data past end of file",
+                    offset: header_offset,
+                });
+            }
+            Some((u64::from(off), end))
+        }
+        _ => None,
+    };
+    let relocs = h.coff_relocations(data)?;
+    let reloc_overflow = h.number_of_relocations.get(LE) == u16::MAX
+        && h.characteristics
+            .get(LE)
+            .contains(pe::IMAGE_SCN_LNK_NRELOC_OVFL);
+    let reloc_count = relocs.len() as u64 + u64::from(reloc_overflow);
+    let reloc_range = (reloc_count > 0).then(|| {
+        let p = u64::from(h.pointer_to_relocations.get(LE));
+        (p, p + reloc_count * RELOCATION_SIZE)
+    });
+    let nlines = u64::from(h.number_of_linenumbers.get(LE));
+    let lines_range = (nlines > 0).then(|| {
+        let p = u64::from(h.pointer_to_linenumbers.get(LE));
+        (p, p + nlines * LINENUMBER_SIZE)
+    });
+    if let Some((_, end)) = lines_range {
+        if end > file_len {
+            return Err(Error::Malformed {
+                what: "line numbers past end of file",
+                offset: header_offset,
+            });
+        }
+    }
+    let relocations = relocs
+        .iter()
+        .map(|r| Relocation {
+            offset: r.virtual_address.get(LE),
+            symbol: r.symbol_table_index.get(LE),
+            typ: r.typ.get(LE).0,
+        })
+        .collect();
+    Ok(Section {
+        number,
+        name,
+        flags,
+        header_offset,
+        size: h.size_of_raw_data.get(LE),
+        data_range,
+        reloc_range,
+        reloc_overflow,
+        lines_range,
+        relocations,
+    })
+}
+
+/// Every symbol record, by index: `Some` for a symbol, `None` for each of its auxiliary records.
+fn read_symbols<'d, H: CoffHeader>(
+    symtab: &object::read::coff::SymbolTable<'d, &'d [u8], H>,
+) -> Result<Vec<Option<Symbol>>, Error> {
+    let strings = symtab.strings();
+    let nsyms = symtab.len();
+    let mut symbols: Vec<Option<Symbol>> = Vec::with_capacity(nsyms);
+    let mut i = 0usize;
+    while i < nsyms {
+        let index = object::SymbolIndex(i);
+        let sym = symtab.symbol(index)?;
+        let aux_count = sym.number_of_aux_symbols();
+        let weak_default = if sym.has_aux_weak_external() {
+            Some(symtab.aux_weak_external(index)?.default_symbol().0 as u32)
+        } else {
+            None
+        };
+        let comdat_selection = if sym.has_aux_section() {
+            Some(symtab.aux_section(index)?.selection.0)
+        } else {
+            None
+        };
+        symbols.push(Some(Symbol {
+            index: i as u32,
+            name: sym.name(strings)?.to_vec(),
+            value: sym.value(),
+            section: sym.section_number().0,
+            storage_class: sym.storage_class().0,
+            typ: sym.typ().0,
+            aux_count,
+            weak_default,
+            comdat_selection,
+        }));
+        for _ in 0..aux_count {
+            if symbols.len() < nsyms {
+                symbols.push(None);
+            }
+        }
+        i += 1 + usize::from(aux_count);
+    }
+    Ok(symbols)
+}
+
+/// The file range of the symbol table at `symtab_offset` (`symbols_size` bytes of records) and
+/// the string table after it; `None` when the object has no symbol table.
+fn symbol_table_range(
+    data: &[u8],
+    symtab_offset: u64,
+    symbols_size: u64,
+) -> Result<Option<(u64, u64)>, Error> {
+    if symtab_offset == 0 {
+        return Ok(None);
+    }
+    // The string table follows the symbols; its first u32 is its own length.
+    let strings_at = symtab_offset + symbols_size;
+    let len_bytes = slice(data, strings_at, strings_at + 4, "string table length")?;
+    let len = read_u32(len_bytes, 0).ok_or(Error::Malformed {
+        what: "string table length",
+        offset: strings_at,
+    })?;
+    let end = strings_at + u64::from(len.max(4));
+    if end > data.len() as u64 {
+        return Err(Error::Malformed {
+            what: "string table past end of file",
+            offset: strings_at,
+        });
+    }
+    Ok(Some((symtab_offset, end)))
 }
 
 #[cfg(test)]

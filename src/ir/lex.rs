@@ -216,13 +216,7 @@ impl<'a> Lexer<'a> {
                 b' ' | b'\t' | b'\r' => self.pos += 1,
                 b'\n' if self.newlines => return Ok(self.tok(Tok::Newline, start, start + 1)),
                 b'\n' => self.pos += 1,
-                b';' => {
-                    let mut i = start;
-                    while self.byte(i).is_some_and(|b| b != b'\n') {
-                        i += 1;
-                    }
-                    self.pos = i;
-                }
+                b';' => self.skip_comment(start),
                 b'@' | b'%' | b'$' => {
                     let kind = match c {
                         b'@' => Tok::Global,
@@ -232,34 +226,8 @@ impl<'a> Lexer<'a> {
                     let end = self.name_end(start + 1)?;
                     return Ok(self.tok(kind, start, end));
                 }
-                b'!' => {
-                    let mut i = start + 1;
-                    while self.byte(i).is_some_and(|b| is_ident(b) || b == b'\\') {
-                        i += 1;
-                    }
-                    let kind = if i > start + 1 {
-                        Tok::Meta
-                    } else {
-                        Tok::Punct(b'!')
-                    };
-                    return Ok(self.tok(kind, start, i));
-                }
-                b'#' => {
-                    let mut i = start + 1;
-                    let digits = self.byte(i).is_some_and(|b| b.is_ascii_digit());
-                    while self.byte(i).is_some_and(is_ident) {
-                        i += 1;
-                    }
-                    if i == start + 1 {
-                        return Err(self.err(start, "expected a number or a name after '#'"));
-                    }
-                    let kind = if digits {
-                        Tok::AttrRef
-                    } else {
-                        Tok::DebugRecord
-                    };
-                    return Ok(self.tok(kind, start, i));
-                }
+                b'!' => return Ok(self.metadata(start)),
+                b'#' => return self.hash_ref(start),
                 b'"' => {
                     let end = self.string_end(start)?;
                     return Ok(self.tok(Tok::Str, start, end));
@@ -271,20 +239,7 @@ impl<'a> Lexer<'a> {
                 b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'<' | b'>' | b',' | b'=' | b':'
                 | b'|' | b'^' => return Ok(self.tok(Tok::Punct(c), start, start + 1)),
                 b'*' => return Err(self.err(start, TYPED_POINTERS)),
-                b'0'..=b'9' | b'-' | b'+' => {
-                    if !c.is_ascii_digit()
-                        && !self.byte(start + 1).is_some_and(|b| b.is_ascii_digit())
-                    {
-                        return Err(self.err(start, "unexpected character"));
-                    }
-                    let mut i = start + 1;
-                    while self.byte(i).is_some_and(|b| {
-                        b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'-' | b'_')
-                    }) {
-                        i += 1;
-                    }
-                    return Ok(self.tok(Tok::Num, start, i));
-                }
+                b'0'..=b'9' | b'-' | b'+' => return self.number(start),
                 c if c.is_ascii_alphabetic() || c == b'_' || c == b'.' => {
                     let mut i = start + 1;
                     while self.byte(i).is_some_and(is_ident) {
@@ -295,6 +250,63 @@ impl<'a> Lexer<'a> {
                 _ => return Err(self.err(start, "unexpected character")),
             }
         }
+    }
+
+    /// Skips a `;` comment starting at `start`, up to its line end.
+    fn skip_comment(&mut self, start: usize) {
+        let mut i = start;
+        while self.byte(i).is_some_and(|b| b != b'\n') {
+            i += 1;
+        }
+        self.pos = i;
+    }
+
+    /// `!name`, `!0`: metadata; a `!` alone (as in `!{` or `!"…"`) is punctuation.
+    fn metadata(&mut self, start: usize) -> Token {
+        let mut i = start + 1;
+        while self.byte(i).is_some_and(|b| is_ident(b) || b == b'\\') {
+            i += 1;
+        }
+        let kind = if i > start + 1 {
+            Tok::Meta
+        } else {
+            Tok::Punct(b'!')
+        };
+        self.tok(kind, start, i)
+    }
+
+    /// `#N` (an attribute group) or `#dbg_…` (a debug record).
+    fn hash_ref(&mut self, start: usize) -> Result<Token, Error> {
+        let mut i = start + 1;
+        let digits = self.byte(i).is_some_and(|b| b.is_ascii_digit());
+        while self.byte(i).is_some_and(is_ident) {
+            i += 1;
+        }
+        if i == start + 1 {
+            return Err(self.err(start, "expected a number or a name after '#'"));
+        }
+        let kind = if digits {
+            Tok::AttrRef
+        } else {
+            Tok::DebugRecord
+        };
+        Ok(self.tok(kind, start, i))
+    }
+
+    /// A number (integer, float, hex), signed or not; a sign must be followed by a digit.
+    fn number(&mut self, start: usize) -> Result<Token, Error> {
+        let c = self.byte(start).unwrap_or_default();
+        if !c.is_ascii_digit() && !self.byte(start + 1).is_some_and(|b| b.is_ascii_digit()) {
+            return Err(self.err(start, "unexpected character"));
+        }
+        let mut i = start + 1;
+        while self
+            .byte(i)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'-' | b'_'))
+        {
+            i += 1;
+        }
+        Ok(self.tok(Tok::Num, start, i))
     }
 
     /// End of a name starting at `i` (just after its sigil).

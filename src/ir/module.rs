@@ -204,6 +204,8 @@ fn entity(src: &[u8], start: usize, toks: &mut Vec<Token>) -> Result<usize, Erro
     }
 }
 
+/// Parses a global variable's definition (its tokens `toks`, ending at `end`); `None` for an
+/// alias or ifunc.
 fn parse_global<'a>(
     src: &'a [u8],
     toks: &[Token],
@@ -229,6 +231,23 @@ fn parse_global<'a>(
         init_global: None,
         attr_insert: toks.last().map_or(end, |t| t.end),
     };
+    if !read_global_keywords(&mut c, &mut g)? {
+        return Ok(None);
+    }
+    g.ty = parse_type(&mut c)?;
+    if let (Some(t), next) = (c.peek(), c.peek_at(1)) {
+        if t.kind == Tok::Global && next.map_or(true, |n| n.is(b',') || n.kind == Tok::AttrRef) {
+            g.init_global = Some(name_of(src, &t));
+        }
+    }
+    read_global_attributes(&mut c, &mut g)?;
+    Ok(Some(g))
+}
+
+/// The words before a global's type (linkage, `thread_local`, `addrspace(N)`…) up to `global`
+/// or `constant`, into `g`; `false` for an alias or ifunc.
+fn read_global_keywords<'a>(c: &mut Cursor<'_, 'a>, g: &mut GlobalVar<'a>) -> Result<bool, Error> {
+    let src = c.src;
     loop {
         let Some(t) = c.peek() else {
             return Err(c.error("expected 'global', 'constant' or 'alias'"));
@@ -238,12 +257,12 @@ fn parse_global<'a>(
         }
         c.bump();
         match t.text(src) {
-            b"global" => break,
+            b"global" => return Ok(true),
             b"constant" => {
                 g.constant = true;
-                break;
+                return Ok(true);
             }
-            b"alias" | b"ifunc" => return Ok(None),
+            b"alias" | b"ifunc" => return Ok(false),
             b"thread_local" => {
                 g.thread_local = true;
                 if c.peek().is_some_and(|t| t.is(b'(')) {
@@ -273,13 +292,13 @@ fn parse_global<'a>(
             _ => {}
         }
     }
-    g.ty = parse_type(&mut c)?;
-    if let (Some(t), next) = (c.peek(), c.peek_at(1)) {
-        if t.kind == Tok::Global && next.map_or(true, |n| n.is(b',') || n.kind == Tok::AttrRef) {
-            g.init_global = Some(name_of(src, &t));
-        }
-    }
-    // The rest: initializer, `, section "…"`, comdat, align, metadata, `#N`.
+}
+
+/// What follows a global's type (initializer, `, section "…"`, comdat, align, metadata, `#N`):
+/// its attribute groups, section and inline `allow_direct_access_in_hot_patch_function`, into
+/// `g`.
+fn read_global_attributes<'a>(c: &mut Cursor<'_, 'a>, g: &mut GlobalVar<'a>) -> Result<(), Error> {
+    let src = c.src;
     c.each_outside_groups(|_, prev, t| {
         match t.kind {
             Tok::AttrRef => g.attr_groups.push(attr_number(src, &t)?),
@@ -313,8 +332,7 @@ fn parse_global<'a>(
             _ => {}
         }
         Ok(())
-    })?;
-    Ok(Some(g))
+    })
 }
 
 fn attr_number(src: &[u8], t: &Token) -> Result<u32, Error> {
@@ -381,27 +399,7 @@ fn parse_group(src: &[u8], toks: &[Token], end: usize) -> Result<(u32, AttrGroup
 
 /// Parses a `define` header starting at `start` and finds the end of the body.
 fn parse_define(src: &[u8], start: usize) -> Result<Function<'_>, Error> {
-    // Lex the header up to the `{` that ends its line outside brackets.
-    let mut lx = Lexer::new(src, start, src.len(), false);
-    let mut toks = Vec::new();
-    let mut depth = 0usize;
-    let open = loop {
-        let t = lx.next_token()?;
-        match t.kind {
-            Tok::Eof => {
-                return Err(Error::at(
-                    src,
-                    start,
-                    "expected '{' to open the function body",
-                ))
-            }
-            Tok::Punct(b'{') if depth == 0 && rest_of_line_is_blank(src, t.end) => break t,
-            Tok::Punct(b'(' | b'[' | b'{' | b'<') => depth += 1,
-            Tok::Punct(b')' | b']' | b'}' | b'>') => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-        toks.push(t);
-    };
+    let (toks, open) = define_header(src, start)?;
     let name_at = toks
         .iter()
         .position(|t| t.kind == Tok::Global)
@@ -465,6 +463,33 @@ fn parse_define(src: &[u8], start: usize) -> Result<Function<'_>, Error> {
         .map(|i| from + i + 1)
         .ok_or_else(|| Error::at(src, open.start, "function body is not closed by a '}' line"))?;
     Ok(f)
+}
+
+/// Lexes the `define` header at `start` up to the `{` that ends its line outside brackets:
+/// the header's tokens, and that `{`.
+fn define_header(src: &[u8], start: usize) -> Result<(Vec<Token>, Token), Error> {
+    let mut lx = Lexer::new(src, start, src.len(), false);
+    let mut toks = Vec::new();
+    let mut depth = 0usize;
+    loop {
+        let t = lx.next_token()?;
+        match t.kind {
+            Tok::Eof => {
+                return Err(Error::at(
+                    src,
+                    start,
+                    "expected '{' to open the function body",
+                ))
+            }
+            Tok::Punct(b'{') if depth == 0 && rest_of_line_is_blank(src, t.end) => {
+                return Ok((toks, t))
+            }
+            Tok::Punct(b'(' | b'[' | b'{' | b'<') => depth += 1,
+            Tok::Punct(b')' | b']' | b'}' | b'>') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        toks.push(t);
+    }
 }
 
 fn rest_of_line_is_blank(src: &[u8], mut i: usize) -> bool {

@@ -603,22 +603,31 @@ fn ptr_type(space: u32) -> Vec<u8> {
 /// Ours, in two forms:
 ///
 /// - a global of external linkage (defined here or elsewhere, C++ inline variables and
-///   static locals of inline functions included) gets a read-only COMDAT of its own:
+///   static locals of inline functions included) gets a COMDAT of its own:
 ///
 ///   ```text
 ///   $__ref_G = comdat any
-///   @__ref_G = linkonce externally_initialized constant ptr @G, comdat, section ".rdata"
+///   @__ref_G = linkonce externally_initialized global ptr @G, comdat, section ".rdata"
 ///   ```
 ///
 ///   Every object may carry it and both lld-link and MinGW ld.lld keep one copy; all copies
-///   are equal, since `G` has one definition program-wide. `constant` is what makes LLVM
-///   give the COMDAT section only `IMAGE_SCN_MEM_READ` (a non-constant global in an explicit
-///   `.rdata` COMDAT gets `MEM_WRITE` too). `linkonce` (not `_odr`) and
-///   `externally_initialized` both tell the optimizer that the initializer is not final, so
-///   the load stays in the code at -O2 (and under LTO): the hot-patch loader rewrites it.
+///   are equal, since `G` has one definition program-wide. It is a non-constant `global`, as
+///   clang 22's own `__ref_` is, because the code generator treats a load from a `constant`
+///   as free to repeat: it rematerializes the load instead of keeping the pointer in a
+///   register across calls (x86-64, x86) or sinks it into the paths that use it (ARM64), so
+///   hot-patched functions would load `__ref_G` more often than clang 22's code does
+///   (`tests/it/wrapper_oracle.rs`, `ref_loads_match_native_clang22_under_register_pressure`).
+///   LLVM gives a non-constant global in an explicit `.rdata` COMDAT a writable section
+///   (`IMAGE_SCN_MEM_WRITE`): the object step clears that bit afterwards
+///   ([`crate::coff::seal`]; `hotpatch seal`/`hotpatch inject` for code generation run by
+///   hand). `linkonce` (not `_odr`) and `externally_initialized` both tell the optimizer that
+///   the initializer is not final, so the load stays in the code at -O2 (and under LTO): the
+///   hot-patch loader rewrites it. `externally_initialized` changes no generated code
+///   (measured: the same instructions and relocations with and without it on x64, x86, ARM64).
 /// - a global of internal (or private) linkage gets an internal pointer: a static COFF
 ///   symbol of exactly the name `__ref_G` beside the static `G`, in the object's read-only
-///   `.rdata`. Nothing can clash across objects, and patch tools still pair `__ref_G` with
+///   `.rdata` (not a COMDAT: it shares the object's `.rdata`, which stays read-only for a
+///   non-constant global too, measured on x64, x86 and ARM64; nothing to seal). Nothing can clash across objects, and patch tools still pair `__ref_G` with
 ///   `G` by name, per object (a renamed external symbol would link too, but break that
 ///   pairing). `externally_initialized` keeps the load, as above.
 ///
@@ -667,7 +676,7 @@ fn ensure_ref(
             t.extend_from_slice(if internal {
                 b" = internal externally_initialized global "
             } else {
-                b" = linkonce externally_initialized constant "
+                b" = linkonce externally_initialized global "
             });
             t.extend_from_slice(&ptr_type(g.addrspace));
             t.push(b' ');

@@ -102,7 +102,7 @@ fn which_globals_are_redirected_follows_clang_22() {
     assert_eq!(rep.marked, [b"f".to_vec()]);
     let added = lines_added(RULES, &out);
     for line in [
-        "@__ref_mut = linkonce externally_initialized constant ptr @mut, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"",
+        "@__ref_mut = linkonce externally_initialized global ptr @mut, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"",
         "$__ref_mut = comdat any",
         "  %a = load i32, ptr %hp.ref.mut, align 4",
         "  %hp.ce.0 = getelementptr inbounds %struct.P, ptr %hp.ref.cp, i32 0, i32 1",
@@ -206,11 +206,11 @@ define void @"?f@S@@QEAAXXZ"() {
     let (out, rep) = run(src, "?f@S@@QEAAXXZ", false);
     for l in [
         r#"$"__ref_x y" = comdat any"#,
-        r#"@"__ref_x y" = linkonce externally_initialized constant ptr @"x y", comdat, section ".rdata" "allow_direct_access_in_hot_patch_function""#,
+        r#"@"__ref_x y" = linkonce externally_initialized global ptr @"x y", comdat, section ".rdata" "allow_direct_access_in_hot_patch_function""#,
         r#"$"__ref_a\22b" = comdat any"#,
-        r#"@"__ref_a\22b" = linkonce externally_initialized constant ptr @"a\22b", comdat, section ".rdata""#,
+        r#"@"__ref_a\22b" = linkonce externally_initialized global ptr @"a\22b", comdat, section ".rdata""#,
         r#"$"__ref_?count@S@@2HA" = comdat any"#,
-        r#"@"__ref_?count@S@@2HA" = linkonce externally_initialized constant ptr @"?count@S@@2HA", comdat, section ".rdata""#,
+        r#"@"__ref_?count@S@@2HA" = linkonce externally_initialized global ptr @"?count@S@@2HA", comdat, section ".rdata""#,
         r#"  %"hp.ref.x y" = load ptr, ptr @"__ref_x y""#,
         r#"  store i32 2, ptr %"hp.ref.a\22b""#,
     ] {
@@ -580,7 +580,7 @@ define void @f() {
         &[
         "@__ref_s_counter = internal externally_initialized global ptr @s_counter, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
         "@__ref_.compoundliteral = internal externally_initialized global ptr @.compoundliteral, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
-        "$__ref_ext = comdat any\n@__ref_ext = linkonce externally_initialized constant ptr @ext, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
+        "$__ref_ext = comdat any\n@__ref_ext = linkonce externally_initialized global ptr @ext, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
         ],
     );
     let (twice, rep) = run(&out, "f", false);
@@ -826,9 +826,9 @@ define void @f() {
     assert_has_lines(
         &out,
         &[
-        "$__ref_g = comdat any\n@__ref_g = linkonce externally_initialized constant ptr @g, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
-        "@__ref_h = linkonce externally_initialized constant ptr @h, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
-        "$__ref_3 = comdat any\n@__ref_3 = linkonce externally_initialized constant ptr @3, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
+        "$__ref_g = comdat any\n@__ref_g = linkonce externally_initialized global ptr @g, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
+        "@__ref_h = linkonce externally_initialized global ptr @h, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
+        "$__ref_3 = comdat any\n@__ref_3 = linkonce externally_initialized global ptr @3, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
         ],
     );
     // The module's own `$__ref_h` is reused, never declared a second time.
@@ -875,7 +875,7 @@ declare ptr @llvm.threadlocal.address.p0(ptr)
         "@plain = global i32 0\n",
         "@__ref_old = linkonce global ptr @old, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
         "@done = global i32 0 \"allow_direct_access_in_hot_patch_function\"\n",
-        "@__ref_plain = linkonce externally_initialized constant ptr @plain, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
+        "@__ref_plain = linkonce externally_initialized global ptr @plain, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n",
         "define void @f() \"marked_for_windows_hot_patching\" {\n",
         ],
     );

@@ -636,8 +636,38 @@ fn plan_fixup<F: ReadAt>(
 ) -> Result<(FixupReport, Vec<Patch>), Error> {
     let mut report = FixupReport::default();
     let mut patches = Vec::new();
-    let mut jobs = Vec::new();
+    let jobs = modules_to_restore(view, finder, &mut report);
+    if jobs.is_empty() {
+        return Ok((report, patches));
+    }
+    // Only the names being restored are indexed: the ID stream of a big program is mostly
+    // other functions' IDs and build strings.
+    let wanted: HashSet<Vec<u8>> = jobs
+        .iter()
+        .flat_map(|(_, obj, _)| obj.hotpatch.iter().filter_map(|h| obj.func_id(h.func_id)))
+        .map(|f| f.name.to_vec())
+        .collect();
+    let ids = view.ids(&wanted)?;
+    for (module, obj, slots) in jobs {
+        restore_module(module, &obj, slots, &ids, &mut report, &mut patches);
+    }
+    Ok((report, patches))
+}
 
+/// A module to restore: its object's debug information, and the module record each of the
+/// object's `S_HOTPATCHFUNC` records goes to.
+type Job<'v> = (&'v Module, ObjectDebug, Vec<&'v Record>);
+
+/// The modules with blank `S_SKIP` records whose object has `S_HOTPATCHFUNC` records that line
+/// up with them. Counts every module's blank and present records into `report`, and a
+/// module that cannot be restored into its problems (or notes, when its object has nothing to
+/// restore).
+fn modules_to_restore<'v, F: ReadAt>(
+    view: &'v PdbView<F>,
+    finder: &mut ObjectFinder,
+    report: &mut FixupReport,
+) -> Vec<Job<'v>> {
+    let mut jobs = Vec::new();
     for module in &view.modules {
         let blanks = module.blank_skips();
         report.blank_skips += blanks;
@@ -676,54 +706,54 @@ fn plan_fixup<F: ReadAt>(
         };
         jobs.push((module, obj, slots));
     }
-    if jobs.is_empty() {
-        return Ok((report, patches));
-    }
-    // Only the names being restored are indexed: the ID stream of a big program is mostly
-    // other functions' IDs and build strings.
-    let wanted: HashSet<Vec<u8>> = jobs
-        .iter()
-        .flat_map(|(_, obj, _)| obj.hotpatch.iter().filter_map(|h| obj.func_id(h.func_id)))
-        .map(|f| f.name.to_vec())
-        .collect();
-    let ids = view.ids(&wanted)?;
-    for (module, obj, slots) in jobs {
-        let procs = module.procs();
-        for (h, r) in obj.hotpatch.iter().zip(slots) {
-            if !module.is_blank_skip(r) {
-                continue; // already an S_HOTPATCHFUNC of the same name (counted above)
+    jobs
+}
+
+/// The rewrite of each blank `S_SKIP` of `module` into the `S_HOTPATCHFUNC` its object has for
+/// it, with the function's ID translated to `ids`; what cannot be restored goes to the
+/// report's problems.
+fn restore_module(
+    module: &Module,
+    obj: &ObjectDebug,
+    slots: Vec<&Record>,
+    ids: &IdStream,
+    report: &mut FixupReport,
+    patches: &mut Vec<Patch>,
+) {
+    let procs = module.procs();
+    for (h, r) in obj.hotpatch.iter().zip(slots) {
+        if !module.is_blank_skip(r) {
+            continue; // already an S_HOTPATCHFUNC of the same name (counted above)
+        }
+        match ids.translate(obj, h, &procs) {
+            Ok(func_id) => {
+                let Some(new) = encode_in_slot(r.range.len(), func_id, &h.name) else {
+                    report.problems.push(format!(
+                        "module `{}`: `{}` does not fit its slot",
+                        module.shown(),
+                        String::from_utf8_lossy(&h.name)
+                    ));
+                    continue;
+                };
+                let old = module.data.get(r.range.clone()).unwrap_or(&[]).to_vec();
+                patches.push(Patch {
+                    stream: module.stream,
+                    offset: r.range.start,
+                    old,
+                    new,
+                });
+                report.restored.push(Restored {
+                    module: module.shown(),
+                    name: String::from_utf8_lossy(&h.name).into_owned(),
+                    func_id,
+                });
             }
-            match ids.translate(&obj, h, &procs) {
-                Ok(func_id) => {
-                    let Some(new) = encode_in_slot(r.range.len(), func_id, &h.name) else {
-                        report.problems.push(format!(
-                            "module `{}`: `{}` does not fit its slot",
-                            module.shown(),
-                            String::from_utf8_lossy(&h.name)
-                        ));
-                        continue;
-                    };
-                    let old = module.data.get(r.range.clone()).unwrap_or(&[]).to_vec();
-                    patches.push(Patch {
-                        stream: module.stream,
-                        offset: r.range.start,
-                        old,
-                        new,
-                    });
-                    report.restored.push(Restored {
-                        module: module.shown(),
-                        name: String::from_utf8_lossy(&h.name).into_owned(),
-                        func_id,
-                    });
-                }
-                Err(why) => report.problems.push(format!(
-                    "module `{}`: {why}; left as S_SKIP",
-                    module.shown()
-                )),
-            }
+            Err(why) => report.problems.push(format!(
+                "module `{}`: {why}; left as S_SKIP",
+                module.shown()
+            )),
         }
     }
-    Ok((report, patches))
 }
 
 /// Encodes an `S_HOTPATCHFUNC` record (the object side's encoder, so both write the same

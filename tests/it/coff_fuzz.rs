@@ -1,11 +1,12 @@
 //! The COFF/CodeView reader never panics: truncated and mutated real objects (regular header,
-//! from clang-cl-19 with /Z7, x86-64 and x86) give `Ok` or a clean error from `inject` and
-//! `dump`, in bounded time (a fixed number of proptest cases plus a stride over truncations).
+//! from clang-cl-19 with /Z7, x86-64 and x86, and the rewrite's output with writable `__ref_`
+//! COMDATs) give `Ok` or a clean error from `inject`, `dump` and `seal`, in bounded time (a fixed number of proptest cases plus a stride over truncations).
 
 use crate::support::coff;
 
 use coff::Work;
 use hotpatch_cl::codeview::{dump::dump, inject};
+use hotpatch_cl::coff::seal::{seal, seal_file};
 use hotpatch_cl::hotlist::HotList;
 use proptest::prelude::*;
 use std::sync::OnceLock;
@@ -16,7 +17,20 @@ fn objects() -> &'static Vec<Vec<u8>> {
         let w = Work::new("hot.cpp");
         let a = w.cl19("x86_64-pc-windows-msvc", &[], "a.obj");
         let b = w.cl19("i686-pc-windows-msvc", &["/Gy"], "b.obj");
-        vec![std::fs::read(a).unwrap(), std::fs::read(b).unwrap()]
+        // The rewrite's output compiled by hand: writable `__ref_` COMDATs for `seal`.
+        let ll = w.ll19("x86_64-pc-windows-msvc", &[], "c.ll");
+        let ir = std::fs::read(ll).unwrap();
+        let r = hotpatch_cl::ir::rewrite(&ir, &list(), &Default::default()).unwrap();
+        std::fs::write(w.path("r.ll"), &r.text).unwrap();
+        let d = w.dir.path();
+        crate::support::compile_ir(d, 19, "x86_64-pc-windows-msvc", "r.ll", "c.obj", &[]);
+        let c = std::fs::read(w.path("c.obj")).unwrap();
+        let refs = seal(&c).unwrap().sections;
+        assert!(
+            refs.iter().any(|r| r.writable),
+            "no writable __ref_: {refs:?}"
+        );
+        vec![std::fs::read(a).unwrap(), std::fs::read(b).unwrap(), c]
     })
 }
 
@@ -41,7 +55,8 @@ fn list() -> HotList {
     .collect()
 }
 
-/// Runs both entry points; only a panic fails. An `Ok` injection must re-inject to itself.
+/// Runs every entry point; only a panic fails. An `Ok` injection must re-inject to itself,
+/// and an `Ok` seal must keep the length and seal to itself.
 fn exercise(data: &[u8]) {
     let l = list();
     if let Ok(out) = inject(data, &l) {
@@ -49,6 +64,12 @@ fn exercise(data: &[u8]) {
         assert_eq!(again.bytes, out.bytes, "not idempotent");
     }
     let _ = dump(data);
+    if let Ok(out) = seal(data) {
+        assert_eq!(out.bytes.len(), data.len(), "seal changed the length");
+        let again = seal(&out.bytes).expect("our own output must parse");
+        assert_eq!(again.bytes, out.bytes, "seal not idempotent");
+    }
+    let _ = seal_file(data);
 }
 
 #[test]
@@ -102,7 +123,7 @@ proptest! {
 
     #[test]
     fn mutated_objects_never_panic(
-        which in 0usize..2,
+        which in 0usize..3,
         edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
         // Bias half the edits to the headers and tables at the front, where lengths live.
         front in any::<bool>(),
@@ -118,7 +139,7 @@ proptest! {
 
     #[test]
     fn mutated_debug_sections_never_panic(
-        which in 0usize..2,
+        which in 0usize..3,
         edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
     ) {
         // Target the CodeView bytes: the first .debug$S and .debug$T ranges.

@@ -267,3 +267,57 @@ fn bigobj() {
     assert_eq!(codeview::inject(&after, &list).unwrap().bytes, after);
     link_dll(w.dir.path(), &[&out], "x64");
 }
+
+/// The object step seals `__ref_` COMDATs in a `/bigobj` object too (32-bit section numbers,
+/// 20-byte symbols), as llvm-readobj-22 reads the result of `hotpatch-cl clang-cl-22` in
+/// rewrite mode; `hotpatch seal` then finds nothing left to change.
+#[test]
+fn bigobj_ref_sections_are_sealed() {
+    let w = Work::new("hot.c");
+    let mut src: String = (0..65300).map(|i| format!("int g{i} = {i};\n")).collect();
+    src.push_str("extern int counter;\nint bump(int a) { return a + counter++ + g7; }\n");
+    std::fs::write(w.path("big.c"), src).unwrap();
+    let t = "--target=x86_64-pc-windows-msvc";
+    let out = support::run_hotpatch_cl(
+        w.dir.path(),
+        &[
+            "clang-cl-22",
+            t,
+            "/c",
+            "/Z7",
+            "/O2",
+            "/Gw",
+            "/hotpatch",
+            "-fms-hotpatch-functions-list=bump",
+            "/Fobig.obj",
+            "--",
+            "big.c",
+        ],
+        &[("HOTPATCH_MODE", "rewrite")],
+    );
+    support::assert_success(&out, "hotpatch-cl");
+    let data = std::fs::read(w.path("big.obj")).unwrap();
+    assert_eq!(&data[..4], &[0, 0, 0xff, 0xff], "not a /bigobj object");
+    let o = support::objects::Obj::read(w.dir.path(), "big.obj");
+    let sections: Vec<u32> = ["__ref_counter", "__ref_g7"]
+        .iter()
+        .map(|r| {
+            *o.sym_section
+                .get(*r)
+                .unwrap_or_else(|| panic!("no {r}: {:?}", o.symbols))
+        })
+        .collect();
+    for s in &sections {
+        assert!(s > &65279, "section {s}: not past the classic limit");
+        let (name, writable) = &o.sections[s];
+        assert_eq!((name.as_str(), *writable), (".rdata", false), "section {s}");
+    }
+    assert!(
+        o.sections.values().filter(|(_, w)| *w).count() > 65000,
+        "the g* keep MEM_WRITE"
+    );
+    // Sealing again changes nothing.
+    let hp = support::our_bin("hotpatch");
+    support::run_ok(w.dir.path(), hp.to_str().unwrap(), &["seal", "big.obj"]);
+    assert_eq!(std::fs::read(w.path("big.obj")).unwrap(), data);
+}

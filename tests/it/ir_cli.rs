@@ -51,7 +51,7 @@ fn rewrites_a_file_and_reports_with_v() {
     let text = std::fs::read_to_string(dir.path("out.ll")).unwrap();
     assert!(
         text.contains(
-            "$__ref_g = comdat any\n@__ref_g = linkonce externally_initialized constant ptr @g, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n"
+            "$__ref_g = comdat any\n@__ref_g = linkonce externally_initialized global ptr @g, comdat, section \".rdata\" \"allow_direct_access_in_hot_patch_function\"\n"
         ),
         "{text}"
     );

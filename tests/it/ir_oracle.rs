@@ -4,7 +4,8 @@
 //! 1. `clang-cl /c -O2 /Z7 /Gy /clang:-S /clang:-emit-llvm` gives the IR;
 //! 2. the engine rewrites it with every defined function listed;
 //! 3. the clang that made the IR must accept the result (`-x ir -disable-llvm-optzns`);
-//! 4. clang 22 compiles our output, and separately runs its own pass on the original IR
+//! 4. clang 22 compiles our output (then `hotpatch seal`, the object step that makes the
+//!    `__ref_` COMDATs read-only), and separately runs its own pass on the original IR
 //!    (`-mllvm -ms-secure-hotpatch-functions-file=`); per function, the objects must
 //!    reference the same symbols (relocation targets of the function's section), define
 //!    the same `__ref_` symbols, and every `__ref_` pointer must live in a read-only `.rdata`.
@@ -102,6 +103,9 @@ fn check(source: &str, clang: u32, target: &str) {
     let mut a: Vec<&str> = base.to_vec();
     a.extend(["ours.ll", "-o", "ours.obj"]);
     support::run_ok(d, "clang-22", &a);
+    // The object step hotpatch-cl's pipeline runs: the `__ref_` COMDATs made read-only.
+    let hp = support::our_bin("hotpatch");
+    support::run_ok(d, hp.to_str().unwrap(), &["seal", "ours.obj"]);
     let mut a: Vec<&str> = base.to_vec();
     let ll_s = ll.to_str().unwrap();
     a.extend([

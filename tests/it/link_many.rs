@@ -409,7 +409,8 @@ fn cpp_inline_static_local_and_meyers_singleton_link_with_lld_link_on_x64_x86_ar
 
 /// `hotpatch rewrite` output compiled with the optimiser on (clang 19 and 22 `-O2`, as an
 /// LTO or IR-only user would): the COMDAT `__ref_` is `linkonce` and `externally_initialized`,
-/// so its load stays in the code, and the objects of several files link.
+/// so its load stays in the code, `hotpatch seal` makes it read-only, and the objects of
+/// several files link.
 #[test]
 fn rewrite_output_keeps_the_loads_at_o2_and_links_on_x64_x86_arm64() {
     let tmp = tempfile::tempdir().unwrap();
@@ -453,7 +454,7 @@ fn rewrite_output_keeps_the_loads_at_o2_and_links_on_x64_x86_arm64() {
                 let text = std::fs::read_to_string(dir.join(&rw)).unwrap();
                 if stem != "state" {
                     assert!(
-                        text.contains("$__ref_counter = comdat any\n@__ref_counter = linkonce externally_initialized constant ptr @counter, comdat, section \".rdata\""),
+                        text.contains("$__ref_counter = comdat any\n@__ref_counter = linkonce externally_initialized global ptr @counter, comdat, section \".rdata\""),
                         "{rw}:\n{text}"
                     );
                 }
@@ -471,7 +472,12 @@ fn rewrite_output_keeps_the_loads_at_o2_and_links_on_x64_x86_arm64() {
                         &obj,
                     ],
                 );
-                let relocs = objects::relocations_by_function(&dir.join(&obj));
+                // Code generation by hand leaves the `__ref_` COMDATs writable; `hotpatch
+                // seal` is the object step such a build adds.
+                support::run_ok(dir, hp.to_str().unwrap(), &["seal", &obj]);
+                let path = dir.join(&obj);
+                objects::assert_refs_read_only(&path, &objects::ref_symbols(&path));
+                let relocs = objects::relocations_by_function(&path);
                 for f in ["fa", "fb", "fc"] {
                     let Some(r) = relocs.get(&coff(t, f)) else {
                         continue;

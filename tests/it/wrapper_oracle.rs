@@ -15,6 +15,10 @@
 //! its construct fails. Deliberate differences (docs/differences-from-clang22.md): thread-locals
 //! stay direct with us (compared outside the sets), and an internal global's `__ref_` is a static
 //! symbol rather than a weak external (names are compared, not binding).
+//!
+//! `pressure.cpp` (register pressure around `__ref_` loads, x64/x86/ARM64) is compared with
+//! counts: each relocation target of each function as often as native's, so an extra
+//! `__ref_` load shows (`ref_loads_match_native_clang22_under_register_pressure`).
 
 use crate::support::{self, objects};
 
@@ -507,6 +511,254 @@ fn wrapper_matches_native_clang22_on_many_constructs() {
                     break;
                 };
                 let bad = check_target(case, target);
+                failures.lock().unwrap().extend(bad);
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `pressure.cpp`'s functions, by target (x86 mangles pointers and `size_t` its own way).
+fn pressure_list(target: &str) -> &'static [&'static str] {
+    if target == X86 {
+        &[
+            "?compact@@YAIPAXPAIIPBXII@Z",
+            "?blend@@YAIPAMPBMPBIIIMMMM@Z",
+            "?add_focus@@YAX_N@Z",
+            "?add_move@@YAXMM@Z",
+            "?owner_of@@YAIH@Z",
+        ]
+    } else {
+        &[
+            "?compact@@YA_KPEAXPEAI_KPEBX22@Z",
+            "?blend@@YA_KPEAMPEBMPEBI_K3MMMM@Z",
+            "?add_focus@@YAX_N@Z",
+            "?add_move@@YAXMM@Z",
+            "?owner_of@@YAIH@Z",
+        ]
+    }
+}
+
+/// Relocation targets of each function of `list` in `obj`, with their counts; only the
+/// `__ref_` ones when `refs_only`.
+fn target_counts(
+    obj: &Path,
+    list: &[&str],
+    refs_only: bool,
+) -> BTreeMap<String, BTreeMap<String, usize>> {
+    let all = objects::relocation_counts_by_function(obj);
+    list.iter()
+        .map(|name| {
+            let key = all
+                .keys()
+                .find(|k| *k == name || k.strip_prefix('_') == Some(name))
+                .unwrap_or_else(|| panic!("{}: no code for {name}", obj.display()));
+            let counts = all[key]
+                .iter()
+                .filter(|(t, _)| !refs_only || t.contains("__ref_"))
+                .map(|(t, n)| (t.clone(), *n))
+                .collect();
+            ((*name).to_owned(), counts)
+        })
+        .collect()
+}
+
+/// The differences between two per-function count maps, one line per function.
+fn count_differences(
+    label: &str,
+    ours: &BTreeMap<String, BTreeMap<String, usize>>,
+    native: &BTreeMap<String, BTreeMap<String, usize>>,
+) -> Vec<String> {
+    native
+        .iter()
+        .filter(|(f, n)| ours.get(*f) != Some(n))
+        .map(|(f, n)| format!("{label}: {f}\n  ours:   {:?}\n  native: {n:?}", ours.get(f)))
+        .collect()
+}
+
+/// `pressure.cpp` on one target: native clang-cl 22 against `HOTPATCH_MODE=rewrite` through
+/// clang-cl 22 (same code generator: every relocation of every function, with its count) and
+/// clang-cl 19 (another optimizer, which may pick other constants and jump tables: the
+/// `__ref_` loads with their counts); every `__ref_` section of ours read-only. Then the
+/// check that the fixture still shows the drift: clang 22's code generator on the same
+/// rewritten IR with `constant` `__ref_`s loads some `__ref_` more often than native.
+fn check_pressure(target: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let case = Case {
+        src: "pressure.cpp",
+        ..Case::PLAIN
+    };
+    let src = fixture(case.src);
+    let list = pressure_list(target);
+    let joined = list.join(",");
+    let native = compile(d, &src, &case, &joined, target, None, "native.obj");
+    assert_eq!(
+        objects::hotpatch_records(&native).len(),
+        list.len(),
+        "{target}: native records"
+    );
+    let native_all = target_counts(&native, list, false);
+    let native_refs = target_counts(&native, list, true);
+    let mut bad = Vec::new();
+    for (f, refs) in &native_refs {
+        if refs.is_empty() {
+            bad.push(format!("{target}: {f} loads no __ref_ natively"));
+        }
+    }
+    for (compiler, out, refs_only) in [
+        ("clang-cl-22", "ours22.obj", false),
+        ("clang-cl-19", "ours19.obj", true),
+    ] {
+        let obj = compile(
+            d,
+            &src,
+            &case,
+            &joined,
+            target,
+            Some((compiler, "rewrite")),
+            out,
+        );
+        objects::assert_refs_read_only(&obj, &objects::ref_symbols(&obj));
+        let want = if refs_only { &native_refs } else { &native_all };
+        bad.extend(count_differences(
+            &format!("pressure.cpp {target} {compiler}"),
+            &target_counts(&obj, list, refs_only),
+            want,
+        ));
+    }
+
+    let ll = d.join("p.ll");
+    let o = format!("/clang:-o{}", ll.display());
+    let t = format!("--target={target}");
+    support::run_ok(
+        d,
+        "clang-cl-22",
+        &[
+            &t,
+            "-O2",
+            "/Z7",
+            "/GS-",
+            "/Gy",
+            "/hotpatch",
+            "/clang:-S",
+            "/clang:-emit-llvm",
+            &o,
+            "--",
+            src.to_str().unwrap(),
+        ],
+    );
+    let hp = support::our_bin("hotpatch");
+    let l = format!("--ms-hotpatch-functions-list={joined}");
+    support::run_ok(
+        d,
+        hp.to_str().unwrap(),
+        &["rewrite", "p.ll", &l, "-o", "rw.ll"],
+    );
+    let rewritten = std::fs::read_to_string(d.join("rw.ll")).unwrap();
+    let constant = rewritten.replace(
+        "= linkonce externally_initialized global ptr",
+        "= linkonce externally_initialized constant ptr",
+    );
+    if constant == rewritten {
+        bad.push(format!(
+            "{target}: no non-constant external __ref_ in the rewrite"
+        ));
+    }
+    std::fs::write(d.join("constant.ll"), constant).unwrap();
+    // Code generation as the wrapper's step 3 runs it: clang-cl's own code generation flags.
+    support::run_ok(
+        d,
+        "clang-cl-22",
+        &[
+            &t,
+            "/c",
+            "/Z7",
+            "-O2",
+            "/GS-",
+            "/Gy",
+            "/hotpatch",
+            "-Xclang",
+            "-disable-llvm-optzns",
+            "/Foconstant.obj",
+            "--",
+            "constant.ll",
+        ],
+    );
+    let drift = target_counts(&d.join("constant.obj"), list, true);
+    let more = drift.iter().any(|(f, refs)| {
+        refs.iter()
+            .any(|(r, n)| *n > native_refs[f].get(r).copied().unwrap_or(0))
+    });
+    if !more {
+        bad.push(format!(
+            "{target}: the constant __ref_ form no longer loads more often than native here: the fixture stopped exercising the drift\n  constant: {drift:?}\n  native:   {native_refs:?}"
+        ));
+    }
+    bad
+}
+
+/// `pressure.cpp` in GNU mode (x86-64 MinGW): `HOTPATCH_MODE=rewrite hotpatch-cl clang-22`
+/// against native `clang-22 -fms-secure-hotpatch-functions-list=`, every relocation counted,
+/// every `__ref_` section read-only.
+fn check_pressure_gnu() -> Vec<String> {
+    const GNU: &str = "x86_64-w64-windows-gnu";
+    let list = [
+        "_Z7compactPvPjyPKvyy",
+        "_Z5blendPfPKfPKjyyffff",
+        "_Z9add_focusb",
+        "_Z8add_moveff",
+        "_Z8owner_ofi",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let src = fixture("pressure.cpp");
+    let t = format!("--target={GNU}");
+    let joined = list.join(",");
+    let native_flag = format!("-fms-secure-hotpatch-functions-list={joined}");
+    let ours_flag = format!("-fms-hotpatch-functions-list={joined}");
+    let common = [t.as_str(), "-O2", "-gcodeview", "-fms-hotpatch", "-c"];
+    let s = src.to_str().unwrap();
+    let mut a: Vec<&str> = common.to_vec();
+    a.extend([native_flag.as_str(), s, "-o", "native.o"]);
+    support::run_ok(d, "clang-22", &a);
+    support::command_ok(
+        support::hotpatch_cl(d)
+            .arg(support::tool("clang-22"))
+            .args(common)
+            .args([ours_flag.as_str(), s, "-o", "ours.o"])
+            .env("HOTPATCH_MODE", "rewrite"),
+    );
+    let ours = d.join("ours.o");
+    objects::assert_refs_read_only(&ours, &objects::ref_symbols(&ours));
+    count_differences(
+        &format!("pressure.cpp {GNU} clang-22"),
+        &target_counts(&ours, &list, false),
+        &target_counts(&d.join("native.o"), &list, false),
+    )
+}
+
+/// Issue #22 part 1: under register pressure, `HOTPATCH_MODE=rewrite` objects load each
+/// `__ref_` exactly as often as native clang 22's (docs/differences-from-clang22.md item 2),
+/// in cl mode on x64, x86 and ARM64, and in GNU mode.
+#[test]
+fn ref_loads_match_native_clang22_under_register_pressure() {
+    let failures = std::sync::Mutex::new(Vec::new());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let targets = [X64, X86, ARM64, "gnu"];
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(target) = targets.get(i) else {
+                    break;
+                };
+                let bad = if *target == "gnu" {
+                    check_pressure_gnu()
+                } else {
+                    check_pressure(target)
+                };
                 failures.lock().unwrap().extend(bad);
             });
         }

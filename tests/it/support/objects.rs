@@ -154,12 +154,22 @@ pub fn hotpatch_records(obj: &Path) -> Vec<(String, String)> {
 
 /// Relocation targets per function (`llvm-objdump-22 -dr`).
 pub fn relocations_by_function(obj: &Path) -> BTreeMap<String, BTreeSet<String>> {
+    relocation_counts_by_function(obj)
+        .into_iter()
+        .map(|(f, targets)| (f, targets.into_keys().collect()))
+        .collect()
+}
+
+/// Relocation targets per function with how often each occurs (`llvm-objdump-22 -dr`): a
+/// `__ref_` loaded twice counts twice (on ARM64 each load is an `ADRP` and an `LDR`
+/// relocation).
+pub fn relocation_counts_by_function(obj: &Path) -> BTreeMap<String, BTreeMap<String, usize>> {
     let text = run_ok(
         Path::new("."),
         "llvm-objdump-22",
         &["-dr", obj.to_str().unwrap()],
     );
-    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut out: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let mut current = None;
     for l in text.lines() {
         if let Some(label) = l
@@ -171,7 +181,10 @@ pub fn relocations_by_function(obj: &Path) -> BTreeMap<String, BTreeSet<String>>
             current = Some(label);
         } else if l.contains("IMAGE_REL_") {
             if let (Some(f), Some(target)) = (&current, l.split_whitespace().last()) {
-                out.entry(f.clone()).or_default().insert(target.to_owned());
+                *out.entry(f.clone())
+                    .or_default()
+                    .entry(target.to_owned())
+                    .or_default() += 1;
             }
         }
     }

@@ -1,11 +1,15 @@
-//! `hotpatch inject`: add `S_HOTPATCHFUNC` records to a COFF object, in place or to `-o`.
+//! `hotpatch inject`: add `S_HOTPATCHFUNC` records to a COFF object and make its `__ref_`
+//! pointers read-only, in place or to `-o`.
 //!
-//! A thin layer over [`hotpatch_cl::codeview::inject`]; the output is written atomically
+//! A thin layer over [`hotpatch_cl::codeview::inject`] and [`hotpatch_cl::coff::seal`] (the
+//! object step of hotpatch-cl's pipeline, for code generation run by hand on `hotpatch
+//! rewrite` output); the output is written atomically
 //! ([`hotpatch_cl::fsutil::write_atomic`]), so a failure leaves the destination as it was.
 
 use crate::output;
 use anyhow::Context;
 use hotpatch_cl::codeview;
+use hotpatch_cl::coff::seal;
 use hotpatch_cl::fsutil::io_message;
 use hotpatch_cl::hotlist::HotList;
 use std::path::PathBuf;
@@ -43,9 +47,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let data = std::fs::read(obj)
         .map_err(|e| anyhow::anyhow!("{}: cannot read: {}", obj.display(), io_message(&e)))?;
     let injected = codeview::inject(&data, &list).with_context(|| format!("{}", obj.display()))?;
+    let sealed = seal::seal(&injected.bytes).with_context(|| format!("{}", obj.display()))?;
     let dest = args.output.as_ref().unwrap_or(obj);
-    if args.output.is_some() || injected.bytes != data {
-        hotpatch_cl::fsutil::write_atomic(dest, &injected.bytes)
+    if args.output.is_some() || sealed.bytes != data {
+        hotpatch_cl::fsutil::write_atomic(dest, &sealed.bytes)
             .map_err(|e| anyhow::anyhow!("{}: cannot write: {}", dest.display(), io_message(&e)))?;
     }
     if args.verbose {
@@ -65,6 +70,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             &r.no_debug_info,
         );
         show("not defined in this object, skipped", &r.not_defined);
+        let newly: Vec<Vec<u8>> = sealed.newly_sealed().map(<[u8]>::to_vec).collect();
+        show("sealed (made read-only)", &newly);
     }
     Ok(ExitCode::SUCCESS)
 }

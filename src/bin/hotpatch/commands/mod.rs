@@ -6,4 +6,5 @@ pub mod dump;
 pub mod fixup_pdb;
 pub mod inject;
 pub mod rewrite;
+pub mod seal;
 pub mod verify;

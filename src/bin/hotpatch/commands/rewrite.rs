@@ -3,7 +3,9 @@
 //! Reads the IR (a file or `-` for stdin), builds the function list from every
 //! `--ms-[secure-]hotpatch-functions-{file,list}` flag, runs [`hotpatch_cl::ir`] and writes the
 //! result atomically (a file, or `-`/nothing for stdout). Errors name the input file and
-//! the IR line:col; the output file is never created on error.
+//! the IR line:col; the output file is never created on error. Objects compiled from the
+//! output carry writable `__ref_` COMDATs until `hotpatch seal` (or `hotpatch inject`) runs on
+//! them: the object step of hotpatch-cl's own pipeline (docs/differences-from-clang22.md, item 2).
 
 use crate::output;
 use anyhow::anyhow;

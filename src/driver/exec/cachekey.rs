@@ -20,10 +20,10 @@
 //! Measured with ccache 4.7 (direct, preprocessor and depend modes) and sccache 0.4: either
 //! half alone leaves one mode stale. Not here: spawning (`process.rs`).
 
-use super::args::{Arg, Class};
 use super::launcher::{self, Launcher, Step};
-use super::process::{self, Command};
-use super::DriverKind;
+use super::process::{self, exit_code, Command};
+use crate::driver::cmdline::args::{without_hotpatch_flags, Arg, Class, DriverKind, Kind};
+use crate::driver::cmdline::job::{Job, Source};
 use anyhow::Context;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -103,11 +103,11 @@ fn cl_name(a: &Arg) -> Option<&str> {
     s.strip_prefix('/').or_else(|| s.strip_prefix('-'))
 }
 
-fn preprocessed(kind: DriverKind, job: &super::Job) -> Preprocessed {
+fn preprocessed(kind: DriverKind, job: &Job) -> Preprocessed {
     let flags: Vec<&str> = job
         .args
         .iter()
-        .filter(|a| a.kind != super::args::Kind::Input)
+        .filter(|a| a.kind != Kind::Input)
         .filter_map(|a| match kind {
             DriverKind::ClangCl => cl_name(a),
             DriverKind::Gnu => a.raw.first()?.to_str(),
@@ -152,7 +152,7 @@ fn preprocessed(kind: DriverKind, job: &super::Job) -> Preprocessed {
 /// with [`markers`] for the list files. Returns the exit code.
 pub fn run_no_object(
     compiler: &Path,
-    job: &super::Job,
+    job: &Job,
     launcher: Option<&Launcher>,
 ) -> anyhow::Result<i32> {
     let kind = job.kind;
@@ -173,7 +173,7 @@ pub fn run_no_object(
         }
     };
     let mut cmd = Command::new(compiler);
-    cmd.args(super::without_hotpatch_flags(job.kind, &job.args));
+    cmd.args(without_hotpatch_flags(job.kind, &job.args));
     let cmd = launcher::wrap(launcher, Step::Plain, kind, cmd);
     if matches!(where_to, Preprocessed::Stdout(_)) && !prefix.is_empty() {
         use std::io::Write;
@@ -195,7 +195,7 @@ pub fn run_no_object(
                 .with_context(|| format!("cannot write {}", f.display()))?;
         }
     }
-    Ok(super::exit_code(status))
+    Ok(exit_code(status))
 }
 
 /// A path as a make prerequisite (spaces, `#` and `$` escaped as clang does).
@@ -269,7 +269,7 @@ pub fn add_to_depfile(dep: &Path, files: &[PathBuf]) -> anyhow::Result<()> {
 /// The dependency file clang writes for source `src` of `job` under `-MD`: the `-MF` value,
 /// else (GNU) the output `out` (or `-o`, or the source's stem) with `.d`, else (clang-cl) the
 /// source's stem with `.d` in the working directory.
-pub fn depfile_path(job: &super::Job, src: &super::Source, out: Option<&Path>) -> PathBuf {
+pub fn depfile_path(job: &Job, src: &Source, out: Option<&Path>) -> PathBuf {
     if let Some(mf) = mf_value(&job.args) {
         return PathBuf::from(mf);
     }
@@ -285,11 +285,7 @@ pub fn depfile_path(job: &super::Job, src: &super::Source, out: Option<&Path>) -
 }
 
 /// After a successful compile of `src` with `-MD`: the list files join its dependencies.
-pub fn add_lists_to_depfile(
-    job: &super::Job,
-    src: &super::Source,
-    out: Option<&Path>,
-) -> anyhow::Result<()> {
+pub fn add_lists_to_depfile(job: &Job, src: &Source, out: Option<&Path>) -> anyhow::Result<()> {
     if !job.dep.write {
         return Ok(());
     }
@@ -307,6 +303,8 @@ pub fn mf_value(args: &[Arg]) -> Option<OsString> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::driver::cmdline::classify::plan;
+    use crate::driver::cmdline::job::Plan;
 
     use crate::driver::os;
 
@@ -389,9 +387,9 @@ mod tests {
         add_to_depfile(&dir.path().join("none.d"), &[PathBuf::from("hot.txt")]).unwrap();
     }
 
-    fn job(kind: DriverKind, v: &[&str]) -> super::super::Job {
-        match super::super::plan(kind, &os(v)) {
-            super::super::Plan::NoObject(j) | super::super::Plan::Patch(j) => *j,
+    fn job(kind: DriverKind, v: &[&str]) -> Job {
+        match plan(kind, &os(v)) {
+            Plan::NoObject(j) | Plan::Patch(j) => *j,
             other => panic!("{v:?}: {other:?}"),
         }
     }

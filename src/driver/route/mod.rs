@@ -16,7 +16,9 @@
 //! qualified name of a defined C++ function (`S::f`) also counts, so the rewrite can say
 //! which mangled name was meant.
 //!
-//! Not here: running compilers (`pipeline.rs`), reading COFF (`crate::coff`).
+//! Not here: running compilers (`exec/pipeline.rs`), reading COFF (`crate::coff`).
+
+pub mod source_hint;
 
 use crate::coff::CoffObject;
 use crate::hotlist::HotList;

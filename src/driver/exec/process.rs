@@ -4,11 +4,14 @@
 //! stdout and stderr and hands back its exit status untouched; [`capture`] is for the
 //! wrapper's own probes (`--version`). "Not found" is a different error from "ran and
 //! failed", and every error names the full command. In verbose mode ([`set_verbose`], which
-//! the front door sets from `HOTPATCH_VERBOSE` through [`super::Env`]) each command is
+//! the front door sets from `HOTPATCH_VERBOSE` through [`super::env::Env`]) each command is
 //! printed to stderr first, prefixed `hotpatch-cl:`.
 //!
-//! Not here: deciding which commands to run (`mod.rs`, `pipeline.rs`).
+//! Not here: deciding which commands to run (the front door `driver::run`, `pipeline.rs`).
 
+use crate::driver::cmdline::args::without_hotpatch_flags;
+use crate::driver::cmdline::job::Job;
+use crate::driver::cmdline::rsp;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
@@ -177,7 +180,7 @@ fn response_file(args: &[OsString]) -> std::io::Result<tempfile::NamedTempFile> 
         .tempfile()?;
     let line: Vec<String> = args
         .iter()
-        .map(|a| super::rsp::quote(&a.to_string_lossy(), super::rsp::Quoting::Windows))
+        .map(|a| rsp::quote(&a.to_string_lossy(), rsp::Quoting::Windows))
         .collect();
     f.write_all(line.join(" ").as_bytes())?;
     f.flush()?;
@@ -224,6 +227,20 @@ pub fn capture(cmd: &Command) -> Result<(Vec<u8>, Vec<u8>), Error> {
     Ok((out.stdout, out.stderr))
 }
 
+/// The exit code to return for a child's status (a signal becomes 1).
+pub fn exit_code(status: ExitStatus) -> i32 {
+    status.code().unwrap_or(1)
+}
+
+/// The plain compile of a job: the compiler with the user's (expanded) arguments, the
+/// hot-patch flags removed. What a unit that defines no listed function gets, and what a job
+/// that makes no object runs; the one place such a command is built.
+pub fn plain_command(compiler: &Path, job: &Job) -> Command {
+    let mut cmd = Command::new(compiler);
+    cmd.args(without_hotpatch_flags(job.kind, &job.args));
+    cmd
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,7 +254,7 @@ mod tests {
         let f = response_file(&args).unwrap();
         let text = std::fs::read_to_string(f.path()).unwrap();
         assert_eq!(
-            super::super::rsp::split_windows(&text),
+            rsp::split_windows(&text),
             ["/c", "a b.c", r#"-DX="q""#, r"C:\dir\"]
         );
     }

@@ -20,11 +20,11 @@
 //! compile-and-link (the compiler deletes its temporary objects before the fix-up could read
 //! them: link through the `lld-link` shim instead).
 
-use super::args::{Arg, Class};
-use super::process::{self, Command};
-use super::rsp;
+use super::process::{self, exit_code, Command};
 use super::toolchain;
-use super::Job;
+use crate::driver::cmdline::args::{Arg, Class, DriverKind};
+use crate::driver::cmdline::job::{ends_with_separator, Job};
+use crate::driver::cmdline::rsp;
 use anyhow::anyhow;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
@@ -94,7 +94,7 @@ pub fn run(linker: &Path, args: &[OsString]) -> anyhow::Result<i32> {
     cmd.args(args);
     let status = process::run(&cmd)?;
     if !status.success() {
-        return Ok(super::exit_code(status));
+        return Ok(exit_code(status));
     }
     if let (Some(pdb), Some(before)) = (pdb, before) {
         fixup_if_written(&pdb, &before)?;
@@ -177,7 +177,7 @@ pub fn lld_pdb(args: &[OsString]) -> Option<PathBuf> {
 /// with lld-link and with debug information. `exe` is the executable's path as the link step
 /// names it (`-o`, `/Fe`, or clang-cl's default).
 pub fn driver_link_pdb(job: &Job, exe: &Path) -> Option<PathBuf> {
-    if job.kind != toolchain::DriverKind::ClangCl || job.compile_only || !uses_lld(&job.args) {
+    if job.kind != DriverKind::ClangCl || job.compile_only || !uses_lld(&job.args) {
         return None;
     }
     // clang-cl passes `-debug` to the linker when it compiles with debug information; the
@@ -216,7 +216,7 @@ pub fn driver_exe(job: &Job) -> PathBuf {
         )
     };
     let path = match named {
-        Some(v) if super::ends_with_separator(&v) => Path::new(&v).join(default_name()),
+        Some(v) if ends_with_separator(&v) => Path::new(&v).join(default_name()),
         Some(v) if !v.is_empty() => PathBuf::from(v),
         _ => default_name(),
     };
@@ -330,7 +330,8 @@ mod tests {
 
     #[test]
     fn clang_cl_jobs_link_with_lld_only_when_asked() {
-        use super::super::{plan, DriverKind, Plan};
+        use crate::driver::cmdline::classify::plan;
+        use crate::driver::cmdline::job::Plan;
         let job = |v: &[&str]| match plan(DriverKind::ClangCl, &os(v)) {
             Plan::Patch(j) => *j,
             other => panic!("{other:?}"),

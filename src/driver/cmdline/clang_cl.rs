@@ -4,7 +4,7 @@
 //! entries; [`DASH_ONLY`] holds the GNU-style flags clang-cl also accepts (`--target=`,
 //! `-Xclang`…). `/clang:X` and `-Xclang X` payloads are classified again with the GNU table
 //! (`gnu.rs`), and a `/clang:-MF` whose value sits in the next `/clang:` argument is joined
-//! with it. Not here: response files, I/O, deciding what to do (`mod.rs`).
+//! with it. Not here: response files, I/O, deciding what to do (`classify.rs`).
 //! Spellings checked against clang 19 and 22 (`clang-cl-19 /?`, `Options.td`).
 
 use super::args::{lookup, spec, walk, Arg, Attach, Attach::*, Class, Class::*, Kind, Spec};
@@ -179,7 +179,7 @@ pub fn class_of(arg: &str) -> Option<Class> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::driver::args::is_sorted_unique;
+    use crate::driver::cmdline::args::is_sorted_unique;
 
     #[test]
     fn tables_are_sorted_without_duplicates() {
@@ -220,8 +220,8 @@ mod tests {
 
     #[test]
     fn each_step_keeps_what_it_needs() {
-        use crate::driver::args::{Rule, Step};
-        use crate::driver::DriverKind::{ClangCl, Gnu};
+        use crate::driver::cmdline::args::DriverKind::{ClangCl, Gnu};
+        use crate::driver::cmdline::args::{Rule, Step};
         // Ours never reach a compiler; the plain run keeps everything else.
         for step in [
             Step::Plain,

@@ -1,6 +1,6 @@
 //! The cheapest routing hint: what the source file's own text says about the listed names.
 //!
-//! Routing (`route.rs`) always checks the final object, so a hint only decides which compile
+//! Routing (`mod.rs`) always checks the final object, so a hint only decides which compile
 //! runs first, never what the object is. This one reads the main source file as text, with
 //! no preprocessor: a listed function whose name stands there in the shape of a definition
 //! (`name (…) {`) most likely lands in the object; a name that does not stand there at all
@@ -13,7 +13,7 @@
 //! `_ZN1S1fEv` to `f`, constructors and destructors to the class name). An entry that cannot
 //! be reduced makes the hint [`SourceHint::Unknown`].
 //!
-//! Not here: compilers, objects, the decision itself (`route.rs`, `pipeline.rs`).
+//! Not here: compilers, objects, the decision itself (`mod.rs`, `exec/pipeline.rs`).
 
 use std::collections::HashSet;
 
@@ -108,25 +108,10 @@ fn ident_ok(s: &[u8]) -> Option<Vec<u8>> {
     ok.then(|| s.to_vec())
 }
 
-/// `?f@S@@…` → `f`, `??0S@@…` / `??1S@@…` → `S`, other operators → `operator`.
-///
-/// Read from the mangling's first fragments, not by a demangler: list entries are user input,
-/// and msvc-demangler 0.11 negates a parsed number unchecked (the `source_hint` fuzz target's
-/// `?area@??0Sh…` made it overflow).
+/// `?f@S@@…` → `f`, `??0S@@…` / `??1S@@…` → `S`, operators → `operator`: see
+/// [`crate::names::identifier`].
 fn msvc_identifier(mangled: &[u8]) -> Option<Vec<u8>> {
-    // A name fragment up to its `@`; a template name (`?$name@…`) is its name.
-    let fragment = |s: &[u8]| -> Option<Vec<u8>> {
-        let s = s.strip_prefix(b"?$").unwrap_or(s);
-        let end = s.iter().position(|&b| b == b'@')?;
-        ident_ok(&s[..end])
-    };
-    match mangled.strip_prefix(b"?")? {
-        [b'?', b'0' | b'1', class @ ..] => fragment(class),
-        [b'?', b'$', template @ ..] => fragment(template),
-        [b'?', b'_', ..] => None, // compiler-made special names
-        [b'?', _, ..] => Some(b"operator".to_vec()),
-        name => fragment(name),
-    }
+    ident_ok(crate::names::identifier(mangled)?)
 }
 
 /// `_Z1fv` → `f`, `_ZL1fv` → `f`, `_ZN1S1fEv` → `f`, `_ZN1SC2Ev` → `S`; `None` for other

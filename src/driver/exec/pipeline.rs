@@ -12,27 +12,29 @@
 //! 3. the same compiler compiles that IR with code generation only
 //!    (`-Xclang -disable-llvm-optzns`) straight to the user's output path, so `S_OBJNAME`
 //!    names it; `-gno-codeview-command-line` keeps the temporary path out of the object;
-//! 4. [`crate::codeview::inject`] adds `S_HOTPATCHFUNC`, written atomically; on failure the
-//!    object is removed.
+//! 4. [`crate::codeview::inject`] adds `S_HOTPATCHFUNC` and [`crate::coff::seal`] clears the
+//!    write bit of the `__ref_` COMDATs (step 3 leaves them writable, see `ir::redirect`),
+//!    written atomically; on failure the object is removed.
 //!
-//! In auto mode a compile-only job is routed first (`route.rs`): a unit whose object defines
-//! no listed function keeps the plain compile's object ([`super::plain_command`]), the
+//! In auto mode a compile-only job is routed first (`route/`): a unit whose object defines
+//! no listed function keeps the plain compile's object ([`plain_command`]), the
 //! others take the steps above. Which flags each compiler run keeps is
-//! [`super::args::Class::rule`]'s to say.
+//! [`Class::rule`]'s to say.
 //!
 //! Without `/c` the objects go to a temporary directory and the compiler links them with
 //! the user's link flags. `/MP[N]` runs sources in parallel. Temporaries live in one
-//! `TempDir`, removed on return and on Ctrl-C. Not here: parsing (`mod.rs`), spawning
+//! `TempDir`, removed on return and on Ctrl-C. Not here: parsing (`cmdline/`), spawning
 //! (`process.rs`).
 
-use super::args::{Class, Kind, Rule, Step};
+use super::env::{Env, Mode, FIRST_NATIVE_MAJOR};
 use super::launcher::{self, Launcher};
-use super::process::{self, Command};
-use super::route::Router;
-use super::source_hint::{Identifiers, SourceHint};
-use super::toolchain::{self, DriverKind};
-use super::{exit_code, DepFlags, Env, Job, Mode, OutputKind, Source, FIRST_NATIVE_MAJOR};
+use super::process::{self, exit_code, plain_command, Command};
+use super::toolchain;
 use crate::diag::{self, Warnings};
+use crate::driver::cmdline::args::{Class, DriverKind, Kind, Rule, Step};
+use crate::driver::cmdline::job::{ends_with_separator, DepFlags, Job, OutputKind, Source};
+use crate::driver::route::source_hint::{Identifiers, SourceHint};
+use crate::driver::route::Router;
 use crate::hotlist::HotList;
 use crate::ir::optout::AllowDirect;
 use anyhow::{anyhow, bail, Context};
@@ -363,10 +365,7 @@ impl<'a> Pipeline<'a> {
             // object, replaced below), then the pipeline uses it as `/Yu` would. A routed job
             // of several sources is compiled plainly as a whole, then only the objects that
             // define a listed function are made again by the pipeline.
-            let status = self.run_step(
-                launcher::Step::Plain,
-                super::plain_command(self.compiler, job),
-            )?;
+            let status = self.run_step(launcher::Step::Plain, plain_command(self.compiler, job))?;
             if !status.success() {
                 return Ok(exit_code(status));
             }
@@ -481,7 +480,7 @@ impl<'a> Pipeline<'a> {
     fn plain(&self, src: &Source, out: &Path) -> anyhow::Result<std::process::ExitStatus> {
         let status = self.run_step(
             launcher::Step::Plain,
-            super::plain_command(self.compiler, self.job),
+            plain_command(self.compiler, self.job),
         )?;
         if status.success() {
             super::cachekey::add_lists_to_depfile(self.job, src, Some(out))?;
@@ -570,7 +569,7 @@ impl<'a> Pipeline<'a> {
             _ => job.output.as_ref(),
         };
         match explicit {
-            Some(v) if super::ends_with_separator(v) => Path::new(v).join(name),
+            Some(v) if ends_with_separator(v) => Path::new(v).join(name),
             Some(v) if !v.is_empty() => PathBuf::from(v),
             _ => PathBuf::from(name),
         }
@@ -584,7 +583,7 @@ impl<'a> Pipeline<'a> {
             .unwrap_or_else(|| "out".into());
         name.push(".asm");
         match &self.job.asm_listing_output {
-            Some(v) if super::ends_with_separator(v) => Path::new(v).join(name),
+            Some(v) if ends_with_separator(v) => Path::new(v).join(name),
             Some(v) if !v.is_empty() => PathBuf::from(v),
             _ => PathBuf::from(name),
         }
@@ -625,7 +624,7 @@ impl<'a> Pipeline<'a> {
         if self.job.output_kind != OutputKind::Object {
             return Ok(());
         }
-        // Step 4: S_HOTPATCHFUNC for exactly the functions the rewrite marked.
+        // Step 4: S_HOTPATCHFUNC for exactly the functions the rewrite marked; `__ref_`s sealed.
         let mut marked = HotList::new();
         for n in &rewritten.report.marked {
             marked.add_name(n);
@@ -673,8 +672,9 @@ impl<'a> Pipeline<'a> {
         Ok(rewritten)
     }
 
-    /// Step 4: adds `S_HOTPATCHFUNC` for `marked` to the object at `out`, atomically; on any
-    /// failure (or a warning under `HOTPATCH_WERROR`) the object is removed.
+    /// Step 4: adds `S_HOTPATCHFUNC` for `marked` to the object at `out` and makes its
+    /// `__ref_` sections read-only ([`crate::coff::seal`]), atomically; on any failure (or a
+    /// warning under `HOTPATCH_WERROR`) the object is removed.
     fn inject_step(&self, out: &Path, marked: &HotList) -> Result<(), Failure> {
         if marked.is_empty() {
             return Ok(());
@@ -695,7 +695,10 @@ impl<'a> Pipeline<'a> {
             if flush(&mut warnings).is_err() {
                 return Ok(false);
             }
-            crate::fsutil::write_atomic(out, &injected.bytes)
+            // The `__ref_` COMDATs come out of code generation writable (coff::seal).
+            let sealed = crate::coff::seal::seal(&injected.bytes)
+                .map_err(|e| anyhow!("{}: {e}", out.display()))?;
+            crate::fsutil::write_atomic(out, &sealed.bytes)
                 .with_context(|| format!("cannot write {}", out.display()))?;
             Ok(true)
         })();
@@ -897,7 +900,7 @@ impl<'a> Pipeline<'a> {
     fn exe_name(&self) -> Option<OsString> {
         let job = self.job;
         let fe = job.exe_output();
-        if job.output.is_some() || fe.as_ref().is_some_and(|v| !super::ends_with_separator(v)) {
+        if job.output.is_some() || fe.as_ref().is_some_and(|v| !ends_with_separator(v)) {
             return None;
         }
         let first = job.first_input()?;
@@ -948,6 +951,8 @@ fn relative(target: &Path, base: &Path) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::driver::cmdline::classify::plan;
+    use crate::driver::cmdline::job::Plan;
 
     #[test]
     fn allow_direct_names_are_the_union_of_lists_and_files() {
@@ -964,7 +969,7 @@ mod tests {
         .iter()
         .map(OsString::from)
         .collect();
-        let super::super::Plan::Patch(job) = super::super::plan(DriverKind::ClangCl, &args) else {
+        let Plan::Patch(job) = plan(DriverKind::ClangCl, &args) else {
             panic!("not patched")
         };
         let got: Vec<String> = allow_direct(&job)
@@ -983,8 +988,7 @@ mod tests {
         .iter()
         .map(OsString::from)
         .collect();
-        let super::super::Plan::Patch(job) = super::super::plan(DriverKind::ClangCl, &missing)
-        else {
+        let Plan::Patch(job) = plan(DriverKind::ClangCl, &missing) else {
             panic!("not patched")
         };
         let err = format!("{:#}", allow_direct(&job).unwrap_err());

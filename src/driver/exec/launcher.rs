@@ -31,7 +31,10 @@
 //! (`pipeline.rs`).
 
 use super::process::Command;
-use super::toolchain::{self, DriverKind};
+use super::toolchain;
+use crate::driver::cmdline::args::DriverKind;
+use crate::driver::cmdline::job::{Job, OutputKind};
+use crate::driver::cmdline::rsp;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
@@ -117,9 +120,9 @@ impl Launcher {
         } else {
             let text = value.to_string_lossy();
             let split = if cfg!(windows) {
-                super::rsp::split_windows(&text)
+                rsp::split_windows(&text)
             } else {
-                super::rsp::split_gnu(&text)
+                rsp::split_gnu(&text)
             };
             split.into_iter().map(OsString::from).collect()
         };
@@ -218,7 +221,7 @@ impl Launcher {
     pub fn whole_job(
         &self,
         compiler: &Path,
-        job: &super::Job,
+        job: &Job,
         args: &[OsString],
         me: &Path,
         mode: &str,
@@ -231,7 +234,7 @@ impl Launcher {
             "clang" | "clang-cl" | "clang++"
         );
         let one_object = job.compile_only
-            && job.output_kind == super::OutputKind::Object
+            && job.output_kind == OutputKind::Object
             && matches!(&job.sources[..], [src] if src.path != "-")
             && !job.pch_create;
         // ccache tells compilers by their name: `zig` running `clang` is none it knows.
@@ -310,6 +313,8 @@ fn distcc_target(args: &[OsString]) -> Option<OsString> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::driver::cmdline::classify::plan;
+    use crate::driver::cmdline::job::Plan;
 
     use crate::driver::os;
 
@@ -455,8 +460,8 @@ mod tests {
 
     #[test]
     fn ccache_takes_the_whole_job_of_one_source_to_an_object_only() {
-        let job = |kind, args: &[&str]| match super::super::plan(kind, &os(args)) {
-            super::super::Plan::Patch(j) => *j,
+        let job = |kind, args: &[&str]| match plan(kind, &os(args)) {
+            Plan::Patch(j) => *j,
             other => panic!("{args:?}: {other:?}"),
         };
         let hot = "-fms-hotpatch-functions-list=f";
@@ -468,9 +473,7 @@ mod tests {
         let me = Path::new("/opt/hotpatch/hotpatch-cl");
         let ccache = launcher(Tool::Ccache);
         let args = os(&["-c", "a.c"]);
-        let whole = |l: &Launcher, j: &super::super::Job, me: &Path| {
-            l.whole_job(&compiler, j, &args, me, "Auto")
-        };
+        let whole = |l: &Launcher, j: &Job, me: &Path| l.whole_job(&compiler, j, &args, me, "Auto");
         let cmd = whole(&ccache, &gnu, me).expect("one source to an object");
         assert_eq!(cmd.program, PathBuf::from("/usr/bin/tool"));
         assert_eq!(cmd.args[..2], os(&["--opt", compiler.to_str().unwrap()]));

@@ -98,7 +98,7 @@ pub fn parse(args: &[OsString]) -> Vec<Arg> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::driver::args::is_sorted_unique;
+    use crate::driver::cmdline::args::is_sorted_unique;
 
     #[test]
     fn table_is_sorted_without_duplicates() {

@@ -8,8 +8,16 @@
 //! Not here: response files (`rsp.rs`), the tables themselves (`clang_cl.rs`, `gnu.rs`),
 //! any I/O. Modelled on sccache's `ArgInfo` tables (`src/compiler/args.rs`).
 
-use super::toolchain::DriverKind;
 use std::ffi::{OsStr, OsString};
+
+/// The two driver families.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriverKind {
+    /// clang-cl: MSVC-style flags.
+    ClangCl,
+    /// clang, clang++: GNU-style flags.
+    Gnu,
+}
 
 /// How a flag's value attaches to its spelling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +136,7 @@ pub enum Step {
     /// The user's command as it is, for a job the wrapper does not rewrite (a translation
     /// unit that defines no listed function, a job that makes no object, `/Yc`'s header).
     Plain,
-    /// The routing probe: front end only, IR to a temporary, quiet (`route.rs`).
+    /// The routing probe: front end only, IR to a temporary, quiet (`route/`).
     Probe,
     /// Step 1 of the pipeline: optimized IR of one source.
     Ir,
@@ -350,60 +358,23 @@ pub fn walk(
     let mut only_inputs = false;
     while let Some(raw) = args.get(i) {
         i += 1;
-        if only_inputs {
-            out.push(Arg {
-                raw: vec![raw.clone()],
-                kind: Kind::Input,
-            });
-            continue;
-        }
-        // Non-UTF-8 arguments cannot match a flag spelling: they are inputs or unknown
-        // flags, kept as bytes.
-        let Some(text) = raw.to_str() else {
-            let kind = if looks_like_flag_bytes(raw) {
-                Kind::Unknown
-            } else {
-                Kind::Input
-            };
-            out.push(Arg {
-                raw: vec![raw.clone()],
-                kind,
-            });
-            continue;
+        let entry = if only_inputs {
+            Err(Kind::Input)
+        } else {
+            table_entry(table, raw, is_flag)
         };
-        if !is_flag(text) {
-            out.push(Arg {
-                raw: vec![raw.clone()],
-                kind: Kind::Input,
-            });
-            continue;
-        }
-        let Some(spec) = lookup(table, text) else {
-            out.push(Arg {
-                raw: vec![raw.clone()],
-                kind: Kind::Unknown,
-            });
-            continue;
+        let (spec, joined) = match entry {
+            Ok(found) => found,
+            Err(kind) => {
+                out.push(Arg {
+                    raw: vec![raw.clone()],
+                    kind,
+                });
+                continue;
+            }
         };
         let mut raws = vec![raw.clone()];
-        let joined = OsString::from(&text[spec.name.len()..]);
-        let value = match spec.attach {
-            Attach::Flag => OsString::new(),
-            Attach::Joined => joined,
-            Attach::Separate => take_next(args, &mut i, &mut raws),
-            Attach::JoinedOrSeparate => {
-                if joined.is_empty() {
-                    take_next(args, &mut i, &mut raws)
-                } else {
-                    joined
-                }
-            }
-            Attach::RemainingArgs => {
-                raws.extend(args.iter().skip(i).cloned());
-                i = args.len();
-                joined
-            }
-        };
+        let value = flag_value(spec.attach, joined, args, &mut i, &mut raws);
         if spec.class == Class::EndOfOptions {
             only_inputs = true;
         }
@@ -423,6 +394,58 @@ pub fn walk(
     out
 }
 
+/// The entry of `table` that spells `raw`, with the value joined to it; `Err` with the
+/// argument's kind when there is none: an input, or a flag the table does not know.
+fn table_entry<'t, 'a>(
+    table: &'t [Spec],
+    raw: &'a OsStr,
+    is_flag: &dyn Fn(&str) -> bool,
+) -> Result<(&'t Spec, &'a str), Kind> {
+    // Non-UTF-8 arguments cannot match a flag spelling: they are inputs or unknown
+    // flags, kept as bytes.
+    let Some(text) = raw.to_str() else {
+        return Err(if looks_like_flag_bytes(raw) {
+            Kind::Unknown
+        } else {
+            Kind::Input
+        });
+    };
+    if !is_flag(text) {
+        return Err(Kind::Input);
+    }
+    let spec = lookup(table, text).ok_or(Kind::Unknown)?;
+    Ok((spec, &text[spec.name.len()..]))
+}
+
+/// A known flag's value, as `attach` says: `joined` to its spelling, or taken from the
+/// arguments after it (from `i` on, which moves past them; they join `raws`).
+fn flag_value(
+    attach: Attach,
+    joined: &str,
+    args: &[OsString],
+    i: &mut usize,
+    raws: &mut Vec<OsString>,
+) -> OsString {
+    let joined = OsString::from(joined);
+    match attach {
+        Attach::Flag => OsString::new(),
+        Attach::Joined => joined,
+        Attach::Separate => take_next(args, i, raws),
+        Attach::JoinedOrSeparate => {
+            if joined.is_empty() {
+                take_next(args, i, raws)
+            } else {
+                joined
+            }
+        }
+        Attach::RemainingArgs => {
+            raws.extend(args.iter().skip(*i).cloned());
+            *i = args.len();
+            joined
+        }
+    }
+}
+
 fn take_next(args: &[OsString], i: &mut usize, raws: &mut Vec<OsString>) -> OsString {
     match args.get(*i) {
         Some(v) => {
@@ -436,6 +459,15 @@ fn take_next(args: &[OsString], i: &mut usize, raws: &mut Vec<OsString>) -> OsSt
 
 fn looks_like_flag_bytes(raw: &OsStr) -> bool {
     raw.as_encoded_bytes().first() == Some(&b'-')
+}
+
+/// The arguments with every hot-patch flag (function set and allow-direct names) removed,
+/// also inside `/clang:` and `-Xclang`: the [`Step::Plain`] command line.
+pub fn without_hotpatch_flags(kind: DriverKind, args: &[Arg]) -> Vec<OsString> {
+    args.iter()
+        .filter(|a| a.rule(Step::Plain, kind) != Rule::Drop)
+        .flat_map(|a| a.raw.iter().cloned())
+        .collect()
 }
 
 #[cfg(test)]

@@ -9,17 +9,9 @@
 //! are a program with a subcommand. Not here: parsing the user's flags.
 
 use super::process::{self, Command};
+use crate::driver::cmdline::args::DriverKind;
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
-
-/// The two driver families.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DriverKind {
-    /// clang-cl: MSVC-style flags.
-    ClangCl,
-    /// clang, clang++: GNU-style flags.
-    Gnu,
-}
 
 /// Why the compiler could not be found or probed.
 #[derive(Debug, thiserror::Error)]
