@@ -34,7 +34,7 @@ pub fn write_atomic_with(
         _ => Path::new("."),
     };
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".hotpatch-").suffix(".tmp");
+    builder.prefix(TEMP_PREFIX).suffix(".tmp");
     let existing = std::fs::metadata(dest).ok().map(|m| m.permissions());
     #[cfg(unix)]
     {
@@ -67,6 +67,24 @@ pub fn write_atomic_with(
     Ok(())
 }
 
+/// The prefix of every temporary file hotpatch-cl makes next to an output (here and in
+/// the pipeline's staging files): a stray one left by a killed process is recognisably ours.
+pub const TEMP_PREFIX: &str = ".hotpatch-";
+
+/// Renames the complete file `from` over `to` (same directory, so one atomic step): what a
+/// staged output does last. On Windows `std::fs::rename` is `MoveFileExW` with
+/// `MOVEFILE_REPLACE_EXISTING`, retried for a moment while another program holds `to` open.
+pub fn rename_over(from: &Path, to: &Path) -> std::io::Result<()> {
+    #[cfg(windows)]
+    {
+        windows::rename_patiently(from, to)
+    }
+    #[cfg(not(windows))]
+    {
+        std::fs::rename(from, to)
+    }
+}
+
 /// An I/O error's text without the `(os error N)` suffix that `std` appends.
 pub fn io_message(e: &std::io::Error) -> String {
     let text = e.to_string();
@@ -94,29 +112,16 @@ mod windows {
         std::fs::set_permissions(path, perms)
     }
 
-    /// Renames `tmp` over `dest`; `dest_readonly` says that `dest` exists and is read-only.
-    /// On failure `dest` keeps its content and attribute and `tmp` is deleted.
+    /// Renames `from` over `to`, waiting a moment while another program holds `to` open.
     ///
     /// `std::fs::rename`, not `persist` (`MoveFileEx` alone): where `MoveFileEx` is refused
-    /// because `dest` is open, std renames with POSIX semantics (Windows 10 1809 and later),
+    /// because `to` is open, std renames with POSIX semantics (Windows 10 1809 and later),
     /// which replaces a file that others have open with `FILE_SHARE_DELETE`.
-    pub(super) fn replace(
-        tmp: tempfile::NamedTempFile,
-        dest: &Path,
-        dest_readonly: bool,
-    ) -> std::io::Result<std::fs::File> {
-        let (file, path) = tmp.into_parts();
-        if dest_readonly {
-            set_readonly(dest, false)?;
-        }
+    pub(super) fn rename_patiently(from: &Path, to: &Path) -> std::io::Result<()> {
         let start = Instant::now();
         loop {
-            match std::fs::rename(&path, dest) {
-                Ok(()) => {
-                    // Now `dest`: no longer ours to delete.
-                    let _ = path.keep();
-                    return Ok(file);
-                }
+            match std::fs::rename(from, to) {
+                Ok(()) => return Ok(()),
                 Err(e) => {
                     let busy = matches!(
                         e.raw_os_error(),
@@ -126,12 +131,6 @@ mod windows {
                         std::thread::sleep(Duration::from_millis(50));
                         continue;
                     }
-                    if dest_readonly {
-                        let _ = set_readonly(dest, true);
-                    }
-                    // `path` deletes the temporary when it goes.
-                    drop(file);
-                    drop(path);
                     if busy {
                         return Err(std::io::Error::new(
                             e.kind(),
@@ -140,6 +139,35 @@ mod windows {
                     }
                     return Err(e);
                 }
+            }
+        }
+    }
+
+    /// Renames `tmp` over `dest`; `dest_readonly` says that `dest` exists and is read-only.
+    /// On failure `dest` keeps its content and attribute and `tmp` is deleted.
+    pub(super) fn replace(
+        tmp: tempfile::NamedTempFile,
+        dest: &Path,
+        dest_readonly: bool,
+    ) -> std::io::Result<std::fs::File> {
+        let (file, path) = tmp.into_parts();
+        if dest_readonly {
+            set_readonly(dest, false)?;
+        }
+        match rename_patiently(&path, dest) {
+            Ok(()) => {
+                // Now `dest`: no longer ours to delete.
+                let _ = path.keep();
+                Ok(file)
+            }
+            Err(e) => {
+                if dest_readonly {
+                    let _ = set_readonly(dest, true);
+                }
+                // `path` deletes the temporary when it goes.
+                drop(file);
+                drop(path);
+                Err(e)
             }
         }
     }

@@ -22,6 +22,31 @@ pub enum Error {
     /// The functions file could not be read (missing, unreadable, a directory…).
     #[error("{}: cannot read the hot-patch functions file: {message}", path.display())]
     ReadFile { path: PathBuf, message: String },
+    /// The file is not text (a NUL byte, invalid UTF-8, broken UTF-16).
+    #[error("{}:{line}: the hot-patch functions file is not text: {why}", path.display())]
+    NotText {
+        path: PathBuf,
+        line: usize,
+        why: String,
+    },
+}
+
+/// Why a list file (functions or allow-direct names) could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListFileError {
+    /// The OS refused (the message without the error number).
+    Io(String),
+    /// Not text: where and why ([`crate::text::NotText`]).
+    NotText(crate::text::NotText),
+}
+
+/// Reads a list file as Windows tools write it: its text, with a UTF-8 byte-order mark
+/// removed and UTF-16 (with a mark) decoded; [`crate::text::Decoded::converted`] says
+/// whether the bytes on disk differed. A NUL byte, invalid UTF-8, odd-length UTF-16 or an
+/// unpaired surrogate is [`ListFileError::NotText`].
+pub fn read_list_file(path: &Path) -> Result<crate::text::Decoded, ListFileError> {
+    let raw = std::fs::read(path).map_err(|e| ListFileError::Io(crate::fsutil::io_message(&e)))?;
+    crate::text::decode_strict(&raw).map_err(ListFileError::NotText)
 }
 
 /// A set of mangled function names, plus the warnings met while building it.
@@ -60,13 +85,21 @@ impl HotList {
         }
     }
 
-    /// Adds every line of the file at `path` (the value of a `-file=` flag).
+    /// Adds every line of the file at `path` (the value of a `-file=` flag), read by
+    /// [`read_list_file`].
     pub fn add_file(&mut self, path: &Path) -> Result<(), Error> {
-        let bytes = std::fs::read(path).map_err(|e| Error::ReadFile {
-            path: path.to_path_buf(),
-            message: crate::fsutil::io_message(&e),
+        let decoded = read_list_file(path).map_err(|e| match e {
+            ListFileError::Io(message) => Error::ReadFile {
+                path: path.to_path_buf(),
+                message,
+            },
+            ListFileError::NotText(n) => Error::NotText {
+                path: path.to_path_buf(),
+                line: n.line,
+                why: n.why,
+            },
         })?;
-        self.add_file_contents(&bytes, &path.display().to_string());
+        self.add_file_contents(decoded.text.as_bytes(), &path.display().to_string());
         Ok(())
     }
 
@@ -187,5 +220,53 @@ mod tests {
         let mut l = HotList::new();
         l.add_file_contents(b"caf\xe9\n", "latin1.txt");
         assert!(l.contains(b"caf\xe9"));
+    }
+
+    #[test]
+    fn files_as_windows_writes_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, bytes: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            p
+        };
+        let bom = write("bom.txt", b"\xEF\xBB\xBFf\r\ng\r\n");
+        let mut le = vec![0xFF, 0xFE];
+        let mut be = vec![0xFE, 0xFF];
+        for u in "h\r\n?i@@YAXXZ\r\n".encode_utf16() {
+            le.extend(u.to_le_bytes());
+            be.extend(u.to_be_bytes());
+        }
+        let le = write("le.txt", &le);
+        let be = write("be.txt", &be);
+        let l = HotList::from_flags(&[bom, le, be], &[] as &[&str]).unwrap();
+        let names: Vec<_> = l
+            .iter()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .collect();
+        assert_eq!(names, ["?i@@YAXXZ", "f", "g", "h"]);
+        assert!(l.warnings().is_empty(), "{:?}", l.warnings());
+    }
+
+    #[test]
+    fn a_file_that_is_not_text_is_an_error_naming_file_and_line() {
+        let (_dir, p) = crate::driver::temp_file("hot.txt", "f\r\ng\0\r\n");
+        let err = HotList::from_flags(&[&p], &[] as &[&str]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}:2: the hot-patch functions file is not text: a NUL byte (binary data, or UTF-16 without a byte-order mark?)",
+                p.display()
+            )
+        );
+        std::fs::write(&p, b"f\ncaf\xe9\n").unwrap();
+        let err = HotList::from_flags(&[&p], &[] as &[&str]).unwrap_err();
+        assert!(
+            err.to_string().starts_with(&format!(
+                "{}:2: the hot-patch functions file is not text: invalid UTF-8",
+                p.display()
+            )),
+            "{err}"
+        );
     }
 }

@@ -14,6 +14,7 @@
 //! | [`verify`] | checks a whole build's objects against the function list (`hotpatch verify`) |
 //! | [`pdb`] | PDB fix-up after `lld-link` |
 //! | [`driver`] | the compiler wrapper: reading command lines (`cmdline`), exact routing (`route`), running programs (`exec`: the pipeline, link mode, the only place that spawns processes) |
+//! | [`text`] | text files as Windows tools write them (UTF-8 with or without a mark, UTF-16 with one) |
 //! | [`fsutil`] | atomic writes, so a failure never leaves a half-written output; I/O error wording |
 //!
 //! The binaries in `src/bin/` (`hotpatch-cl`, and `hotpatch` with one file per subcommand in
@@ -31,4 +32,5 @@ pub mod hotlist;
 pub mod ir;
 pub mod names;
 pub mod pdb;
+pub mod text;
 pub mod verify;

@@ -59,16 +59,26 @@ impl OptOut {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct AllowDirect(BTreeSet<Vec<u8>>);
 
-/// An allow-direct file that cannot be read: `FILE: cannot read the allow-direct file: why`.
+/// An allow-direct file that cannot be read (`FILE: cannot read the allow-direct file: why`)
+/// or is not text (`FILE:LINE: the allow-direct file is not text: why`).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{}: cannot read the allow-direct file: {message}", path.display())]
-pub struct ReadError {
-    pub path: std::path::PathBuf,
-    pub message: String,
+pub enum ReadError {
+    #[error("{}: cannot read the allow-direct file: {message}", path.display())]
+    Read {
+        path: std::path::PathBuf,
+        message: String,
+    },
+    #[error("{}:{line}: the allow-direct file is not text: {why}", path.display())]
+    NotText {
+        path: std::path::PathBuf,
+        line: usize,
+        why: String,
+    },
 }
 
 impl AllowDirect {
-    /// The set named by `files` and `lists`.
+    /// The set named by `files` (read as [`crate::hotlist::read_list_file`] reads them)
+    /// and `lists`.
     pub fn from_flags<F: AsRef<std::path::Path>, L: AsRef<str>>(
         files: &[F],
         lists: &[L],
@@ -79,11 +89,18 @@ impl AllowDirect {
         }
         for f in files {
             let f = f.as_ref();
-            let bytes = std::fs::read(f).map_err(|e| ReadError {
-                path: f.to_path_buf(),
-                message: crate::fsutil::io_message(&e),
+            let decoded = crate::hotlist::read_list_file(f).map_err(|e| match e {
+                crate::hotlist::ListFileError::Io(message) => ReadError::Read {
+                    path: f.to_path_buf(),
+                    message,
+                },
+                crate::hotlist::ListFileError::NotText(n) => ReadError::NotText {
+                    path: f.to_path_buf(),
+                    line: n.line,
+                    why: n.why,
+                },
             })?;
-            set.add_file_contents(&bytes);
+            set.add_file_contents(decoded.text.as_bytes());
         }
         Ok(set)
     }

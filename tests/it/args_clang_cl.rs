@@ -506,7 +506,28 @@ fn codegen_step_writes_the_users_object_and_listing() {
                 "/c",
             ],
         );
-        assert!(cg.contains(&format!("/Foo/{src}.obj").as_str()), "{cg:?}");
+        // Written next to the user's object under a name of ours, then renamed over it;
+        // the object names the user's path.
+        let staged = format!("/o/.hotpatch-{src}.obj.");
+        assert!(
+            cg.iter().any(|a| a.starts_with("/Fo")
+                && a.replace('\\', "/").contains(&staged)
+                && a.ends_with(".tmp")),
+            "{cg:?}"
+        );
+        let named = cg
+            .iter()
+            .position(|a| a.starts_with("-object-file-name="))
+            .unwrap_or_else(|| panic!("no object name: {cg:?}"));
+        assert_eq!(cg[named - 1], "-Xclang");
+        assert!(
+            cg[named].ends_with(&format!("{src}.obj")) && !cg[named].contains(".hotpatch-"),
+            "{cg:?}"
+        );
+        if cfg!(not(windows)) {
+            let abs = f.work.join(format!("o/{src}.obj"));
+            assert_eq!(cg[named], format!("-object-file-name={}", abs.display()));
+        }
         assert!(cg.contains(&format!("/Fao/{src}.asm").as_str()), "{cg:?}");
         assert!(
             !cg.contains(&"/TC") && !cg.contains(&"/Fao/") && !cg.contains(&"/Foo/"),
@@ -515,6 +536,21 @@ fn codegen_step_writes_the_users_object_and_listing() {
         assert_eq!(cg[cg.len() - 2], "--");
         assert!(f.work.join(format!("o/{src}.obj")).is_file());
     }
+    // On Unix the object name is computed as the driver computes it; on Windows it comes
+    // from the driver's dry run of the command for the user's path.
+    let dry = f.dry_runs();
+    if cfg!(windows) {
+        assert_eq!(dry.len(), 2, "{dry:?}");
+        assert!(args(&dry[0]).contains(&"/Foo/a.obj"), "{dry:?}");
+    } else {
+        assert_eq!(dry.len(), 0, "{dry:?}");
+    }
+    let mut left: Vec<_> = std::fs::read_dir(f.work.join("o"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["a.obj", "b.obj"], "no staging file left");
 }
 
 #[test]
@@ -576,44 +612,70 @@ fn an_injection_failure_removes_the_object() {
     assert!(!f.work.join("x.obj").exists(), "no partial object left");
 }
 
+/// Ctrl-C in the IR step (the temporary directory exists) and in the code step (the staging
+/// file next to the object exists too): both are removed, no object appears.
 #[cfg(unix)]
 #[test]
 fn ctrl_c_removes_the_temporaries() {
     use std::os::unix::process::CommandExt;
-    let mut f = Fake::new(&[CL]);
-    let tmp = f.dir.path().join("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
-    f.set("FAKE_CLANG_SLEEP_MS", "5000")
+    let staging = |work: &std::path::Path| -> Vec<String> {
+        std::fs::read_dir(work)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".hotpatch-"))
+            .collect()
+    };
+    for in_code_step in [false, true] {
+        let mut f = Fake::new(&[CL]);
+        let tmp = f.dir.path().join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
+        f.set(
+            "FAKE_CLANG_SLEEP_MS",
+            if in_code_step { "1500" } else { "5000" },
+        )
         .set("TMPDIR", tmp.to_str().unwrap());
-    let mut child = f
-        .command(&fake::hotpatch_cl())
-        .args([CL, "/c", "-fms-hotpatch-functions-list=f", "a.c"])
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::fs::read_dir(&tmp).unwrap().count() == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no temporary directory appeared"
+        let mut child = f
+            .command(&fake::hotpatch_cl())
+            .args([CL, "/c", "-fms-hotpatch-functions-list=f", "a.c"])
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let started = |f: &Fake| {
+            if in_code_step {
+                !staging(&f.work).is_empty()
+            } else {
+                std::fs::read_dir(&tmp).unwrap().count() > 0
+            }
+        };
+        while !started(&f) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no temporary appeared (code step: {in_code_step})"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        // What a terminal does on Ctrl-C: SIGINT to the whole foreground process group.
+        let group = format!("-{}", child.id());
+        let killed = std::process::Command::new("kill")
+            .args(["-INT", "--", &group])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let status = child.wait().unwrap();
+        assert!(!status.success());
+        assert_eq!(
+            std::fs::read_dir(&tmp).unwrap().count(),
+            0,
+            "temporaries removed on Ctrl-C (code step: {in_code_step})"
         );
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert_eq!(
+            staging(&f.work),
+            Vec::<String>::new(),
+            "staging file removed"
+        );
+        assert!(!f.work.join("a.obj").exists());
     }
-    // What a terminal does on Ctrl-C: SIGINT to the whole foreground process group.
-    let group = format!("-{}", child.id());
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", "--", &group])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let status = child.wait().unwrap();
-    assert!(!status.success());
-    assert_eq!(
-        std::fs::read_dir(&tmp).unwrap().count(),
-        0,
-        "temporaries removed on Ctrl-C"
-    );
-    assert!(!f.work.join("a.obj").exists());
 }
 
 #[test]

@@ -270,12 +270,22 @@ fn s_and_emit_llvm_outputs_get_the_users_names() {
         CC,
         "--target=x86_64-w64-windows-gnu",
         "-S",
+        "-g",
         "-fms-hotpatch-functions-list=f",
         "a.c",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let calls = f.compiles();
-    assert_in_order(&args(&calls[1]), &["-S", "-o", "a.s"]);
+    // Assembly into a staging file next to `a.s`, named after the user's path, then renamed.
+    let cg = args(&calls[1]);
+    let o = cg.iter().position(|a| *a == "-o").unwrap();
+    assert!(
+        cg[o + 1].replace('\\', "/").contains("/.hotpatch-a.s.") && cg[o + 1].ends_with(".tmp"),
+        "{cg:?}"
+    );
+    let named = format!("-object-file-name={}", f.work.join("a.s").display());
+    assert_in_order(&cg, &["-S", "-o", "-Xclang", &named, "--"]);
+    assert_eq!(std::fs::read(f.work.join("a.s")).unwrap(), b"fake object\n");
     let f = Fake::new(&[CC]);
     let out = f.run(&[
         CC,

@@ -44,7 +44,11 @@ mod inputs;
 #[cfg(not(windows))]
 mod ir_oracle;
 #[cfg(not(windows))]
+mod kill;
+#[cfg(not(windows))]
 mod link_many;
+#[cfg(not(windows))]
+mod list_files;
 #[cfg(not(windows))]
 mod names;
 #[cfg(not(windows))]

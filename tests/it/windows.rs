@@ -1,7 +1,8 @@
 //! hotpatch-cl and hotpatch as Windows programs, where Windows differs from Linux: drive
 //! letters, backslashes, spaces and non-ASCII letters in paths, MSBuild's UTF-16 response
 //! files, the command line quoting of `CreateProcess`, its 32767-character limit, `%TMP%`,
-//! replacing files that are read-only or open, the console's Ctrl-C, `PATHEXT` and
+//! replacing files that are read-only or open, the console's Ctrl-C, `TerminateProcess` in
+//! the middle of a compile, `PATHEXT` and
 //! masquerading by copy (Windows has no symlinks to speak of).
 //!
 //! Built only for Windows (`main.rs`); `make test-windows` builds the tests for
@@ -126,13 +127,13 @@ impl World {
     }
 
     /// Every command the fake compiler received (argv[0], then the arguments), `--version`
-    /// probes left out.
+    /// probes and `-###` dry runs left out.
     fn compiles(&self) -> Vec<Vec<String>> {
         std::fs::read_to_string(&self.log)
             .unwrap_or_default()
             .lines()
             .map(|l| serde_json::from_str::<Vec<String>>(l).unwrap())
-            .filter(|c| !c.iter().any(|a| a == "--version"))
+            .filter(|c| !c.iter().any(|a| a == "--version" || a == "-###"))
             .collect()
     }
 
@@ -184,8 +185,17 @@ fn paths_with_spaces_and_umlauts_reach_the_compiler_and_fo_directories_take_back
     let (ir, cg) = (&calls[0], &calls[1]);
     assert!(str_path(&src).contains("Jörg Müller\\src\\a.c"));
     assert_eq!(ir.last().unwrap(), str_path(&src), "{ir:?}");
-    let want_fo = format!("/Fo{}", str_path(&obj));
-    assert!(cg.contains(&want_fo), "{want_fo} not in {cg:?}");
+    // Code generation writes a staging file in the object's directory (renamed over it
+    // afterwards), and the object records the user's path, as the driver names it.
+    let staged = format!("/Fo{}\\.hotpatch-a.obj.", str_path(&out_dir));
+    assert!(
+        cg.iter()
+            .any(|a| a.starts_with(&staged) && a.ends_with(".tmp")),
+        "{staged}… not in {cg:?}"
+    );
+    let named = format!("-object-file-name={}", str_path(&obj));
+    assert!(cg.contains(&named), "{named} not in {cg:?}");
+    assert_eq!(entries(&out_dir), ["a.obj"], "no staging file left");
     // The IR went to the temporary directory named by %TMP% (which is empty again), and the
     // code step compiled it from there.
     let ll = cg.last().unwrap();
@@ -357,7 +367,8 @@ fn very_long_command_lines_go_through_a_response_file() {
         assert!(got.iter().zip(&defines).all(|(g, d)| *g == d));
     }
     let rsps = w.response_files();
-    assert_eq!(rsps.len(), 2, "both steps through an @file: {rsps:?}");
+    // The IR step, the code step's `-###` dry run (the object's name) and the code step.
+    assert_eq!(rsps.len(), 3, "every step through an @file: {rsps:?}");
     for r in &rsps {
         assert!(r.contains("Tëmp dir"), "{r}");
     }
@@ -454,6 +465,90 @@ fn existing_objects_are_replaced_atomically_even_read_only_or_open() {
     #[allow(clippy::permissions_set_readonly_false)]
     perms.set_readonly(false);
     std::fs::set_permissions(&ro, perms).unwrap();
+}
+
+/// `TerminateProcess` (what std's `Child::kill` is on Windows, and what a build tool's
+/// timeout or a cancelled CI job does) at many moments of a hot-patched compile over an
+/// existing object: the object's path holds the old object or the complete new one (with its
+/// record), never anything else, and the compiler the wrapper left running writes only its
+/// own staging file (`.hotpatch-a.obj.XXXXXX.tmp`), never the object.
+#[test]
+fn a_terminated_compile_leaves_the_old_object_or_the_complete_new_one() {
+    let w = World::new();
+    let obj = w.work.join("a.obj");
+    let old = b"old object from an earlier build".to_vec();
+    let compile = || {
+        let mut c = w.command(&hotpatch_cl());
+        // Each compiler run (IR, the dry run for the object's name, code) takes 300 ms.
+        c.env("FAKE_CLANG_SLEEP_MS", "300").args([
+            "clang-cl",
+            "/c",
+            "/Z7",
+            "-fms-hotpatch-functions-list=bump",
+            "a.c",
+        ]);
+        c
+    };
+    std::fs::write(&obj, &old).unwrap();
+    let start = Instant::now();
+    assert_ok(&compile().output().unwrap());
+    let took = start.elapsed();
+    let new = std::fs::read(&obj).unwrap();
+    assert_eq!(hotpatched(&obj), ["bump"]);
+    let moments = 12u32;
+    let (mut saw_old, mut saw_new) = (0, 0);
+    for k in 0..moments {
+        std::fs::write(&obj, &old).unwrap();
+        // Spread over a little more than a whole compile; the last one after it surely ended
+        // (the machine may be slower now than when `took` was measured).
+        let delay = if k + 1 == moments {
+            took * 3
+        } else {
+            took * k * 5 / (moments * 4)
+        };
+        let mut child = compile()
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        // Already ended (the last moments): nothing to terminate.
+        let _ = child.kill();
+        child.wait().unwrap();
+        let after = std::fs::read(&obj).unwrap();
+        if after == old {
+            saw_old += 1;
+        } else if after == new {
+            saw_new += 1;
+        } else {
+            panic!(
+                "terminated after {delay:?}: a.obj holds neither object ({} bytes)",
+                after.len()
+            );
+        }
+        // A compiler left running (maybe still starting: about 0.6 s under Wine) finishes its
+        // 300 ms step and writes its output.
+        std::thread::sleep(Duration::from_millis(3000));
+        assert!(
+            std::fs::read(&obj).unwrap() == after,
+            "terminated after {delay:?}: a compiler left running changed a.obj"
+        );
+        for name in entries(&w.work) {
+            if name == "a.c" || name == "a.obj" {
+                continue;
+            }
+            assert!(
+                name.starts_with(".hotpatch-a.obj.") && name.ends_with(".tmp"),
+                "terminated after {delay:?}: left {name}"
+            );
+            let _ = std::fs::remove_file(w.work.join(name));
+        }
+    }
+    eprintln!("{moments} terminations over {took:?}: {saw_old} old, {saw_new} new");
+    assert!(
+        saw_old > 0 && saw_new > 0,
+        "the terminations missed the compile"
+    );
 }
 
 /// A copy of hotpatch-cl named `clang-cl.exe` first on `PATH`, the real compiler further on:

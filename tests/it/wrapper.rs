@@ -202,9 +202,11 @@ fn clang_cl_22_runs(s: &Scratch, env: &[(&str, &str)]) -> (String, Vec<String>) 
     let env = [&[("HOTPATCH_VERBOSE", "1")], env].concat();
     let out = matches_native(s, "clang-cl-22", "hot.c", C_LIST, &env);
     let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    // The `-###` dry run that asks the driver for the object's name (so the staging file
+    // does not show in S_OBJNAME) writes nothing and compiles nothing: not a run here.
     let runs = log
         .lines()
-        .filter(|l| l.starts_with("hotpatch-cl: "))
+        .filter(|l| l.starts_with("hotpatch-cl: ") && !l.split_whitespace().any(|w| w == "-###"))
         .map(str::to_owned)
         .collect();
     (log, runs)
@@ -632,4 +634,86 @@ fn precompiled_headers_yc_then_yu() {
     assert_eq!(objects::hotpatch_records(&s.path("usep.obj"))[0].1, "usep");
     assert_no_direct_access(&s.path("pch.obj"));
     assert_no_direct_access(&s.path("usep.obj"));
+}
+
+/// The `S_OBJNAME` line of an object (`llvm-readobj-22 --codeview`).
+fn object_name(s: &Scratch, obj: &str) -> String {
+    let view = support::run_ok(
+        s.dir.path(),
+        "llvm-readobj-22",
+        &["--codeview", s.p(obj).as_str()],
+    );
+    view.lines()
+        .find(|l| l.trim_start().starts_with("ObjectName:"))
+        .unwrap_or_else(|| panic!("{obj}: no S_OBJNAME"))
+        .trim()
+        .to_owned()
+}
+
+/// Objects are written under a staging name and renamed over the user's path, yet they name
+/// the user's path in S_OBJNAME however it is spelled (a `/Fo` file or directory, `-o`, `..`,
+/// a relative compilation directory, which clang then records as a relative Windows path), so
+/// a routed unit's object is byte for byte the plain compile's (its LF_BUILDINFO records the
+/// dependency target too) and a hot-patched one names what the plain compile names.
+#[test]
+fn objects_name_the_users_path_however_it_is_spelled() {
+    let s = Scratch::new();
+    std::fs::create_dir_all(s.path("o")).unwrap();
+    let forms: [&[&str]; 6] = [
+        &["/Foo/x.obj"],
+        &["/Foo/", "/clang:-MD"],
+        &["/Fo./o/../o/y.obj"],
+        &["-o", "o/z.obj"],
+        &["/Foo/w.obj", "/clang:-fdebug-compilation-dir=."],
+        &["/Foo/", "/clang:-ffile-compilation-dir=.", "/clang:-MD"],
+    ];
+    for form in forms {
+        // `second.c` defines no listed function: auto mode keeps the plain compile's object.
+        for (src, list, mode) in [("second.c", C_LIST, "auto"), ("hot.c", C_LIST, "rewrite")] {
+            let mut args = vec!["/c", "/Z7", "/Brepro", "/hotpatch", src];
+            args.extend_from_slice(form);
+            s.native(&[&["clang-cl-19"], &args[..]].concat());
+            let objs: Vec<String> = std::fs::read_dir(s.path("o"))
+                .unwrap()
+                .map(|e| format!("o/{}", e.unwrap().file_name().to_string_lossy()))
+                .collect();
+            assert_eq!(objs.len(), 1, "{form:?}: {objs:?}");
+            let obj = objs[0].clone();
+            let plain = std::fs::read(s.path(&obj)).unwrap();
+            let plain_name = object_name(&s, &obj);
+            let dep =
+                std::fs::read_to_string(s.path(&format!("{}.d", src.trim_end_matches(".c")))).ok();
+            std::fs::remove_file(s.path(&obj)).unwrap();
+            let flag = format!("-fms-hotpatch-functions-list={list}");
+            let mut wrapped = vec!["clang-cl-19", flag.as_str()];
+            wrapped.extend_from_slice(&args);
+            s.wrap_ok(&wrapped, &[("HOTPATCH_MODE", mode)]);
+            assert_eq!(object_name(&s, &obj), plain_name, "{src} {form:?}");
+            if mode == "auto" {
+                assert!(
+                    std::fs::read(s.path(&obj)).unwrap() == plain,
+                    "{src} {form:?}: not the plain compile's object"
+                );
+                if let Some(dep) = dep {
+                    // The same target and prerequisites (no list file here to join them).
+                    let ours =
+                        std::fs::read_to_string(s.path(&format!("{}.d", &src[..src.len() - 2])))
+                            .unwrap();
+                    assert_eq!(ours, dep, "{src} {form:?}");
+                }
+            } else {
+                assert_eq!(
+                    objects::hotpatch_records(&s.path(&obj)).len(),
+                    2,
+                    "{form:?}"
+                );
+            }
+            let left: Vec<String> = std::fs::read_dir(s.path("o"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            assert_eq!(left.len(), 1, "{src} {form:?}: {left:?}");
+            std::fs::remove_file(s.path(&obj)).unwrap();
+        }
+    }
 }

@@ -95,24 +95,9 @@ fn expand_into(
     Ok(())
 }
 
-/// UTF-8 (BOM optional) or UTF-16 LE/BE with a BOM.
+/// UTF-8 (BOM optional) or UTF-16 LE/BE with a BOM ([`crate::text::decode`]).
 pub fn decode(raw: &[u8]) -> Option<String> {
-    if let Some(rest) = raw.strip_prefix(&[0xFF, 0xFE]) {
-        return utf16(rest, u16::from_le_bytes);
-    }
-    if let Some(rest) = raw.strip_prefix(&[0xFE, 0xFF]) {
-        return utf16(rest, u16::from_be_bytes);
-    }
-    let raw = raw.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(raw);
-    String::from_utf8(raw.to_vec()).ok()
-}
-
-fn utf16(raw: &[u8], unit: fn([u8; 2]) -> u16) -> Option<String> {
-    if raw.len() % 2 != 0 {
-        return None;
-    }
-    let units: Vec<u16> = raw.chunks_exact(2).map(|c| unit([c[0], c[1]])).collect();
-    String::from_utf16(&units).ok()
+    crate::text::decode(raw).ok().map(|d| d.text)
 }
 
 /// The words of a command line as they are split: a word starts at its first character or

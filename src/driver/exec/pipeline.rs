@@ -10,11 +10,27 @@
 //!    to a temporary `.ll` (the user sees its diagnostics unchanged);
 //! 2. [`crate::ir::rewrite`] marks the listed functions and redirects their globals;
 //! 3. the same compiler compiles that IR with code generation only
-//!    (`-Xclang -disable-llvm-optzns`) straight to the user's output path, so `S_OBJNAME`
-//!    names it; `-gno-codeview-command-line` keeps the temporary path out of the object;
-//! 4. [`crate::codeview::inject`] adds `S_HOTPATCHFUNC` and [`crate::coff::seal`] clears the
-//!    write bit of the `__ref_` COMDATs (step 3 leaves them writable, see `ir::redirect`),
-//!    written atomically; on failure the object is removed.
+//!    (`-Xclang -disable-llvm-optzns`) to a staging file next to the user's output
+//!    ([`Staged`]), with `-Xclang -object-file-name=` set to what the driver would give the
+//!    user's path (computed as it does on Unix, else asked with `-###`), so `S_OBJNAME` names the user's object and the bytes do
+//!    not depend on the staging name; `-gno-codeview-command-line` keeps the temporary paths
+//!    out of the object;
+//! 4. [`crate::codeview::inject`] adds `S_HOTPATCHFUNC` to the staging file and
+//!    [`crate::coff::seal`] clears the write bit of its `__ref_` COMDATs (step 3 leaves them
+//!    writable, see `ir::redirect`); the staging file is then
+//!    renamed over the user's path in one step: the output path holds the old file or the
+//!    complete new one, never an object without its records (a build tool's timeout, the OOM
+//!    killer or a cancelled CI job may kill the wrapper at any moment). On failure the
+//!    staging file and the user's output are removed (as clang removes its output).
+//!
+//! A routed job of several sources, and `/Yc`, start with one plain run of the whole job,
+//! which writes every object at its path; a unit that needs records is then replaced in one
+//! rename, but a kill between the two leaves that unit's plain object (docs/wrapper.md).
+//!
+//! A wrapper killed outright (SIGKILL, `TerminateProcess`) cannot take its children with it
+//! (that needs `prctl` or a job object, hence `unsafe`): a compiler still running then writes
+//! only to its staging file, which stays behind as `.hotpatch-NAME.XXXXXX.tmp` (and clang's
+//! own `…tmp-XXXXXXXX.tmp`) next to the output; the output path itself is never written.
 //!
 //! In auto mode a compile-only job is routed first (`route/`): a unit whose object defines
 //! no listed function keeps the plain compile's object ([`plain_command`]), the
@@ -23,8 +39,8 @@
 //!
 //! Without `/c` the objects go to a temporary directory and the compiler links them with
 //! the user's link flags. `/MP[N]` runs sources in parallel. Temporaries live in one
-//! `TempDir`, removed on return and on Ctrl-C. Not here: parsing (`cmdline/`), spawning
-//! (`process.rs`).
+//! `TempDir` and the staging files next to the outputs, all removed on return and on Ctrl-C.
+//! Not here: parsing (`cmdline/`), spawning (`process.rs`).
 
 use super::env::{Env, Mode, FIRST_NATIVE_MAJOR};
 use super::launcher::{self, Launcher};
@@ -211,10 +227,10 @@ fn run_native(
     Ok(exit_code(status))
 }
 
-/// Temporary directories to remove if the user presses Ctrl-C. A directory is created and
-/// listed, and unlisted and removed, under this lock, which the handler holds until the
-/// process ends: so it never misses a directory that exists, and never exits while the
-/// pipeline is halfway through removing one.
+/// Temporary directories and staging files to remove if the user presses Ctrl-C. Each is
+/// created and listed, and unlisted and removed (or renamed into place), under this lock,
+/// which the handler holds until the process ends: so it never misses one that exists, and
+/// never exits while the pipeline is halfway through removing or renaming one.
 static CLEANUP: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// [`CLEANUP`], locked (a panic elsewhere while it was held does not stop the cleanup).
@@ -242,17 +258,98 @@ fn install_ctrlc_handler() {
     });
 }
 
-/// Removes `dir`. On Windows a file that a process still has open cannot be deleted, and
-/// the compiler that got the same Ctrl-C may still be closing its outputs in there: try
-/// again for a moment.
-fn remove_when_released(dir: &Path) {
+/// Removes `path` (a directory or a file). On Windows a file that a process still has open
+/// cannot be deleted, and the compiler that got the same Ctrl-C may still be closing its
+/// outputs: try again for a moment.
+fn remove_when_released(path: &Path) {
+    let remove = || {
+        if path.is_dir() {
+            std::fs::remove_dir_all(path)
+        } else {
+            std::fs::remove_file(path)
+        }
+    };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
-    while std::fs::remove_dir_all(dir).is_err()
-        && dir.exists()
+    while remove().is_err()
+        && path.exists()
         && cfg!(windows)
         && std::time::Instant::now() < deadline
     {
         std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// An output on its way: the file the compiler writes and the wrapper completes, next to the
+/// user's path `dest` (same directory, so the final rename is one atomic step on the same
+/// volume), named `.hotpatch-NAME.XXXXXX.tmp` (created exclusively, so it cannot clash).
+/// Listed in [`CLEANUP`] while it exists; removed when dropped unless committed.
+struct Staged {
+    path: PathBuf,
+    dest: PathBuf,
+    /// Renamed into place: nothing left to remove.
+    done: bool,
+}
+
+impl Staged {
+    fn new(dest: &Path) -> anyhow::Result<Staged> {
+        let dir = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let mut prefix = OsString::from(crate::fsutil::TEMP_PREFIX);
+        prefix.push(dest.file_name().unwrap_or_else(|| OsStr::new("out")));
+        prefix.push(".");
+        // Created under the lock: a Ctrl-C now waits until it is listed.
+        let mut listed = cleanup_list();
+        let path = tempfile::Builder::new()
+            .prefix(&prefix)
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .and_then(|f| f.into_temp_path().keep().map_err(|e| e.error))
+            .map_err(|e| {
+                anyhow!(
+                    "{}: cannot create a temporary file in its directory: {}",
+                    dest.display(),
+                    crate::fsutil::io_message(&e)
+                )
+            })?;
+        listed.push(path.clone());
+        Ok(Staged {
+            path,
+            dest: dest.to_path_buf(),
+            done: false,
+        })
+    }
+
+    /// Where the compiler writes.
+    fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Renames the complete file over the destination.
+    fn commit(mut self) -> anyhow::Result<()> {
+        let mut listed = cleanup_list();
+        crate::fsutil::rename_over(&self.path, &self.dest).map_err(|e| {
+            anyhow!(
+                "{}: cannot write: {}",
+                self.dest.display(),
+                crate::fsutil::io_message(&e)
+            )
+        })?;
+        listed.retain(|p| p != &self.path);
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let mut listed = cleanup_list();
+        listed.retain(|p| p != &self.path);
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -460,12 +557,23 @@ impl<'a> Pipeline<'a> {
                 return Ok(0);
             }
             // It defines none after all: the object must be the plain compile's.
-            return Ok(exit_code(self.plain(src, out)?));
-        }
-        let status = self.plain(src, out)?;
-        if !status.success() || !router.file_wants(out)? {
+            let (status, staged) = self.plain(src, out)?;
+            if status.success() {
+                staged.commit()?;
+            }
             return Ok(exit_code(status));
         }
+        // The plain object is published only once it is known to need no records: a kill
+        // before then leaves the old object, never a plain one that should have had records.
+        let (status, staged) = self.plain(src, out)?;
+        if !status.success() {
+            return Ok(exit_code(status));
+        }
+        if !router.file_wants(staged.path())? {
+            staged.commit()?;
+            return Ok(0);
+        }
+        drop(staged);
         match self.compile_one(0, src, out) {
             Ok(()) => Ok(0),
             Err(f) => {
@@ -475,17 +583,141 @@ impl<'a> Pipeline<'a> {
         }
     }
 
-    /// The plain compile of a routed unit, behind the launcher; the list files join its
-    /// dependency file, so a build system recompiles it when the list changes.
-    fn plain(&self, src: &Source, out: &Path) -> anyhow::Result<std::process::ExitStatus> {
+    /// The plain compile of a routed unit, behind the launcher, into a staging file next to
+    /// `out` (the caller commits it or drops it); the list files join its dependency file, so
+    /// a build system recompiles it when the list changes. On failure `out` is removed, as
+    /// the compiler would have removed it.
+    fn plain(
+        &self,
+        src: &Source,
+        out: &Path,
+    ) -> anyhow::Result<(std::process::ExitStatus, Staged)> {
+        let staged = Staged::new(out)?;
+        // The user's own command, dry: what it would record and write, for the user's path.
+        let dry = if !self.has_debug_info() && !self.job.dep.write {
+            DryRun::default()
+        } else if let Some(view) = self.computed_front_end_view(src, out) {
+            view
+        } else {
+            dry_run(plain_command(self.compiler, self.job))
+        };
         let status = self.run_step(
             launcher::Step::Plain,
-            plain_command(self.compiler, self.job),
+            self.plain_staged_command(src, out, staged.path(), &dry),
         )?;
         if status.success() {
             super::cachekey::add_lists_to_depfile(self.job, src, Some(out))?;
+        } else {
+            let _ = std::fs::remove_file(out);
         }
-        Ok(status)
+        Ok((status, staged))
+    }
+
+    /// Whether the job asks for debug information (`/Z7`, `/Zi`, `-g…`): only then does the
+    /// object record its own name (S_OBJNAME).
+    fn has_debug_info(&self) -> bool {
+        self.job
+            .args
+            .iter()
+            .any(|a| matches!(a.driver_effective(), Some((Class::DebugInfo, _))))
+    }
+
+    /// The plain compile of the one source of a routed job, writing `staging` instead of
+    /// `out`: the user's arguments without the hot-patch flags and without their output
+    /// flags, then the staging output, and what the driver would have given the front end
+    /// for `out` (`dry`: the object's recorded name, the dependency file's target and path,
+    /// so the object, whose LF_BUILDINFO records the front end's arguments, and the
+    /// dependency file are the plain compile's), before the user's `--`.
+    fn plain_staged_command(
+        &self,
+        src: &Source,
+        out: &Path,
+        staging: &Path,
+        dry: &DryRun,
+    ) -> Command {
+        let mut cmd = Command::new(self.compiler);
+        for a in &self.job.args {
+            let output = matches!(
+                a.driver_effective().map(|(c, _)| c),
+                Some(Class::Output | Class::ObjectOutput)
+            );
+            if output || a.rule(Step::Plain, self.job.kind) == Rule::Drop {
+                continue;
+            }
+            cmd.args(&a.raw);
+        }
+        let mut ours: Vec<OsString> = Vec::new();
+        if self.cl() {
+            let mut fo = OsString::from("/Fo");
+            fo.push(staging);
+            ours.push(fo);
+        } else {
+            ours.extend(["-o".into(), staging.as_os_str().to_os_string()]);
+        }
+        if let Some(name) = &dry.object_name {
+            let mut v = OsString::from("-object-file-name=");
+            v.push(name);
+            ours.extend(["-Xclang".into(), v]);
+        }
+        match (&dry.dep_target, &dry.dep_file) {
+            (Some(target), Some(file)) if self.job.dep.write => {
+                let dep = self.job.dep;
+                let flag = |f: &str, v: &OsStr| -> [OsString; 2] {
+                    if self.cl() {
+                        let mut value = OsString::from("/clang:");
+                        value.push(v);
+                        [format!("/clang:{f}").into(), value]
+                    } else {
+                        [f.into(), v.to_os_string()]
+                    }
+                };
+                if !dep.target {
+                    ours.extend(flag("-MT", target));
+                }
+                if !dep.file {
+                    ours.extend(flag("-MF", file));
+                }
+            }
+            _ => ours.extend(self.dep_flags(src, out)),
+        }
+        before_inputs(&mut cmd, ours);
+        cmd
+    }
+
+    /// The dependency-file flags a step that does not write `out` itself needs so that the
+    /// dependency file is the one the user's compile writes: its target `out` (`-MT`) and
+    /// its usual path (`-MF`), unless the user gave them.
+    fn dep_flags(&self, src: &Source, out: &Path) -> Vec<OsString> {
+        let DepFlags {
+            write: dep_given,
+            file: mf_given,
+            target: mt_given,
+        } = self.job.dep;
+        let mut flags = Vec::new();
+        if self.cl() {
+            let mut clang = |flag: &str, value: &Path| {
+                let mut v = OsString::from("/clang:");
+                v.push(value);
+                flags.push(OsString::from(format!("/clang:{flag}")));
+                flags.push(v);
+            };
+            if dep_given && !mt_given {
+                clang("-MT", out);
+            }
+            // clang-cl names the dependency file after the source, in the working directory.
+            if dep_given && !mf_given {
+                let stem = Path::new(&src.path).file_stem().unwrap_or_default();
+                clang("-MF", &Path::new(stem).with_extension("d"));
+            }
+        } else {
+            if dep_given && !mt_given {
+                flags.extend(["-MT".into(), out.as_os_str().to_os_string()]);
+            }
+            if dep_given && !mf_given {
+                flags.extend(["-MF".into(), out.with_extension("d").into_os_string()]);
+            }
+        }
+        flags
     }
 
     /// A unit that needs the pipeline but failed in it leaves no object: the plain compile's
@@ -613,23 +845,107 @@ impl<'a> Pipeline<'a> {
         // translation unit).
         std::fs::write(&ir_path, &rewritten.text)
             .with_context(|| format!("cannot write {}", ir_path.display()))?;
-        // Step 3: code generation only, straight to the user's path.
+        let result = self.codegen_and_inject(src, &ir_path, out, &rewritten.report.marked);
+        if result.is_err() {
+            // As clang removes its output when it fails: no stale object looks up to date.
+            let _ = std::fs::remove_file(out);
+        }
+        result
+    }
+
+    /// Steps 3 and 4 into a staging file next to `out`, then one rename over `out`.
+    fn codegen_and_inject(
+        &self,
+        src: &Source,
+        ir_path: &Path,
+        out: &Path,
+        marked: &[Vec<u8>],
+    ) -> Result<(), Failure> {
+        let staged = Staged::new(out)?;
+        // S_OBJNAME (objects, and the `.debug$S` of assembly) must name `out`, not the
+        // staging file; bitcode holds no object name.
+        let object_name = match self.job.output_kind {
+            OutputKind::Object | OutputKind::Asm => self.object_file_name(src, ir_path, out),
+            OutputKind::IrText | OutputKind::Bitcode => None,
+        };
+        // Step 3: code generation only.
         let status = self.run_step(
             launcher::Step::Codegen,
-            self.codegen_command(src, &ir_path, out),
+            self.codegen_command(src, ir_path, staged.path(), object_name.as_deref()),
         )?;
         if !status.success() {
             return Err(Failure::Compiler(exit_code(status)));
         }
-        if self.job.output_kind != OutputKind::Object {
-            return Ok(());
+        if self.job.output_kind == OutputKind::Object {
+            // Step 4: S_HOTPATCHFUNC for exactly the functions the rewrite marked.
+            let mut list = HotList::new();
+            for n in marked {
+                list.add_name(n);
+            }
+            self.inject_step(staged.path(), out, &list)?;
         }
-        // Step 4: S_HOTPATCHFUNC for exactly the functions the rewrite marked; `__ref_`s sealed.
-        let mut marked = HotList::new();
-        for n in &rewritten.report.marked {
-            marked.add_name(n);
+        staged.commit()?;
+        Ok(())
+    }
+
+    /// The `-object-file-name=` value clang's driver gives the code generator when the
+    /// output is `out` (absolute, or as `-fdebug-compilation-dir` makes it), read from the
+    /// `-###` dry run of the very command that writes `out`; `None` when the driver gives
+    /// none (no CodeView, so nothing records the name) or cannot say.
+    fn object_file_name(&self, src: &Source, ir_path: &Path, out: &Path) -> Option<OsString> {
+        match self.computed_front_end_view(src, out) {
+            Some(view) => view.object_name,
+            None => dry_run(self.codegen_command(src, ir_path, out, None)).object_name,
         }
-        self.inject_step(out, &marked)
+    }
+
+    /// What clang's driver gives the front end for the user's output `out` (see [`DryRun`]),
+    /// computed as the driver computes it, where that is plain: on Unix, with no flag that
+    /// moves the compilation directory or names the object, and no backslash in the path.
+    /// `None` elsewhere: the caller asks the driver (`-###`, some 25 ms of CPU). The
+    /// integration tests compare both ways' objects byte for byte with plain compiles.
+    fn computed_front_end_view(&self, src: &Source, out: &Path) -> Option<DryRun> {
+        let moved = self.job.args.iter().flat_map(|a| &a.raw).any(|r| {
+            let r = r.to_string_lossy();
+            r.contains("compilation-dir") || r.contains("object-file-name")
+        });
+        if cfg!(windows) || moved || out.as_os_str().as_encoded_bytes().contains(&b'\\') {
+            return None;
+        }
+        // The object records its absolute path, `.` and `..` removed lexically.
+        let mut name = PathBuf::new();
+        for c in self.cwd.join(out).components() {
+            match c {
+                std::path::Component::CurDir => {}
+                std::path::Component::ParentDir => {
+                    name.pop();
+                }
+                other => name.push(other),
+            }
+        }
+        // The dependency target is the output as the user spelled it (clang-cl: a `/Fo`
+        // directory stays a directory), the file is named after the output (GNU) or the
+        // source, in the working directory (clang-cl).
+        let spelled = if self.cl() {
+            self.job.object_output.as_ref().or(self.job.output.as_ref())
+        } else {
+            self.job.output.as_ref()
+        };
+        let dep_target = match spelled {
+            Some(v) if !v.is_empty() => v.clone(),
+            _ => out.as_os_str().to_os_string(),
+        };
+        let dep_file = if self.cl() {
+            let stem = Path::new(&src.path).file_stem().unwrap_or_default();
+            Path::new(stem).with_extension("d").into_os_string()
+        } else {
+            out.with_extension("d").into_os_string()
+        };
+        Some(DryRun {
+            object_name: self.has_debug_info().then(|| name.into_os_string()),
+            dep_target: Some(dep_target),
+            dep_file: Some(dep_file),
+        })
     }
 
     /// Step 2: reads the compiler's IR at `ir_path` and rewrites it; prints the rewrite's
@@ -672,48 +988,36 @@ impl<'a> Pipeline<'a> {
         Ok(rewritten)
     }
 
-    /// Step 4: adds `S_HOTPATCHFUNC` for `marked` to the object at `out` and makes its
-    /// `__ref_` sections read-only ([`crate::coff::seal`]), atomically; on any failure (or a
-    /// warning under `HOTPATCH_WERROR`) the object is removed.
-    fn inject_step(&self, out: &Path, marked: &HotList) -> Result<(), Failure> {
+    /// Step 4: adds `S_HOTPATCHFUNC` for `marked` to the object in the staging file `staged`
+    /// (in place: it is not the user's yet); messages name the user's path `out`. A warning
+    /// under `HOTPATCH_WERROR` is a failure: the caller then publishes nothing.
+    fn inject_step(&self, staged: &Path, out: &Path, marked: &HotList) -> Result<(), Failure> {
         if marked.is_empty() {
             return Ok(());
         }
         let mut warnings = Warnings::new(self.werror);
-        let result = (|| -> anyhow::Result<bool> {
-            let bytes =
-                std::fs::read(out).with_context(|| format!("cannot read {}", out.display()))?;
-            let injected = crate::codeview::inject(&bytes, marked)
-                .map_err(|e| anyhow!("{}: {e}", out.display()))?;
-            for n in &injected.report.no_debug_info {
-                warnings.push(format!(
-                    "{}: no S_HOTPATCHFUNC for '{}': the object has no CodeView debug info for it (compile with /Z7, /Zi or -gcodeview)",
-                    out.display(),
-                    String::from_utf8_lossy(n)
-                ));
-            }
-            if flush(&mut warnings).is_err() {
-                return Ok(false);
-            }
-            // The `__ref_` COMDATs come out of code generation writable (coff::seal).
-            let sealed = crate::coff::seal::seal(&injected.bytes)
-                .map_err(|e| anyhow!("{}: {e}", out.display()))?;
-            crate::fsutil::write_atomic(out, &sealed.bytes)
-                .with_context(|| format!("cannot write {}", out.display()))?;
-            Ok(true)
-        })();
-        match result {
-            Ok(true) => Ok(()),
-            Ok(false) => {
-                // The code generator already wrote it: a werror build leaves no object.
-                let _ = std::fs::remove_file(out);
-                Err(Failure::Werror)
-            }
-            Err(e) => {
-                let _ = std::fs::remove_file(out);
-                Err(Failure::Own(e))
-            }
+        let bytes =
+            std::fs::read(staged).with_context(|| format!("cannot read {}", staged.display()))?;
+        let injected = crate::codeview::inject(&bytes, marked)
+            .map_err(|e| anyhow!("{}: {e}", out.display()))?;
+        for n in &injected.report.no_debug_info {
+            warnings.push(format!(
+                "{}: no S_HOTPATCHFUNC for '{}': the object has no CodeView debug info for it (compile with /Z7, /Zi or -gcodeview)",
+                out.display(),
+                String::from_utf8_lossy(n)
+            ));
         }
+        if flush(&mut warnings).is_err() {
+            return Err(Failure::Werror);
+        }
+        // The `__ref_` COMDATs come out of code generation writable (coff::seal).
+        let sealed = crate::coff::seal::seal(&injected.bytes)
+            .map_err(|e| anyhow!("{}: {e}", out.display()))?;
+        if sealed.bytes != bytes {
+            std::fs::write(staged, &sealed.bytes)
+                .with_context(|| format!("cannot write {}", staged.display()))?;
+        }
+        Ok(())
     }
 
     /// Step 1: `compiler <user flags> -S -emit-llvm -o IR -- SOURCE`.
@@ -733,40 +1037,16 @@ impl<'a> Pipeline<'a> {
                 (Rule::Replace | Rule::Drop, _) => {}
             }
         }
-        let DepFlags {
-            write: dep_given,
-            file: mf_given,
-            target: mt_given,
-        } = self.job.dep;
         if self.cl() {
             cmd.args(["/clang:-S", "/clang:-emit-llvm"]);
             let mut o = OsString::from("/clang:-o");
             o.push(ir_path);
             cmd.arg(o);
-            // `/clang:-MD`: the dependency file must name the user's object, not our IR.
-            let clang = |flag: &str, value: &Path| {
-                let mut v = OsString::from("/clang:");
-                v.push(value);
-                [OsString::from(format!("/clang:{flag}")), v]
-            };
-            if dep_given && !mt_given {
-                cmd.args(clang("-MT", out));
-            }
-            // clang-cl names the dependency file after the source, in the working directory.
-            if dep_given && !mf_given {
-                let stem = Path::new(&src.path).file_stem().unwrap_or_default();
-                cmd.args(clang("-MF", &Path::new(stem).with_extension("d")));
-            }
         } else {
             cmd.args(["-S", "-emit-llvm", "-o"]).arg(ir_path);
-            // The dependency file must name the user's output, not our IR.
-            if dep_given && !mt_given {
-                cmd.arg("-MT").arg(out);
-            }
-            if dep_given && !mf_given {
-                cmd.arg("-MF").arg(out.with_extension("d"));
-            }
         }
+        // `-MD`: the dependency file must name the user's output, not our IR.
+        cmd.args(self.dep_flags(src, out));
         self.add_source(&mut cmd, src);
         cmd
     }
@@ -788,8 +1068,15 @@ impl<'a> Pipeline<'a> {
         }
     }
 
-    /// Step 3: `compiler <codegen flags> -Xclang -disable-llvm-optzns -c -o OUT -- IR`.
-    fn codegen_command(&self, src: &Source, ir_path: &Path, out: &Path) -> Command {
+    /// Step 3: `compiler <codegen flags> -Xclang -disable-llvm-optzns -c -o OUT -- IR`, with
+    /// `-Xclang -object-file-name=NAME` when `object_name` is given.
+    fn codegen_command(
+        &self,
+        src: &Source,
+        ir_path: &Path,
+        out: &Path,
+        object_name: Option<&OsStr>,
+    ) -> Command {
         let mut cmd = Command::new(self.compiler);
         for a in &self.job.args {
             if a.rule(Step::Codegen, self.job.kind) == Rule::Keep {
@@ -836,6 +1123,11 @@ impl<'a> Pipeline<'a> {
             let mut fa = OsString::from("/Fa");
             fa.push(self.listing_path(src));
             cmd.arg(fa);
+        }
+        if let Some(name) = object_name {
+            let mut v = OsString::from("-object-file-name=");
+            v.push(name);
+            cmd.arg("-Xclang").arg(v);
         }
         cmd.arg("--").arg(ir_path);
         cmd
@@ -930,6 +1222,93 @@ impl<'a> Pipeline<'a> {
     }
 }
 
+/// Runs `cmd` with `-###` (the driver prints what it would run, and runs nothing).
+fn dry_run(mut cmd: Command) -> DryRun {
+    before_inputs(&mut cmd, [OsString::from("-###")]);
+    match process::capture(&cmd) {
+        Ok((_, stderr)) => DryRun::parse(&stderr),
+        Err(_) => DryRun::default(),
+    }
+}
+
+/// Puts `args` before the `--` that ends a step's options (the last one: a step's own
+/// command has one, followed by its input), or at the end when there is none.
+fn before_inputs(cmd: &mut Command, args: impl IntoIterator<Item = OsString>) {
+    let at = cmd
+        .args
+        .iter()
+        .rposition(|a| a == "--")
+        .unwrap_or(cmd.args.len());
+    cmd.args.splice(at..at, args);
+}
+
+/// What a driver's `-###` dry run says it would give the front end (`-cc1`) for a command:
+/// the name the object records (S_OBJNAME), and the dependency file's target and path.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct DryRun {
+    object_name: Option<OsString>,
+    dep_target: Option<OsString>,
+    dep_file: Option<OsString>,
+}
+
+impl DryRun {
+    /// Reads the `-cc1` line of `-###` output: each argument in double quotes, with `\\`,
+    /// `"` and `$` escaped by a backslash. A value that is cut short or not UTF-8 is left out.
+    fn parse(output: &[u8]) -> DryRun {
+        let Some(line) = output
+            .split(|&b| b == b'\n')
+            .find(|l| l.windows(6).any(|w| w == b"\"-cc1\""))
+        else {
+            return DryRun::default();
+        };
+        let mut words: Vec<Option<OsString>> = Vec::new();
+        let mut bytes = line.iter();
+        while let Some(&b) = bytes.next() {
+            if b != b'"' {
+                continue;
+            }
+            let mut word = Some(Vec::new());
+            loop {
+                match bytes.next() {
+                    None => {
+                        word = None;
+                        break;
+                    }
+                    Some(b'"') => break,
+                    Some(b'\\') => match (bytes.next(), word.as_mut()) {
+                        (Some(&c), Some(w)) => w.push(c),
+                        _ => word = None,
+                    },
+                    Some(&c) => {
+                        if let Some(w) = word.as_mut() {
+                            w.push(c);
+                        }
+                    }
+                }
+            }
+            words.push(
+                word.and_then(|w| String::from_utf8(w).ok())
+                    .map(OsString::from),
+            );
+        }
+        let after = |flag: &str| {
+            words
+                .iter()
+                .position(|w| w.as_deref() == Some(OsStr::new(flag)))
+                .and_then(|i| words.get(i + 1).cloned().flatten())
+        };
+        DryRun {
+            object_name: words.iter().flatten().find_map(|w| {
+                w.to_str()?
+                    .strip_prefix("-object-file-name=")
+                    .map(OsString::from)
+            }),
+            dep_target: after("-MT"),
+            dep_file: after("-dependency-file"),
+        }
+    }
+}
+
 /// `target` relative to `base` (both absolute), with `..` as needed.
 fn relative(target: &Path, base: &Path) -> Option<PathBuf> {
     let t: Vec<_> = target.components().collect();
@@ -996,6 +1375,36 @@ mod tests {
             err.contains("nonexist.txt") && err.contains("-fms-hotpatch-allow-direct-file"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn what_the_front_end_would_get_from_a_dry_run() {
+        let dry = br#"clang version 19.1.7
+Target: x86_64-pc-windows-msvc
+ "/usr/bin/clang-19" "-cc1" "-triple" "x86_64-pc-windows-msvc19.33.0" "-object-file-name=C:\\b \"q\"\\a.obj" "-dependency-file" "a.d" "-MT" "o1/" "-o" "x.obj"
+"#;
+        assert_eq!(
+            DryRun::parse(dry),
+            DryRun {
+                object_name: Some(OsString::from(r#"C:\b "q"\a.obj"#)),
+                dep_target: Some("o1/".into()),
+                dep_file: Some("a.d".into()),
+            }
+        );
+        assert_eq!(
+            DryRun::parse(b" \"-cc1\" \"-o\" \"x.obj\""),
+            DryRun::default()
+        );
+        // Cut short: no value rather than half of one.
+        assert_eq!(
+            DryRun::parse(b" \"-cc1\" \"-object-file-name=/tmp/a"),
+            DryRun::default()
+        );
+        assert_eq!(DryRun::parse(b"error: no such file"), DryRun::default());
+        let mut cmd = Command::new("clang");
+        cmd.args(["-c", "--", "x.ll"]);
+        before_inputs(&mut cmd, [OsString::from("-###")]);
+        assert_eq!(cmd.args, ["-c", "-###", "--", "x.ll"]);
     }
 
     #[test]

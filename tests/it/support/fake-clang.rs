@@ -7,7 +7,9 @@
 //! `$FAKE_CLANG_EXIT` (default 1) when an argument contains `$FAKE_CLANG_FAIL_IF_ARG`, and
 //! writes canned outputs: IR (`$FAKE_CLANG_IR`, a file) for `-emit-llvm` jobs, the bytes of
 //! `$FAKE_CLANG_OBJ` (or a placeholder) for object jobs, after sleeping `$FAKE_CLANG_SLEEP_MS`, to the path given by `-o X`,
-//! `/clang:-oX` or `/FoX`. Which name it was called by (argv[0]) is logged first.
+//! `/clang:-oX` or `/FoX`; with `-###` it writes nothing and prints a front-end command with
+//! `-object-file-name=` (the absolute output path) as clang's driver does. Which name it was
+//! called by (argv[0]) is logged first.
 //! `@file` arguments naming a file are expanded as clang-cl does (Windows quoting, UTF-8 or
 //! UTF-16 with a BOM) before anything else, so the log holds the arguments clang would see;
 //! each such `@file` argument is also appended to `$FAKE_CLANG_RSP_LOG`. Its own splitter, so
@@ -106,6 +108,28 @@ fn main() {
         }
     }
     let Some(out) = out else { return };
+    if args.iter().any(|a| a == "-###") {
+        // A dry run writes nothing: it prints the front end's command, with the absolute
+        // object name clang's driver gives it, quoted as clang quotes it.
+        let abs = std::path::absolute(&out).expect("absolute output path");
+        let quote = |s: &str| {
+            let mut q = String::from("\"");
+            for c in s.chars() {
+                if matches!(c, '"' | '\\' | '$') {
+                    q.push('\\');
+                }
+                q.push(c);
+            }
+            q.push('"');
+            q
+        };
+        eprintln!(
+            " \"fake-cc1\" \"-cc1\" {} \"-o\" {}",
+            quote(&format!("-object-file-name={}", abs.display())),
+            quote(&out)
+        );
+        return;
+    }
     let bytes = if args.iter().any(|a| a.ends_with("-emit-llvm")) {
         match env("FAKE_CLANG_IR") {
             Some(p) => std::fs::read(p).expect("FAKE_CLANG_IR readable"),

@@ -150,11 +150,20 @@ impl Fake {
         }
     }
 
-    /// The calls other than `--version` probes.
+    /// The calls other than `--version` probes and `-###` dry runs (the pipeline asks the
+    /// driver which object name the user's path gets: [`Fake::dry_runs`]).
     pub fn compiles(&self) -> Vec<Vec<String>> {
         self.calls()
             .into_iter()
-            .filter(|c| !c.iter().any(|a| a == "--version"))
+            .filter(|c| !c.iter().any(|a| a == "--version" || a == "-###"))
+            .collect()
+    }
+
+    /// The `-###` dry runs.
+    pub fn dry_runs(&self) -> Vec<Vec<String>> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.iter().any(|a| a == "-###"))
             .collect()
     }
 
