@@ -5,9 +5,13 @@
 #   scripts/windows.sh build   target/x86_64-pc-windows-gnu/release/{hotpatch-cl,hotpatch}.exe
 #   scripts/windows.sh test    the tests built for Windows run under Wine, the Ctrl-C check,
 #                              the parity check (hotpatch.exe under Wine writes the same
-#                              bytes as the Linux build on real objects and PDBs), clippy
+#                              bytes as the Linux build on real objects and PDBs), the tests
+#                              with the real Windows compilers, CMake and Ninja (`real`), clippy
 #   scripts/windows.sh tests-only [CARGO TEST ARGS]   the cargo tests under Wine alone
 #   scripts/windows.sh ctrlc | parity | clippy        one of the other checks alone
+#   scripts/windows.sh tools   fetch the real Windows tools (clang-cl 16/19/22, lld-link,
+#                              llvm-lib, CMake, Ninja) into target/windows-tools
+#   scripts/windows.sh real [TEST ARGS]   the tests with the real Windows tools under Wine
 #
 # How: Debian's second Rust (rustc-web/cargo-web 1.96, in /usr/bin) builds the standard
 # library for x86_64-pc-windows-gnu from its source (rust-web-src) with cargo's -Zbuild-std
@@ -30,6 +34,7 @@ setup() {
     "/usr/bin/x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64-win32"
     "/usr/x86_64-w64-mingw32/lib/libkernel32.a mingw-w64-x86-64-dev"
     "/usr/bin/flock util-linux"
+    "/usr/bin/unzip unzip"
   )
   local missing=() pair
   for pair in "${need[@]}"; do
@@ -37,6 +42,8 @@ setup() {
     [ -e "$1" ] || missing+=("$2")
   done
   command -v wine >/dev/null 2>&1 || missing+=(wine)
+  # pip fetches the Windows tools' wheels (only `pip download`: nothing is installed).
+  python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
   if [ ${#missing[@]} -gt 0 ]; then
     local pkgs sudo=""
     pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
@@ -51,6 +58,65 @@ setup() {
       DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends wine wine64 >/dev/null
     fi
   fi
+}
+
+# The real Windows tools the tests drive under Wine, from PyPI's Windows wheels (pinned, cached
+# in target/windows-tools/wheels, nothing else downloaded): zig.exe of ziglang 0.11.0, 0.14.1
+# and 0.17.1 holds clang 16.0.6, 19.1.7 and 22.1.8 for Windows with lld-link and llvm-lib;
+# cmake.exe 4.4.5 and ninja.exe 1.13.2; and the Linux zig 0.14.1 (zig-linux-0.14.1) for
+# `hotpatch-cl zig …` on Linux. Each Windows zig gets forwarders in zig-VERSION/bin
+# (scripts/windows/forward.c): clang-cl.exe, lld-link.exe and llvm-lib.exe. About 350 MB of
+# wheels and 1.5 GB unpacked.
+tools_dir="$root/target/windows-tools"
+zig_versions=(0.11.0 0.14.1 0.17.1)
+tools() {
+  local wheels="$tools_dir/wheels" spec file dir v
+  mkdir -p "$wheels"
+  for spec in ziglang==0.11.0 ziglang==0.14.1 ziglang==0.17.1 cmake==4.4.5 ninja==1.13.2; do
+    file="${spec/==/-}-py3-none-win_amd64.whl"
+    if [ ! -f "$wheels/$file" ]; then
+      echo "windows: downloading $spec for win_amd64 from PyPI" >&2
+      python3 -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+        --platform win_amd64 --python-version 3.11 "$spec" -d "$wheels"
+      [ -f "$wheels/$file" ] || { echo "windows: pip gave no $file" >&2; exit 1; }
+    fi
+    case $spec in
+      ziglang*) dir="$tools_dir/zig-${spec#ziglang==}" ;;
+      *) dir="$tools_dir/${spec%%==*}" ;;
+    esac
+    # Unpacked once; the stamp says the unzip finished.
+    if [ ! -f "$dir/.unpacked" ] || [ "$wheels/$file" -nt "$dir/.unpacked" ]; then
+      rm -rf "$dir" && mkdir -p "$dir"
+      (cd "$dir" && unzip -q "$wheels/$file" -x '*.dist-info/*')
+      touch "$dir/.unpacked"
+    fi
+  done
+  # The Linux zig 0.14.1 (clang 19.1.7) too, for `hotpatch-cl zig …` on Linux.
+  file=ziglang-0.14.1-py3-none-manylinux_2_12_x86_64.manylinux2010_x86_64.musllinux_1_1_x86_64.whl
+  if [ ! -f "$wheels/$file" ]; then
+    echo "windows: downloading ziglang==0.14.1 for Linux from PyPI" >&2
+    python3 -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+      --platform manylinux_2_12_x86_64 --python-version 3.11 ziglang==0.14.1 -d "$wheels"
+    [ -f "$wheels/$file" ] || { echo "windows: pip gave no $file" >&2; exit 1; }
+  fi
+  dir="$tools_dir/zig-linux-0.14.1"
+  if [ ! -f "$dir/.unpacked" ] || [ "$wheels/$file" -nt "$dir/.unpacked" ]; then
+    rm -rf "$dir" && mkdir -p "$dir"
+    (cd "$dir" && unzip -q "$wheels/$file" -x '*.dist-info/*')
+    touch "$dir/.unpacked"
+  fi
+  local fwd="$root/scripts/windows/forward.c" tool sub
+  for v in "${zig_versions[@]}"; do
+    mkdir -p "$tools_dir/zig-$v/bin"
+    for tool in "clang-cl:clang --driver-mode=cl" "lld-link:lld-link" "llvm-lib:lib"; do
+      sub=${tool#*:}
+      tool="$tools_dir/zig-$v/bin/${tool%%:*}.exe"
+      if [ ! -f "$tool" ] || [ "$fwd" -nt "$tool" ]; then
+        x86_64-w64-mingw32-gcc -municode -O2 -s -Wall -Werror -DSUBCOMMAND="L\"$sub\"" \
+          -o "$tool" "$fwd"
+      fi
+    done
+  done
 }
 
 # The Linux cargo (rustup's, usually) for the Linux half of the parity check.
@@ -183,6 +249,21 @@ ctrlc() {
     exit 1
   fi
 }
+# The tests with the real Windows tools (tests/it/windows_real.rs): a Linux test process
+# starts the Windows programs under Wine and reads their outputs with llvm-readobj-22 and its
+# kin; `make test` ignores them, this runs them (extra arguments go to the test harness).
+real() {
+  local start=$SECONDS
+  tools
+  echo "real: tools ready after $((SECONDS - start)) s, $(du -sh "$tools_dir" | cut -f1) in $tools_dir"
+  "${cargo[@]}" build --release "${common[@]}" --bin hotpatch-cl --bin hotpatch
+  scripts/windows/wine-run cmd /c exit 0
+  [ -n "$linux_cargo" ] || { echo "real: no Linux cargo on PATH" >&2; exit 1; }
+  env -u RUSTC -u RUSTDOC -u RUSTC_BOOTSTRAP PATH="$linux_path" \
+    "$linux_cargo" test --locked --test it -- --ignored windows_real:: "$@"
+  echo "real: $((SECONDS - start)) s"
+}
+
 # `test` among the standard library's crates in every build, not only in `cargo test`: cargo
 # makes each crate depend on all of them, so a build without it and the tests' build would
 # compile every dependency twice (73 of 131 units differed; with it, 12 of 155 do, those
@@ -212,6 +293,7 @@ case "${1:-build}" in
     if [ "$step" = test ]; then
       ctrlc
       parity
+      real
       "${cargo[@]}" clippy --release "${common[@]}" --all-targets -- -D warnings
     fi
     ;;
@@ -219,6 +301,15 @@ case "${1:-build}" in
     setup
     fixtures
     parity
+    ;;
+  tools)
+    setup
+    tools
+    ;;
+  real)
+    setup
+    shift
+    real "$@"
     ;;
   ctrlc)
     setup
@@ -229,5 +320,5 @@ case "${1:-build}" in
     setup
     "${cargo[@]}" clippy --release "${common[@]}" --all-targets -- -D warnings
     ;;
-  *) echo "usage: scripts/windows.sh [setup|build|test|tests-only [CARGO TEST ARGS]|ctrlc|parity|clippy]" >&2; exit 2 ;;
+  *) echo "usage: scripts/windows.sh [setup|build|test|tests-only [CARGO TEST ARGS]|tools|real [TEST ARGS]|ctrlc|parity|clippy]" >&2; exit 2 ;;
 esac

@@ -7,7 +7,8 @@
 //!   copy counts: the linker may keep any COMDAT copy);
 //! - a direct access from a hot-patched function's code to a symbol in a writable section
 //!   (the access the `__ref_` redirect should have removed); undefined targets are looked
-//!   up among the other objects' external definitions. Thread-locals (`.tls*` sections)
+//!   up among the other objects' external definitions. MSVC's RTTI (`??_R…`) is not
+//!   reported: clang 22 keeps it direct too. Thread-locals (`.tls*` sections)
 //!   are not reported: their direct access is the right one (a `__ref_` could only reach
 //!   the TLS template, see docs/differences-from-clang22.md), as hotpatch-cl keeps them;
 //! - a `__ref_` pointer defined outside a read-only section (with a hint at `hotpatch seal` for
@@ -311,8 +312,11 @@ fn direct_accesses(name: &str, s: &Scan, program: &Program, problems: &mut Vec<P
         if writable && ir_name(obj.machine, &target.name).starts_with(b"__ref_") {
             continue;
         }
+        // MSVC's RTTI (`??_R…`, writable `.data`) stays direct, as clang 22 keeps it: the
+        // runtime compares type descriptors by address, so a patch must use the base's.
         if writable
             && !is_tls_section(&section)
+            && !ir_name(obj.machine, &target.name).starts_with(b"??_R")
             && seen.insert((p.ir_name.clone(), target.name.clone()))
         {
             problems.push(Problem::DirectAccess {

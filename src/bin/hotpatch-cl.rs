@@ -6,12 +6,15 @@
 //! this executable. `hotpatch-cl lld-link ARGS...` (any lld-link name), or a link named
 //! `lld-link`, is link mode (`driver::exec::link`): the real linker is `$HOTPATCH_LINKER` or the next
 //! `lld-link` on `PATH`. `hotpatch-cl ccache|sccache|distcc COMPILER ARGS...` puts that tool in
-//! front of the compiler runs, as `HOTPATCH_LAUNCHER` does (`driver::exec::launcher`). The
+//! front of the compiler runs, as `HOTPATCH_LAUNCHER` does (`driver::exec::launcher`).
+//! `hotpatch-cl zig clang|cc|c++ ARGS...`: zig's compiler, its subcommand kept in front of
+//! every run (`zig clang` hot-patches, GNU mode or cl mode with `--driver-mode=cl`). The
 //! compiler's arguments are never parsed by clap: they stay raw `OsString`s. All the work is
 //! in `hotpatch_cl::driver`.
 
 use hotpatch_cl::diag;
 use hotpatch_cl::driver;
+use hotpatch_cl::driver::cmdline::args::DriverKind;
 use hotpatch_cl::driver::exec::env::{verbose_requested, Env, Mode, VERBOSE_ENV};
 use hotpatch_cl::driver::exec::launcher::{self, Launcher, Tool};
 use hotpatch_cl::driver::exec::{link, process, toolchain};
@@ -94,8 +97,28 @@ fn real_main(argv0: &OsString, rest: Vec<OsString>) -> anyhow::Result<i32> {
     };
     let mode = Mode::from_env_value(std::env::var_os("HOTPATCH_MODE").as_deref())
         .map_err(anyhow::Error::msg)?;
+    // `zig cc`, `zig c++`, `zig clang`: zig's subcommand starts every run of the compiler.
+    let zig = toolchain::zig_subcommand(&name, &args);
+    let args = if zig.is_some() {
+        args[1..].to_vec()
+    } else {
+        args
+    };
     let compiler = toolchain::resolve(&name, path.as_deref(), me.as_deref(), masquerade)?;
-    let kind = toolchain::driver_kind(&name, &args);
+    let kind = match zig {
+        Some("clang") => toolchain::driver_kind(OsStr::new("clang"), &args),
+        Some(_) => DriverKind::Gnu,
+        None => toolchain::driver_kind(&name, &args),
+    };
+    if let Some(sub) = zig {
+        if sub != "clang" && toolchain::asks_for_hot_patching(&args) {
+            anyhow::bail!(
+                "`zig {sub}` refuses the `--` that the hot-patch steps put before their inputs: \
+                 run `zig clang` (the same clang, with --target=…) for hot-patching"
+            );
+        }
+        process::set_subcommand(compiler.clone(), vec![OsString::from(sub)]);
+    }
     let werror = diag::werror_requested(std::env::var_os(diag::WERROR_ENV).as_deref());
     let env = Env {
         mode,

@@ -67,6 +67,10 @@ mod stdin;
 mod tools_inputs;
 #[cfg(not(windows))]
 mod verify;
+// hotpatch-cl.exe in front of the real Windows compilers under Wine, started from Linux; run
+// by `scripts/windows.sh real` (ignored in `make test`: it needs the Windows build).
+#[cfg(not(windows))]
+mod windows_real;
 #[cfg(not(windows))]
 mod wrapper;
 #[cfg(not(windows))]

@@ -424,3 +424,44 @@ fn seal_handles_libraries_and_reports_each_bad_file() {
     );
     assert!(!d.join("x.obj").exists());
 }
+
+/// MSVC's RTTI stays direct in clang 22's hot-patched code (its type descriptors are compared
+/// by address, and sit in writable `.data`): verify does not report it, on any target.
+#[test]
+fn rtti_kept_direct_as_clang_22_keeps_it_is_no_problem() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/oracle/classes.cpp");
+    for (target, f) in [
+        ("x86_64-pc-windows-msvc", "?as_square@@YAHPEAUShape@@@Z"),
+        ("i686-pc-windows-msvc", "?as_square@@YAHPAUShape@@@Z"),
+    ] {
+        let dir = Dir::new(&[]);
+        let d = dir.root();
+        let t = format!("--target={target}");
+        let list = format!("-fms-secure-hotpatch-functions-list={f}");
+        support::run_ok(
+            d,
+            "clang-cl-22",
+            &[
+                &t,
+                "/c",
+                "/O2",
+                "/Z7",
+                "/GR",
+                "/Gy",
+                &list,
+                "/Foc.obj",
+                "--",
+                src.to_str().unwrap(),
+            ],
+        );
+        let text = support::run_ok(d, "llvm-objdump-22", &["-dr", "c.obj"]);
+        assert!(
+            text.contains("??_R0?AUSquare@@@8"),
+            "{target}: no RTTI use left to check:\n{text}"
+        );
+        let (_, out) = verify(d, &[&format!("--functions={f}"), "c.obj"]);
+        assert!(!out.contains("??_R"), "{target}: {out}");
+        // What is left is clang 22's weak `__ref_` form, not an access.
+        assert!(!out.contains("directly"), "{target}: {out}");
+    }
+}

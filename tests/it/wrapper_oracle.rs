@@ -25,34 +25,34 @@ use crate::support::{self, objects};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const X64: &str = "x86_64-pc-windows-msvc";
-const X86: &str = "i686-pc-windows-msvc";
-const ARM64: &str = "aarch64-pc-windows-msvc";
+pub(crate) const X64: &str = "x86_64-pc-windows-msvc";
+pub(crate) const X86: &str = "i686-pc-windows-msvc";
+pub(crate) const ARM64: &str = "aarch64-pc-windows-msvc";
 
 /// Stands for the mangled name of the one function in an anonymous namespace (its
 /// `?A0x…` hash depends on the source's absolute path, so it is read from the IR).
-const ANON: &str = "<anon>";
+pub(crate) const ANON: &str = "<anon>";
 
-struct Case {
-    src: &'static str,
+pub(crate) struct Case {
+    pub(crate) src: &'static str,
     /// IR names of the listed functions; every one must get a record.
-    list: &'static [&'static str],
-    targets: &'static [&'static str],
+    pub(crate) list: &'static [&'static str],
+    pub(crate) targets: &'static [&'static str],
     /// Extra compiler flags (`/GS`, `/EHsc`, `/GR`).
-    flags: &'static [&'static str],
+    pub(crate) flags: &'static [&'static str],
     /// Also compile with `HOTPATCH_MODE=rewrite hotpatch-cl clang-cl-22` (exact comparison).
-    rewrite22: bool,
+    pub(crate) rewrite22: bool,
     /// Symbols (names up to the C underscore) some hot-patched function references directly
     /// and that have no `__ref_`.
-    direct: &'static [&'static str],
+    pub(crate) direct: &'static [&'static str],
     /// Prefixes of symbols that hot-patched functions reference directly and that have no
     /// `__ref_` (string literals `??_C@…`, vtables `??_7…`, RTTI `??_R…`).
-    direct_prefixes: &'static [&'static str],
+    pub(crate) direct_prefixes: &'static [&'static str],
     /// Globals (IR names) that must have a `__ref_`.
-    redirected: &'static [&'static str],
+    pub(crate) redirected: &'static [&'static str],
     /// Native clang 22 redirects `_Init_thread_epoch` here (thread-safe static): checked, so
     /// that a clang that stops doing it makes this test say so.
-    native_tls: bool,
+    pub(crate) native_tls: bool,
 }
 
 impl Case {
@@ -71,7 +71,7 @@ impl Case {
     };
 }
 
-const CASES: &[Case] = &[
+pub(crate) const CASES: &[Case] = &[
     Case {
         src: "tables.c",
         list: &[
@@ -242,7 +242,7 @@ const CASES: &[Case] = &[
     },
 ];
 
-fn fixture(name: &str) -> PathBuf {
+pub(crate) fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/oracle")
         .join(name)
@@ -323,13 +323,13 @@ fn compile(
 }
 
 /// One object's view: records, `__ref_` names, relocation targets per hot-patched function.
-struct View {
-    records: Vec<(String, String)>,
-    refs: BTreeSet<String>,
+pub(crate) struct View {
+    pub(crate) records: Vec<(String, String)>,
+    pub(crate) refs: BTreeSet<String>,
     relocs: BTreeMap<String, BTreeSet<String>>,
 }
 
-fn view(obj: &Path) -> View {
+pub(crate) fn view(obj: &Path) -> View {
     let records = objects::hotpatch_records(obj);
     let refs = objects::ref_symbols(obj);
     let all = objects::relocations_by_function(obj);
@@ -352,7 +352,13 @@ fn view(obj: &Path) -> View {
 }
 
 /// Compares `ours` with `native`; returns the differences, one line each.
-fn compare(label: &str, case: &Case, list: &[String], ours: &View, native: &View) -> Vec<String> {
+pub(crate) fn compare(
+    label: &str,
+    case: &Case,
+    list: &[String],
+    ours: &View,
+    native: &View,
+) -> Vec<String> {
     let mut bad = Vec::new();
     let names: Vec<&String> = native.records.iter().map(|(_, n)| n).collect();
     if names.iter().map(|n| n.as_str()).collect::<BTreeSet<_>>()

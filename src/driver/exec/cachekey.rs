@@ -223,12 +223,17 @@ pub fn add_to_depfile(dep: &Path, files: &[PathBuf]) -> anyhow::Result<()> {
     let Ok(text) = std::fs::read(dep) else {
         return Ok(());
     };
-    // The first rule ends at the first newline not escaped by a backslash.
+    // The first rule ends at the first newline not escaped by a backslash. clang on Windows
+    // ends its lines with CRLF, so a continuation there is `\` CR LF.
     let mut end = None;
     let mut i = 0;
     while let Some(&b) = text.get(i) {
         if b == b'\\' {
-            i += 2;
+            i += if text[i + 1..].starts_with(b"\r\n") {
+                3
+            } else {
+                2
+            };
             continue;
         }
         if b == b'\n' {
@@ -367,6 +372,13 @@ mod tests {
         assert_eq!(
             std::fs::read_to_string(&d).unwrap(),
             "a.o: a.c \\\n  hot.txt\r\n"
+        );
+        // The Windows clang's long first line: continued with `\` CR LF.
+        std::fs::write(&d, "a.obj: \\\r\n  Z:/src/a.c\r\n").unwrap();
+        add_to_depfile(&d, &[PathBuf::from("hot.txt")]).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&d).unwrap(),
+            "a.obj: \\\r\n  Z:/src/a.c \\\n  hot.txt\r\n"
         );
         // Not a dependency file, or none: untouched.
         std::fs::write(&d, "garbage\n").unwrap();

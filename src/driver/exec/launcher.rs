@@ -180,7 +180,9 @@ impl Launcher {
         let mut out = Command::new(&self.program);
         out.args(&self.args);
         out.arg(&cmd.program);
-        out.head = self.args.len() + 1;
+        // The compiler's own leading arguments (`zig clang`) stay right after it.
+        out.args(&cmd.args[..cmd.head]);
+        out.head = self.args.len() + 1 + cmd.head;
         out.env = cmd.env;
         match (self.tool, step, kind) {
             (Tool::Ccache, _, DriverKind::ClangCl) if self.ccache_type_free => {
@@ -197,7 +199,7 @@ impl Launcher {
             }
             _ => {}
         }
-        out.args(&cmd.args);
+        out.args(&cmd.args[cmd.head..]);
         out
     }
 }
@@ -235,7 +237,14 @@ impl Launcher {
             && job.output_kind == OutputKind::Object
             && matches!(&job.sources[..], [src] if src.path != "-")
             && !job.pch_create;
-        if self.tool != Tool::Ccache || !one_object || me_text.contains(' ') || masquerading {
+        // ccache tells compilers by their name: `zig` running `clang` is none it knows.
+        let subcommand = !super::process::subcommand_of(compiler).is_empty();
+        if self.tool != Tool::Ccache
+            || !one_object
+            || me_text.contains(' ')
+            || masquerading
+            || subcommand
+        {
             return None;
         }
         let mut cmd = Command::new(&self.program);
@@ -346,6 +355,23 @@ mod tests {
         assert!(d.takes(Step::Ir, Gnu) && !d.takes(Step::Ir, ClangCl));
         let o = launcher(Tool::Other);
         assert!(o.takes(Step::Plain, Gnu) && !o.takes(Step::Ir, Gnu));
+    }
+
+    #[test]
+    fn a_compilers_subcommand_stays_right_after_it() {
+        // `zig clang`: the subcommand is the compiler's, before anything the launcher adds.
+        let zig = Command {
+            program: PathBuf::from("/opt/zig/zig"),
+            args: os(&["clang", "-S", "a.c"]),
+            env: Vec::new(),
+            head: 1,
+        };
+        let w = launcher(Tool::Sccache).wrap(Step::Ir, DriverKind::Gnu, zig);
+        assert_eq!(
+            w.args,
+            os(&["--opt", "/opt/zig/zig", "clang", "-c", "-S", "a.c"])
+        );
+        assert_eq!(w.head, 3);
     }
 
     #[test]

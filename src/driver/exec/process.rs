@@ -16,6 +16,7 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 
 /// A command to run: program, arguments and extra environment variables, kept as
 /// `OsString`.
@@ -31,12 +32,16 @@ pub struct Command {
 }
 
 impl Command {
+    /// `program`, starting with its subcommand when it is the compiler `zig` ([`set_subcommand`]):
+    /// those arguments stay on the command line ([`Command::head`]).
     pub fn new(program: impl Into<PathBuf>) -> Self {
+        let program = program.into();
+        let args = subcommand_of(&program).to_vec();
         Command {
-            program: program.into(),
-            args: Vec::new(),
+            head: args.len(),
+            program,
+            args,
             env: Vec::new(),
-            head: 0,
         }
     }
 
@@ -100,6 +105,24 @@ pub enum Error {
 }
 
 static VERBOSE: AtomicBool = AtomicBool::new(false);
+
+/// A compiler that is a subcommand of its program (`zig clang`, `zig cc`): the program and the
+/// arguments every run of it starts with.
+static SUBCOMMAND: OnceLock<(PathBuf, Vec<OsString>)> = OnceLock::new();
+
+/// Every [`Command`] of `program` from now on starts with `leading` (set once, by the front
+/// door, for `hotpatch-cl zig clang …`).
+pub fn set_subcommand(program: PathBuf, leading: Vec<OsString>) {
+    let _ = SUBCOMMAND.set((program, leading));
+}
+
+/// The subcommand `program` runs with, if it is the compiler set by [`set_subcommand`].
+pub fn subcommand_of(program: &Path) -> &'static [OsString] {
+    match SUBCOMMAND.get() {
+        Some((p, leading)) if p == program => leading,
+        _ => &[],
+    }
+}
 
 /// Whether each command is printed before it runs.
 pub fn set_verbose(on: bool) {

@@ -5,7 +5,8 @@
 //! `PATH` with every candidate that is this very program skipped (a symlink named
 //! `clang-cl` in another directory included, and a copy: same bytes). The driver kind comes from the program's name
 //! and `--driver-mode=`, as clang itself decides; the version and default target come from
-//! `--version`, run only when they matter. Not here: parsing the user's flags.
+//! `--version`, run only when they matter. zig's compilers (`zig cc`, `zig c++`, `zig clang`)
+//! are a program with a subcommand. Not here: parsing the user's flags.
 
 use super::process::{self, Command};
 use crate::driver::cmdline::args::DriverKind;
@@ -58,6 +59,28 @@ pub fn driver_kind(compiler: &OsStr, args: &[OsString]) -> DriverKind {
             }
         }
     }
+}
+
+/// zig's C compilers: `zig cc` and `zig c++` (GNU mode, zig's own argument parser in front of
+/// clang), and `zig clang` (clang itself: GNU mode, or cl mode with `--driver-mode=cl`). The
+/// subcommand when `compiler` is zig and `args` start with one of them.
+pub fn zig_subcommand(compiler: &OsStr, args: &[OsString]) -> Option<&'static str> {
+    if !stem(compiler).eq_ignore_ascii_case("zig") {
+        return None;
+    }
+    ["cc", "c++", "clang"]
+        .into_iter()
+        .find(|s| args.first().is_some_and(|a| a == *s))
+}
+
+/// Whether `args` ask for hot-patching (the flags hotpatch-cl reads; response files aside).
+pub fn asks_for_hot_patching(args: &[OsString]) -> bool {
+    args.iter().any(|a| {
+        a.to_str().is_some_and(|a| {
+            a.starts_with("-fms-hotpatch-functions-")
+                || a.starts_with("-fms-secure-hotpatch-functions-")
+        })
+    })
 }
 
 /// The canonical path of the running executable, if it can be known.
@@ -187,6 +210,37 @@ mod tests {
             "--driver-mode=g++".into(),
         ];
         assert_eq!(driver_kind(OsStr::new("clang-cl"), &gxx), DriverKind::Gnu);
+    }
+
+    #[test]
+    fn zig_subcommands() {
+        let a = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
+        assert_eq!(
+            zig_subcommand(OsStr::new("zig"), &a(&["cc", "-c"])),
+            Some("cc")
+        );
+        assert_eq!(
+            zig_subcommand(OsStr::new("/opt/zig/ZIG.EXE"), &a(&["c++"])),
+            Some("c++")
+        );
+        assert_eq!(
+            zig_subcommand(
+                OsStr::new("/opt/zig/zig"),
+                &a(&["clang", "--driver-mode=cl"])
+            ),
+            Some("clang")
+        );
+        assert_eq!(zig_subcommand(OsStr::new("zig"), &a(&["build-exe"])), None);
+        assert_eq!(zig_subcommand(OsStr::new("zig"), &a(&[])), None);
+        assert_eq!(zig_subcommand(OsStr::new("clang"), &a(&["cc"])), None);
+        assert!(asks_for_hot_patching(&a(&[
+            "-c",
+            "-fms-hotpatch-functions-list=f"
+        ])));
+        assert!(asks_for_hot_patching(&a(&[
+            "-fms-secure-hotpatch-functions-file=x"
+        ])));
+        assert!(!asks_for_hot_patching(&a(&["-c", "-fms-hotpatch", "a.c"])));
     }
 
     #[test]
