@@ -3,6 +3,7 @@
 //! it finds the compiler, and that the compiler's output and exit status reach the user.
 
 use crate::support::fake::{self, args, assert_in_order, stderr, Fake};
+use hotpatch_cl::text::Encoding;
 
 const CL: &str = "clang-cl-19";
 
@@ -231,13 +232,8 @@ fn tc_sources_keep_their_language_in_the_ir_step() {
 #[test]
 fn response_files_are_read_with_windows_quoting_and_utf16() {
     let f = clang_cl_22(&[("HOTPATCH_MODE", "native")]);
-    let mut utf16 = vec![0xFF, 0xFE];
-    for u in "-fms-hotpatch-functions-list=?f@S@@QEAAHH@Z \"/DMSG=\\\"a b\\\"\" C:\\dir\\x.c"
-        .encode_utf16()
-    {
-        utf16.extend(u.to_le_bytes());
-    }
-    f.write("args.rsp", utf16);
+    let line = "-fms-hotpatch-functions-list=?f@S@@QEAAHH@Z \"/DMSG=\\\"a b\\\"\" C:\\dir\\x.c";
+    f.write("args.rsp", Encoding::Utf16Le.encode(line));
     let out = f.run(&["clang-cl-22", "/c", "@args.rsp"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let calls = f.compiles();
