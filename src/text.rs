@@ -25,15 +25,19 @@ impl Encoding {
     /// [`decode`] reads back as `text` with this encoding. The project only reads these
     /// files; this writes them the way Windows tools do, for tests and fixtures.
     pub fn encode(self, text: &str) -> Vec<u8> {
-        let (mark, unit): (&[u8], fn(u16) -> [u8; 2]) = match self {
-            Encoding::Utf8 => return text.as_bytes().to_vec(),
-            Encoding::Utf8Bom => return [b"\xEF\xBB\xBF", text.as_bytes()].concat(),
-            Encoding::Utf16Le => (&[0xFF, 0xFE], u16::to_le_bytes),
-            Encoding::Utf16Be => (&[0xFE, 0xFF], u16::to_be_bytes),
-        };
-        let mut v = mark.to_vec();
-        v.extend(text.encode_utf16().flat_map(unit));
-        v
+        let units = text.encode_utf16();
+        match self {
+            Encoding::Utf8 => text.as_bytes().to_vec(),
+            Encoding::Utf8Bom => [&b"\xEF\xBB\xBF"[..], text.as_bytes()].concat(),
+            Encoding::Utf16Le => [0xFF, 0xFE]
+                .into_iter()
+                .chain(units.flat_map(u16::to_le_bytes))
+                .collect(),
+            Encoding::Utf16Be => [0xFE, 0xFF]
+                .into_iter()
+                .chain(units.flat_map(u16::to_be_bytes))
+                .collect(),
+        }
     }
 }
 

@@ -251,7 +251,7 @@ fn response_files_are_read_with_windows_quoting_and_utf16() {
 #[test]
 fn errors_are_one_line_with_exit_status_1() {
     // The default mode's refusals (auto: no routing question arises before them).
-    let mut f = cl_in_mode("auto");
+    let f = cl_in_mode("auto");
     let cases: &[(&[&str], &str)] = &[
         (
             &["no-such-compiler-xyz", "/c", "a.c"],
