@@ -170,6 +170,7 @@ impl<'a> FromIterator<&'a str> for HotList {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::Encoding;
 
     #[test]
     fn union_of_lists_and_files_with_crlf_and_blank_lines() {
@@ -231,14 +232,9 @@ mod tests {
             p
         };
         let bom = write("bom.txt", b"\xEF\xBB\xBFf\r\ng\r\n");
-        let mut le = vec![0xFF, 0xFE];
-        let mut be = vec![0xFE, 0xFF];
-        for u in "h\r\n?i@@YAXXZ\r\n".encode_utf16() {
-            le.extend(u.to_le_bytes());
-            be.extend(u.to_be_bytes());
-        }
-        let le = write("le.txt", &le);
-        let be = write("be.txt", &be);
+        let utf16 = "h\r\n?i@@YAXXZ\r\n";
+        let le = write("le.txt", &Encoding::Utf16Le.encode(utf16));
+        let be = write("be.txt", &Encoding::Utf16Be.encode(utf16));
         let l = HotList::from_flags(&[bom, le, be], &[] as &[&str]).unwrap();
         let names: Vec<_> = l
             .iter()

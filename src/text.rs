@@ -20,6 +20,27 @@ pub enum Encoding {
     Utf16Be,
 }
 
+impl Encoding {
+    /// The bytes a file holds for `text` in this encoding, byte-order mark included: what
+    /// [`decode`] reads back as `text` with this encoding. The project only reads these
+    /// files; this writes them the way Windows tools do, for tests and fixtures.
+    pub fn encode(self, text: &str) -> Vec<u8> {
+        let units = text.encode_utf16();
+        match self {
+            Encoding::Utf8 => text.as_bytes().to_vec(),
+            Encoding::Utf8Bom => [&b"\xEF\xBB\xBF"[..], text.as_bytes()].concat(),
+            Encoding::Utf16Le => [0xFF, 0xFE]
+                .into_iter()
+                .chain(units.flat_map(u16::to_le_bytes))
+                .collect(),
+            Encoding::Utf16Be => [0xFE, 0xFF]
+                .into_iter()
+                .chain(units.flat_map(u16::to_be_bytes))
+                .collect(),
+        }
+    }
+}
+
 /// A file's text and how it was stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decoded {
@@ -131,19 +152,28 @@ mod tests {
     use super::*;
 
     fn utf16le(s: &str) -> Vec<u8> {
-        let mut v = vec![0xFF, 0xFE];
-        for u in s.encode_utf16() {
-            v.extend(u.to_le_bytes());
-        }
-        v
+        Encoding::Utf16Le.encode(s)
     }
 
     fn utf16be(s: &str) -> Vec<u8> {
-        let mut v = vec![0xFE, 0xFF];
-        for u in s.encode_utf16() {
-            v.extend(u.to_be_bytes());
+        Encoding::Utf16Be.encode(s)
+    }
+
+    #[test]
+    fn encode_writes_what_decode_reads_back() {
+        let text = "?f@@YAHXZ\r\né \u{1F600}\n";
+        for encoding in [
+            Encoding::Utf8,
+            Encoding::Utf8Bom,
+            Encoding::Utf16Le,
+            Encoding::Utf16Be,
+        ] {
+            let bytes = encoding.encode(text);
+            let back = decode(&bytes).unwrap();
+            assert_eq!((back.text.as_str(), back.encoding), (text, encoding));
         }
-        v
+        assert_eq!(Encoding::Utf16Be.encode("a"), [0xFE, 0xFF, 0, b'a']);
+        assert_eq!(Encoding::Utf16Le.encode("a"), [0xFF, 0xFE, b'a', 0]);
     }
 
     #[test]

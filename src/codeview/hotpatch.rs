@@ -623,24 +623,32 @@ mod tests {
     fn ir_names_from_coff_names() {
         let x86 = pe::IMAGE_FILE_MACHINE_I386.0;
         let x64 = pe::IMAGE_FILE_MACHINE_AMD64.0;
-        let ir = |m, n: &[u8]| ir_name(m, n).into_owned();
-        assert_eq!(ir(x86, b"_bump"), b"bump");
-        assert_eq!(ir(x86, b"_std_add@8"), b"\x01_std_add@8");
-        assert_eq!(ir(x86, b"@fast_add@8"), b"\x01@fast_add@8");
-        assert_eq!(ir(x86, b"vec_add@@8"), b"\x01vec_add@@8");
-        assert_eq!(ir(x86, b"?f@@YAHH@Z"), b"?f@@YAHH@Z");
-        assert_eq!(ir(x86, b"___ref_table"), b"__ref_table");
-        assert_eq!(
-            ir(x86, b"___ref_??_B?1??f@@YAHXZ@51"),
-            b"__ref_??_B?1??f@@YAHXZ@51"
-        );
-        assert_eq!(ir(x86, b"_f@x"), b"f@x");
-        // Itanium names on x86 (GNU mode): one `_` added by the target, the rest is the name.
-        assert_eq!(ir(x86, b"__Z2ppi"), b"_Z2ppi");
-        assert_eq!(ir(x86, b"_Z2vci@@4"), b"\x01_Z2vci@@4");
-        assert_eq!(ir(x64, b"bump"), b"bump");
-        assert_eq!(ir(x64, b"_bump"), b"_bump");
-        assert_eq!(ir(x64, b"vec_add@@16"), b"\x01vec_add@@16");
-        assert_eq!(ir(x64, b"?g@@YAXXZ"), b"?g@@YAXXZ");
+        // (COFF name, IR name) per machine.
+        let x86_names: &[(&[u8], &[u8])] = &[
+            (b"_bump", b"bump"),
+            (b"_std_add@8", b"\x01_std_add@8"),
+            (b"@fast_add@8", b"\x01@fast_add@8"),
+            (b"vec_add@@8", b"\x01vec_add@@8"),
+            (b"?f@@YAHH@Z", b"?f@@YAHH@Z"),
+            (b"___ref_table", b"__ref_table"),
+            (b"___ref_??_B?1??f@@YAHXZ@51", b"__ref_??_B?1??f@@YAHXZ@51"),
+            (b"_f@x", b"f@x"),
+            // Itanium names (GNU mode): one `_` added by the target, the rest is the name.
+            (b"__Z2ppi", b"_Z2ppi"),
+            (b"_Z2vci@@4", b"\x01_Z2vci@@4"),
+        ];
+        let x64_names: &[(&[u8], &[u8])] = &[
+            (b"bump", b"bump"),
+            (b"_bump", b"_bump"),
+            (b"vec_add@@16", b"\x01vec_add@@16"),
+            (b"?g@@YAXXZ", b"?g@@YAXXZ"),
+        ];
+        for (machine, names) in [(x86, x86_names), (x64, x64_names)] {
+            for &(coff, ir) in names {
+                let got = ir_name(machine, coff);
+                let shown = String::from_utf8_lossy(coff);
+                assert_eq!(got.as_ref(), ir, "{machine:#x} {shown}");
+            }
+        }
     }
 }

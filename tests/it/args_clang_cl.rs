@@ -3,6 +3,7 @@
 //! it finds the compiler, and that the compiler's output and exit status reach the user.
 
 use crate::support::fake::{self, args, assert_in_order, stderr, Fake};
+use hotpatch_cl::text::Encoding;
 
 const CL: &str = "clang-cl-19";
 
@@ -26,6 +27,13 @@ fn clang_cl_22(env: &[(&str, &str)]) -> Fake {
     for (k, v) in env {
         f.set(k, v);
     }
+    f
+}
+
+/// A fake clang-cl 19 run with `HOTPATCH_MODE=mode`.
+fn cl_in_mode(mode: &str) -> Fake {
+    let mut f = Fake::new(&[CL]);
+    f.set("HOTPATCH_MODE", mode);
     f
 }
 
@@ -150,14 +158,13 @@ fn clang_21_gets_every_spelling_translated_into_one_clean_list() {
 
 #[test]
 fn native_mode_on_an_old_compiler_is_an_error() {
-    let mut f = Fake::new(&[CL]);
-    f.set("HOTPATCH_MODE", "native");
+    let f = cl_in_mode("native");
     let out = f.run(&HOT);
     assert_eq!(out.status.code(), Some(1));
+    let e = stderr(&out);
     assert!(
-        stderr(&out).starts_with("hotpatch-cl: error: HOTPATCH_MODE=native needs clang 21"),
-        "{}",
-        stderr(&out)
+        e.starts_with("hotpatch-cl: error: HOTPATCH_MODE=native needs clang 21"),
+        "{e}"
     );
     assert!(f.compiles().is_empty());
 }
@@ -225,13 +232,8 @@ fn tc_sources_keep_their_language_in_the_ir_step() {
 #[test]
 fn response_files_are_read_with_windows_quoting_and_utf16() {
     let f = clang_cl_22(&[("HOTPATCH_MODE", "native")]);
-    let mut utf16 = vec![0xFF, 0xFE];
-    for u in "-fms-hotpatch-functions-list=?f@S@@QEAAHH@Z \"/DMSG=\\\"a b\\\"\" C:\\dir\\x.c"
-        .encode_utf16()
-    {
-        utf16.extend(u.to_le_bytes());
-    }
-    f.write("args.rsp", utf16);
+    let line = "-fms-hotpatch-functions-list=?f@S@@QEAAHH@Z \"/DMSG=\\\"a b\\\"\" C:\\dir\\x.c";
+    f.write("args.rsp", Encoding::Utf16Le.encode(line));
     let out = f.run(&["clang-cl-22", "/c", "@args.rsp"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let calls = f.compiles();
@@ -248,9 +250,8 @@ fn response_files_are_read_with_windows_quoting_and_utf16() {
 
 #[test]
 fn errors_are_one_line_with_exit_status_1() {
-    let mut f = Fake::new(&[CL]);
     // The default mode's refusals (auto: no routing question arises before them).
-    f.set("HOTPATCH_MODE", "auto");
+    let f = cl_in_mode("auto");
     let cases: &[(&[&str], &str)] = &[
         (
             &["no-such-compiler-xyz", "/c", "a.c"],
@@ -334,14 +335,10 @@ fn errors_are_one_line_with_exit_status_1() {
         "nothing compiled: {:?}",
         f.compiles()
     );
-    let mut f = Fake::new(&[CL]);
-    f.set("HOTPATCH_MODE", "fast");
+    let f = cl_in_mode("fast");
     let out = f.run(&[CL, "/c", "/hotpatch", "a.c"]);
-    assert!(
-        stderr(&out).contains("HOTPATCH_MODE=fast"),
-        "{}",
-        stderr(&out)
-    );
+    let e = stderr(&out);
+    assert!(e.contains("HOTPATCH_MODE=fast"), "{e}");
 }
 
 #[test]
@@ -436,11 +433,8 @@ fn masquerade_finds_the_next_compiler_of_that_name_never_itself() {
 
     // Given explicitly, ourselves is refused too.
     let out = f.run(&[shim.join("clang-cl").to_str().unwrap(), "/c", "a.c"]);
-    assert!(
-        stderr(&out).contains("is hotpatch-cl itself"),
-        "{}",
-        stderr(&out)
-    );
+    let e = stderr(&out);
+    assert!(e.contains("is hotpatch-cl itself"), "{e}");
 }
 
 #[test]

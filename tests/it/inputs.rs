@@ -30,13 +30,23 @@ fn compile(dir: &Path, name: &str, out: &str, cl: bool) {
     }
 }
 
-/// Compiles `f`, `g` and `h` to `objs` (as [`compile`] does) and archives them in that order
-/// with `archiver ARGS… OBJS…`.
-fn archive(dir: &Path, cl: bool, objs: [&str; 3], archiver: &str, args: &[&str]) {
-    for (name, obj) in ["f", "g", "h"].into_iter().zip(objs) {
+/// Compiles `f`, `g` and `h` (as [`compile`] does) to `one/x`, `two/x` (two members of one
+/// name) and a member whose name is longer than 16 bytes, and archives them in that order:
+/// as `m.lib` with llvm-lib-22 (`cl`, `.obj`) or as `libm.a` with llvm-ar-22 (GNU, `.o`).
+fn archive_with_duplicate_and_long_names(dir: &Path, cl: bool) {
+    let ext = if cl { "obj" } else { "o" };
+    let objs =
+        ["one/x", "two/x", "a_member_name_longer_than_sixteen"].map(|o| format!("{o}.{ext}"));
+    for (name, obj) in ["f", "g", "h"].into_iter().zip(&objs) {
         compile(dir, name, obj, cl);
     }
-    support::run_ok(dir, archiver, &[args, &objs[..]].concat());
+    let (archiver, args): (&str, &[&str]) = if cl {
+        ("llvm-lib-22", &["/out:m.lib"])
+    } else {
+        ("llvm-ar-22", &["qc", "libm.a"])
+    };
+    let objs: Vec<&str> = objs.iter().map(String::as_str).collect();
+    support::run_ok(dir, archiver, &[args, &objs].concat());
 }
 
 /// `(name, occurrence, kind, size)` of every item; errors as `Err(text)`.
@@ -63,17 +73,7 @@ fn member_names(dir: &Path, lib: &str) -> Vec<String> {
 fn msvc_lib_with_long_and_duplicate_names() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    archive(
-        d,
-        true,
-        [
-            "one/x.obj",
-            "two/x.obj",
-            "a_member_name_longer_than_sixteen.obj",
-        ],
-        "llvm-lib-22",
-        &["/out:m.lib"],
-    );
+    archive_with_duplicate_and_long_names(d, true);
     let got = items(d, &["m.lib"]);
     let expect: Vec<String> = member_names(d, "m.lib")
         .iter()
@@ -94,13 +94,7 @@ fn msvc_lib_with_long_and_duplicate_names() {
 fn gnu_archive_with_duplicate_member_names_yields_both() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    archive(
-        d,
-        false,
-        ["one/y.o", "two/y.o", "a_member_name_longer_than_sixteen.o"],
-        "llvm-ar-22",
-        &["qc", "libm.a"],
-    );
+    archive_with_duplicate_and_long_names(d, false);
     let got: Vec<_> = items(d, &["libm.a"])
         .into_iter()
         .map(Result::unwrap)
@@ -112,8 +106,8 @@ fn gnu_archive_with_duplicate_member_names_yields_both() {
     assert_eq!(
         shape,
         [
-            ("libm.a(y.o)", 0, Kind::Object),
-            ("libm.a(y.o)", 1, Kind::Object),
+            ("libm.a(x.o)", 0, Kind::Object),
+            ("libm.a(x.o)", 1, Kind::Object),
             (
                 "libm.a(a_member_name_longer_than_sixteen.o)",
                 0,
@@ -121,13 +115,13 @@ fn gnu_archive_with_duplicate_member_names_yields_both() {
             ),
         ]
     );
-    // The two y.o are the two different objects, in archive order.
+    // The two x.o are the two different objects, in archive order.
     let bytes = |p: &str| std::fs::read(d.join(p)).unwrap();
     let all: Vec<Input> = Inputs::new([d.join("libm.a")])
         .map(Result::unwrap)
         .collect();
-    assert_eq!(all[0].data(), bytes("one/y.o"));
-    assert_eq!(all[1].data(), bytes("two/y.o"));
+    assert_eq!(all[0].data(), bytes("one/x.o"));
+    assert_eq!(all[1].data(), bytes("two/x.o"));
 }
 
 #[test]

@@ -39,7 +39,9 @@ fn check(source: &str, clang: u32, target: &str) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let cl = format!("clang-cl-{clang}");
-    let mut args = vec![
+    let tflag = format!("--target={target}");
+    let src_s = src.to_str().unwrap();
+    let args = [
         "/c",
         "/O2",
         "/Z7",
@@ -47,12 +49,10 @@ fn check(source: &str, clang: u32, target: &str) {
         "/EHsc",
         "/clang:-S",
         "/clang:-emit-llvm",
+        &tflag,
+        "--",
+        src_s,
     ];
-    let tflag = format!("--target={target}");
-    args.push(&tflag);
-    args.push("--");
-    let src_s = src.to_str().unwrap();
-    args.push(src_s);
     support::run_ok(d, &cl, &args);
     let stem = Path::new(source).file_stem().unwrap().to_str().unwrap();
     let ll = d.join(format!("{stem}.ll"));

@@ -6,49 +6,38 @@
 //! the file and line, exit status 1 and no output.
 
 use crate::support::{self, objects, Dir};
+use hotpatch_cl::text::Encoding;
 
 const SOURCE: &str = "int counter;\nint keep;\n\
 int f(void) { return ++counter; }\n\
 int h(void) { return keep + counter; }\n\
 int other(void) { return counter * 2; }\n";
 
-/// `text` with a UTF-8 byte-order mark.
-fn utf8_bom(text: &str) -> Vec<u8> {
-    let mut v = b"\xEF\xBB\xBF".to_vec();
-    v.extend_from_slice(text.as_bytes());
-    v
-}
-
-/// `text` as UTF-16 LE with its mark (what `echo f > hot.txt` writes in Windows PowerShell).
-fn utf16le(text: &str) -> Vec<u8> {
-    let mut v = vec![0xFF, 0xFE];
-    for u in text.encode_utf16() {
-        v.extend(u.to_le_bytes());
-    }
-    v
-}
-
-fn utf16be(text: &str) -> Vec<u8> {
-    let mut v = vec![0xFE, 0xFF];
-    for u in text.encode_utf16() {
-        v.extend(u.to_be_bytes());
-    }
-    v
-}
-
-/// The three encodings of the list `f`, `h` (CRLF), by file name.
+/// The three encodings of the list `f`, `h` (CRLF), by file name (UTF-16 LE with its mark is
+/// what `echo f > hot.txt` writes in Windows PowerShell 5.1).
 fn marked_lists(dir: &Dir) -> Vec<String> {
     let text = "f\r\nh\r\n";
     let files = [
-        ("bom.txt", utf8_bom(text)),
-        ("le.txt", utf16le(text)),
-        ("be.txt", utf16be(text)),
+        ("bom.txt", Encoding::Utf8Bom.encode(text)),
+        ("le.txt", Encoding::Utf16Le.encode(text)),
+        ("be.txt", Encoding::Utf16Be.encode(text)),
     ];
     files
         .into_iter()
         .map(|(name, bytes)| {
             std::fs::write(dir.path(name), bytes).unwrap();
             name.to_string()
+        })
+        .collect()
+}
+
+/// The three marked lists, each with the flag `{option}={list}` that names it.
+fn marked_list_flags(dir: &Dir, option: &str) -> Vec<(String, String)> {
+    marked_lists(dir)
+        .into_iter()
+        .map(|list| {
+            let flag = format!("{option}={list}");
+            (list, flag)
         })
         .collect()
 }
@@ -65,8 +54,7 @@ fn native_clang22_loses_names_of_marked_and_utf16_lists() {
     // The claim of docs/differences-from-clang22.md: the first name carries the UTF-8 mark
     // (so only `h` matches), every UTF-16 name has NULs (nothing matches); clang says nothing.
     let dir = Dir::new(&[("a.c", SOURCE)]);
-    for list in marked_lists(&dir) {
-        let flag = format!("-fms-secure-hotpatch-functions-file={list}");
+    for (list, flag) in marked_list_flags(&dir, "-fms-secure-hotpatch-functions-file") {
         let out = support::run(
             dir.root(),
             "clang-cl-22",
@@ -82,7 +70,6 @@ fn native_clang22_loses_names_of_marked_and_utf16_lists() {
 #[test]
 fn the_wrapper_reads_marked_and_utf16_lists_in_every_mode() {
     let dir = Dir::new(&[("a.c", SOURCE)]);
-    let lists = marked_lists(&dir);
     // auto (the rewrite on clang 19), rewrite on clang 22, and clang 22's own pass, which
     // is handed the names it can read.
     let cases = [
@@ -90,9 +77,8 @@ fn the_wrapper_reads_marked_and_utf16_lists_in_every_mode() {
         ("clang-cl-22", "rewrite"),
         ("clang-cl-22", "native"),
     ];
-    for list in &lists {
+    for (list, flag) in marked_list_flags(&dir, "-fms-hotpatch-functions-file") {
         for (compiler, mode) in cases {
-            let flag = format!("-fms-hotpatch-functions-file={list}");
             let err = dir.wrap_ok(
                 &[
                     compiler,
@@ -120,8 +106,8 @@ fn the_wrapper_reads_marked_and_utf16_lists_in_every_mode() {
 #[test]
 fn allow_direct_files_in_utf16_are_read() {
     let dir = Dir::new(&[("a.c", SOURCE)]);
-    std::fs::write(dir.path("hot.txt"), utf16le("h\r\n")).unwrap();
-    std::fs::write(dir.path("direct.txt"), utf16be("keep\r\n")).unwrap();
+    std::fs::write(dir.path("hot.txt"), Encoding::Utf16Le.encode("h\r\n")).unwrap();
+    std::fs::write(dir.path("direct.txt"), Encoding::Utf16Be.encode("keep\r\n")).unwrap();
     dir.wrap_ok(
         &[
             "clang-cl-19",
@@ -211,9 +197,9 @@ fn hotpatch_commands_read_marked_and_utf16_lists() {
 
 /// Files that are not text, and the line each error names.
 fn not_text() -> Vec<(&'static str, Vec<u8>, String)> {
-    let mut odd = utf16le("f\r\nh\r\n");
+    let mut odd = Encoding::Utf16Le.encode("f\r\nh\r\n");
     odd.push(b'g');
-    let mut lone = utf16be("f\r\n");
+    let mut lone = Encoding::Utf16Be.encode("f\r\n");
     lone.extend([0xDC, 0x00, 0x00, b'\r', 0x00, b'\n']);
     vec![
         (
@@ -224,7 +210,7 @@ fn not_text() -> Vec<(&'static str, Vec<u8>, String)> {
         ),
         (
             "nomark.txt",
-            utf16le("f\r\n")[2..].to_vec(),
+            Encoding::Utf16Le.encode("f\r\n")[2..].to_vec(),
             "1: {what} is not text: a NUL byte (binary data, or UTF-16 without a byte-order mark?)"
                 .to_string(),
         ),
@@ -387,8 +373,7 @@ fn marked_in_bitcode(dir: &Dir, obj: &str) -> Vec<String> {
 #[test]
 fn with_flto_clang_22_gets_the_names_of_a_utf16_list() {
     let dir = Dir::new(&[("a.c", SOURCE)]);
-    for list in marked_lists(&dir) {
-        let flag = format!("-fms-hotpatch-functions-file={list}");
+    for (list, flag) in marked_list_flags(&dir, "-fms-hotpatch-functions-file") {
         dir.wrap_ok(
             &[
                 "clang-cl-22",

@@ -121,6 +121,20 @@ fn link_dir(parent: &Path, sub: &str, name: &str, target: &Path) -> PathBuf {
     d
 }
 
+/// A directory holding `lld-link` as a symbolic link to the real lld-link-22.
+#[cfg(unix)]
+fn real_lld_link_dir(parent: &Path) -> PathBuf {
+    link_dir(parent, "real", "lld-link", &support::tool("lld-link-22"))
+}
+
+/// `PATH` with `dirs` searched first, in order, then the test's own `PATH`.
+#[cfg(unix)]
+fn path_before_system(dirs: &[&Path]) -> std::ffi::OsString {
+    let system = std::env::var_os("PATH").unwrap();
+    let system: Vec<PathBuf> = std::env::split_paths(&system).collect();
+    std::env::join_paths(dirs.iter().map(|d| d.to_path_buf()).chain(system)).unwrap()
+}
+
 #[cfg(unix)]
 #[test]
 fn native_objects_linked_through_the_lld_link_masquerade() {
@@ -133,13 +147,7 @@ fn native_objects_linked_through_the_lld_link_masquerade() {
         "lld-link",
         &support::our_bin("hotpatch-cl"),
     );
-    let real = link_dir(
-        tools.path(),
-        "real",
-        "lld-link",
-        &support::tool("lld-link-22"),
-    );
-    let system = std::env::var_os("PATH").unwrap();
+    let real = real_lld_link_dir(tools.path());
     // /debug and /out: come from a response file (Windows quoting, as lld-link reads it).
     std::fs::write(dir.path().join("link.rsp"), "/DEBUG \"/out:app.dll\"\r\n").unwrap();
     let mut args: Vec<&str> = link_args(&[]).into_iter().skip(1).collect();
@@ -147,12 +155,7 @@ fn native_objects_linked_through_the_lld_link_masquerade() {
 
     // The real lld-link found after the shim on PATH (HOTPATCH_COMPILER names a compiler: not
     // used for linking).
-    let path = std::env::join_paths(
-        [shims.clone(), real]
-            .into_iter()
-            .chain(std::env::split_paths(&system)),
-    )
-    .unwrap();
+    let path = path_before_system(&[&shims, &real]);
     let out = Command::new(shims.join("lld-link"))
         .args(&args)
         .current_dir(dir.path())
@@ -168,9 +171,7 @@ fn native_objects_linked_through_the_lld_link_masquerade() {
 
     // HOTPATCH_LINKER, with only the shim on PATH.
     std::fs::remove_file(dir.path().join("app.pdb")).unwrap();
-    let only_shim =
-        std::env::join_paths(std::iter::once(shims.clone()).chain(std::env::split_paths(&system)))
-            .unwrap();
+    let only_shim = path_before_system(&[&shims]);
     let run = |linker: Option<&str>| {
         let mut c = Command::new(shims.join("lld-link"));
         c.args(&args)
@@ -298,16 +299,7 @@ fn compile_and_link_with_fuse_ld_lld_ends_with_a_fixed_pdb() {
     }
     // clang-cl runs `lld-link` from PATH for -fuse-ld=lld.
     let tools = tempfile::tempdir().unwrap();
-    let real = link_dir(
-        tools.path(),
-        "real",
-        "lld-link",
-        &support::tool("lld-link-22"),
-    );
-    let path = std::env::join_paths(
-        std::iter::once(real).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap())),
-    )
-    .unwrap();
+    let path = path_before_system(&[&real_lld_link_dir(tools.path())]);
     let flag = format!("-fms-hotpatch-functions-list={}", fixture_list());
     let run = |fo: Option<&str>| {
         let mut c = Command::new(support::our_bin("hotpatch-cl"));

@@ -76,6 +76,13 @@ fn relocs_of(obj: &Path, func: &str) -> Vec<String> {
         .collect()
 }
 
+/// Asserts that `obj` holds exactly one `S_HOTPATCHFUNC`: `function` is its
+/// `(function name, record name)`, as [`objects::hotpatch_records`] gives them.
+fn assert_only_record(obj: &Path, function: (&str, &str), context: &str) {
+    let want = [(function.0.to_owned(), function.1.to_owned())];
+    assert_eq!(objects::hotpatch_records(obj), want, "{context}");
+}
+
 fn has_symbol(obj: &Path, name: &str) -> bool {
     objects::symbols(obj).contains_key(name)
 }
@@ -139,11 +146,7 @@ fn allow_direct_flags_and_the_annotation_keep_globals_direct_where_clang_22_redi
             .filter(|n| n.starts_with("__ref_"))
             .collect();
         assert_eq!(refs, ["__ref_plain"], "{compiler} {flag}");
-        assert_eq!(
-            objects::hotpatch_records(&obj),
-            [("use".to_owned(), "use".to_owned())],
-            "{compiler} {flag}"
-        );
+        assert_only_record(&obj, ("use", "use"), &format!("{compiler} {flag}"));
     }
 }
 
@@ -276,10 +279,7 @@ fn warnings_where_clang_22_is_silent_and_hotpatch_werror_fails_each() {
     ];
     let e = d.wrap_ok(&args, &[("HOTPATCH_WERROR", "1")]);
     assert!(our_lines(&e).is_empty(), "{e}");
-    assert_eq!(
-        objects::hotpatch_records(&obj),
-        [("measure".to_owned(), "?measure@@YAHHH@Z".to_owned())]
-    );
+    assert_only_record(&obj, ("measure", "?measure@@YAHHH@Z"), "");
 }
 
 #[test]
@@ -348,11 +348,7 @@ fn thread_locals_stay_direct_through_the_wrapper() {
             relocs.iter().any(|r| r == "per_thread") && relocs.iter().any(|r| r == "_tls_index"),
             "{compiler}: {relocs:?}"
         );
-        assert_eq!(
-            objects::hotpatch_records(&obj),
-            [("read_tls".to_owned(), "read_tls".to_owned())],
-            "{compiler}"
-        );
+        assert_only_record(&obj, ("read_tls", "read_tls"), compiler);
     }
 }
 

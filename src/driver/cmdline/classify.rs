@@ -418,9 +418,20 @@ mod tests {
         }
     }
 
+    /// Plans `v` and checks that the prologue flag was seen and that the allow-direct lists
+    /// and files were collected in order; hands the job back for further checks.
+    fn allow_direct_job(kind: DriverKind, v: &[&str], lists: &[&str], files: &[&str]) -> Job {
+        let j = job(kind, v);
+        assert!(j.hotpatch_prologue, "{v:?}");
+        assert_eq!(j.allow_direct_lists, lists, "{v:?}");
+        let files: Vec<PathBuf> = files.iter().map(PathBuf::from).collect();
+        assert_eq!(j.allow_direct_files, files, "{v:?}");
+        j
+    }
+
     #[test]
     fn allow_direct_and_prologue_flags_are_classified_by_the_tables() {
-        let j = job(
+        allow_direct_job(
             DriverKind::ClangCl,
             &[
                 "/c",
@@ -431,63 +442,32 @@ mod tests {
                 "--",
                 "x.c",
             ],
+            &["a,b"],
+            &["d.txt"],
         );
-        assert!(j.hotpatch_prologue);
-        assert_eq!(j.allow_direct_lists, ["a,b"]);
-        assert_eq!(j.allow_direct_files, [PathBuf::from("d.txt")]);
-        assert!(
-            job(
+        let list = "-fms-hotpatch-functions-list=f";
+        for (kind, v, prologue) in [
+            (DriverKind::ClangCl, ["/c", "-hotpatch", list, "x.c"], true),
+            (
                 DriverKind::ClangCl,
-                &["/c", "-hotpatch", "-fms-hotpatch-functions-list=f", "x.c"]
-            )
-            .hotpatch_prologue
-        );
-        assert!(
-            job(
+                ["/c", "-fms-hotpatch", list, "x.c"],
+                true,
+            ),
+            (
                 DriverKind::ClangCl,
-                &[
-                    "/c",
-                    "-fms-hotpatch",
-                    "-fms-hotpatch-functions-list=f",
-                    "x.c"
-                ]
-            )
-            .hotpatch_prologue
-        );
+                ["/c", "/clang:-fms-hotpatch", list, "x.c"],
+                true,
+            ),
+            // `/hotpatch` means nothing to the GNU driver.
+            (DriverKind::Gnu, ["-c", "/hotpatch", list, "x.c"], false),
+        ] {
+            assert_eq!(job(kind, &v).hotpatch_prologue, prologue, "{v:?}");
+        }
+        // After `--` it is a file name.
         assert!(
-            job(
-                DriverKind::ClangCl,
-                &[
-                    "/c",
-                    "/clang:-fms-hotpatch",
-                    "-fms-hotpatch-functions-list=f",
-                    "x.c"
-                ]
-            )
-            .hotpatch_prologue
+            !job(DriverKind::ClangCl, &["/c", list, "x.c", "--", "/hotpatch"]).hotpatch_prologue
         );
-        // After `--` it is a file name, and `/hotpatch` means nothing to the GNU driver.
-        assert!(
-            !job(
-                DriverKind::ClangCl,
-                &[
-                    "/c",
-                    "-fms-hotpatch-functions-list=f",
-                    "x.c",
-                    "--",
-                    "/hotpatch"
-                ]
-            )
-            .hotpatch_prologue
-        );
-        assert!(
-            !job(
-                DriverKind::Gnu,
-                &["-c", "/hotpatch", "-fms-hotpatch-functions-list=f", "x.c"]
-            )
-            .hotpatch_prologue
-        );
-        let g = job(
+        let g = allow_direct_job(
             DriverKind::Gnu,
             &[
                 "-c",
@@ -497,10 +477,9 @@ mod tests {
                 "-fms-hotpatch-allow-direct-list=c",
                 "x.c",
             ],
+            &["c"],
+            &["d.txt"],
         );
-        assert!(g.hotpatch_prologue);
-        assert_eq!(g.allow_direct_lists, ["c"]);
-        assert_eq!(g.allow_direct_files, [PathBuf::from("d.txt")]);
         assert_eq!(
             without_hotpatch_flags(DriverKind::Gnu, &g.args),
             os(&["-c", "-fms-hotpatch", "x.c"]),

@@ -257,6 +257,7 @@ pub fn quote(arg: &str, quoting: Quoting) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::Encoding;
     use proptest::prelude::*;
 
     #[test]
@@ -289,15 +290,9 @@ mod tests {
 
     #[test]
     fn decodes_utf16_and_boms() {
-        let mut le = vec![0xFF, 0xFE];
-        for u in "/c é".encode_utf16() {
-            le.extend(u.to_le_bytes());
-        }
+        let le = Encoding::Utf16Le.encode("/c é");
         assert_eq!(decode(&le).unwrap(), "/c é");
-        let mut be = vec![0xFE, 0xFF];
-        for u in "x".encode_utf16() {
-            be.extend(u.to_be_bytes());
-        }
+        let be = Encoding::Utf16Be.encode("x");
         assert_eq!(decode(&be).unwrap(), "x");
         assert_eq!(decode(b"\xEF\xBB\xBFa").unwrap(), "a");
         assert!(decode(&[0xFF, 0xFE, 0x00]).is_none());

@@ -24,6 +24,18 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// Appends `line` to the file that the environment variable `var` names, when it is set.
+fn append_to_log(var: &str, line: &str) {
+    if let Some(log) = env(var) {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap_or_else(|e| panic!("{var} ({log}) is not writable: {e}"));
+        writeln!(f, "{line}").expect("log write");
+    }
+}
+
 /// `items` as a JSON array of strings.
 fn json_array(items: &[String]) -> String {
     let mut out = String::from("[");
@@ -53,20 +65,12 @@ fn main() {
             .skip(1)
             .map(|a| a.to_string_lossy().into_owned()),
     );
-    if let Some(log) = env("FAKE_CLANG_LOG") {
-        let mut entry = vec![argv
-            .first()
-            .map(|a| a.to_string_lossy().into_owned())
-            .unwrap_or_default()];
-        entry.extend(args.iter().cloned());
-        let line = json_array(&entry);
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .expect("FAKE_CLANG_LOG is writable");
-        writeln!(f, "{line}").expect("log write");
-    }
+    let mut entry = vec![argv
+        .first()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_default()];
+    entry.extend(args.iter().cloned());
+    append_to_log("FAKE_CLANG_LOG", &json_array(&entry));
     if let Some(s) = env("FAKE_CLANG_STDOUT") {
         print!("{s}");
     }
@@ -152,14 +156,7 @@ fn expand_response_files(args: impl Iterator<Item = String>) -> Vec<String> {
             out.push(a);
             continue;
         };
-        if let Some(log) = env("FAKE_CLANG_RSP_LOG") {
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&log)
-                .expect("FAKE_CLANG_RSP_LOG is writable");
-            writeln!(f, "{a}").expect("log write");
-        }
+        append_to_log("FAKE_CLANG_RSP_LOG", &a);
         let text = match bytes.as_slice() {
             [0xFF, 0xFE, rest @ ..] => String::from_utf16_lossy(
                 &rest

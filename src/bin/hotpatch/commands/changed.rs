@@ -9,7 +9,7 @@
 
 use crate::output;
 use anyhow::Context;
-use hotpatch_cl::changed::{compare, Input, Reason, RefusalKind, Report, Side};
+use hotpatch_cl::changed::{compare, Input, Listed, Reason, Refusal, RefusalKind, Report, Side};
 use hotpatch_cl::coff;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -103,55 +103,48 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-fn json(report: &Report) -> JsonReport {
-    let reason = |r: &Reason| match r {
-        Reason::Bytes => JsonReason {
-            kind: "bytes",
-            global: None,
-            called_by: None,
-        },
-        Reason::Relocations => JsonReason {
-            kind: "relocations",
-            global: None,
-            called_by: None,
-        },
-        Reason::UsesChangedConstant(g) => JsonReason {
-            kind: "uses-changed-constant",
-            global: Some(text(g)),
-            called_by: None,
-        },
-        Reason::New { called_by } => JsonReason {
-            kind: "new",
-            global: None,
-            called_by: Some(text(called_by)),
-        },
+fn json_reason(r: &Reason) -> JsonReason {
+    let (kind, global, called_by) = match r {
+        Reason::Bytes => ("bytes", None, None),
+        Reason::Relocations => ("relocations", None, None),
+        Reason::UsesChangedConstant(g) => ("uses-changed-constant", Some(text(g)), None),
+        Reason::New { called_by } => ("new", None, Some(text(called_by))),
     };
+    JsonReason {
+        kind,
+        global,
+        called_by,
+    }
+}
+
+fn json_function(f: &Listed) -> JsonFunction {
+    JsonFunction {
+        name: text(&f.name),
+        object: f.object.clone(),
+        reasons: f.reasons.iter().map(json_reason).collect(),
+    }
+}
+
+fn json_refusal(r: &Refusal) -> JsonRefusal {
+    let kind = match r.kind {
+        RefusalKind::WritableValue => "writable-value",
+        RefusalKind::WritableSize { .. } => "writable-size",
+        RefusalKind::Kind { .. } => "kind",
+        RefusalKind::ThreadLocal => "thread-local",
+        RefusalKind::Dropped { .. } => "dropped",
+    };
+    JsonRefusal {
+        global: text(&r.global),
+        object: r.object.clone(),
+        kind,
+        message: r.to_string(),
+    }
+}
+
+fn json(report: &Report) -> JsonReport {
     JsonReport {
-        functions: report
-            .functions
-            .iter()
-            .map(|f| JsonFunction {
-                name: text(&f.name),
-                object: f.object.clone(),
-                reasons: f.reasons.iter().map(reason).collect(),
-            })
-            .collect(),
-        refusals: report
-            .refusals
-            .iter()
-            .map(|r| JsonRefusal {
-                global: text(&r.global),
-                object: r.object.clone(),
-                kind: match r.kind {
-                    RefusalKind::WritableValue => "writable-value",
-                    RefusalKind::WritableSize { .. } => "writable-size",
-                    RefusalKind::Kind { .. } => "kind",
-                    RefusalKind::ThreadLocal => "thread-local",
-                    RefusalKind::Dropped { .. } => "dropped",
-                },
-                message: r.to_string(),
-            })
-            .collect(),
+        functions: report.functions.iter().map(json_function).collect(),
+        refusals: report.refusals.iter().map(json_refusal).collect(),
     }
 }
 
