@@ -481,26 +481,14 @@ fn cmake_and_ninja_for_windows_with_hotpatch_cl_exe_as_the_launcher_rebuild_exac
     let src = root.path().join("src");
     let build = root.path().join("build");
     std::fs::create_dir_all(&src).unwrap();
-    std::fs::copy(
-        repo().join("examples/c-counter/counter.c"),
-        src.join("counter.c"),
-    )
-    .unwrap();
-    std::fs::copy(
-        repo().join("examples/cpp-shapes/shapes.cpp"),
-        src.join("shapes.cpp"),
-    )
-    .unwrap();
-    std::fs::copy(
-        repo().join("examples/c-counter/hotpatch.txt"),
-        src.join("counter.txt"),
-    )
-    .unwrap();
-    std::fs::copy(
-        repo().join("examples/cpp-shapes/hotpatch.txt"),
-        src.join("shapes.txt"),
-    )
-    .unwrap();
+    for (from, to) in [
+        ("examples/c-counter/counter.c", "counter.c"),
+        ("examples/cpp-shapes/shapes.cpp", "shapes.cpp"),
+        ("examples/c-counter/hotpatch.txt", "counter.txt"),
+        ("examples/cpp-shapes/hotpatch.txt", "shapes.txt"),
+    ] {
+        std::fs::copy(repo().join(from), src.join(to)).unwrap();
+    }
     std::fs::write(
         src.join("CMakeLists.txt"),
         r#"cmake_minimum_required(VERSION 3.20)

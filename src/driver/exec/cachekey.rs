@@ -361,25 +361,20 @@ mod tests {
             std::fs::read_to_string(&d).unwrap(),
             "a.o: a.c \\\n  b.h \\\n  hot.txt \\\n  my\\ $$dir/x\\#.txt\nb.h:\n"
         );
-        std::fs::write(&d, "a.o: a.c").unwrap();
-        add_to_depfile(&d, &[PathBuf::from("hot.txt")]).unwrap();
-        assert_eq!(
-            std::fs::read_to_string(&d).unwrap(),
-            "a.o: a.c \\\n  hot.txt\n"
-        );
-        std::fs::write(&d, "a.o: a.c\r\n").unwrap();
-        add_to_depfile(&d, &[PathBuf::from("hot.txt")]).unwrap();
-        assert_eq!(
-            std::fs::read_to_string(&d).unwrap(),
-            "a.o: a.c \\\n  hot.txt\r\n"
-        );
-        // The Windows clang's long first line: continued with `\` CR LF.
-        std::fs::write(&d, "a.obj: \\\r\n  Z:/src/a.c\r\n").unwrap();
-        add_to_depfile(&d, &[PathBuf::from("hot.txt")]).unwrap();
-        assert_eq!(
-            std::fs::read_to_string(&d).unwrap(),
-            "a.obj: \\\r\n  Z:/src/a.c \\\n  hot.txt\r\n"
-        );
+        // (before, after): no continuation, CR LF line ends, and the Windows clang's long
+        // first line continued with `\` CR LF.
+        for (before, after) in [
+            ("a.o: a.c", "a.o: a.c \\\n  hot.txt\n"),
+            ("a.o: a.c\r\n", "a.o: a.c \\\n  hot.txt\r\n"),
+            (
+                "a.obj: \\\r\n  Z:/src/a.c\r\n",
+                "a.obj: \\\r\n  Z:/src/a.c \\\n  hot.txt\r\n",
+            ),
+        ] {
+            std::fs::write(&d, before).unwrap();
+            add_to_depfile(&d, &[PathBuf::from("hot.txt")]).unwrap();
+            assert_eq!(std::fs::read_to_string(&d).unwrap(), after, "{before:?}");
+        }
         // Not a dependency file, or none: untouched.
         std::fs::write(&d, "garbage\n").unwrap();
         add_to_depfile(&d, &[PathBuf::from("hot.txt")]).unwrap();
