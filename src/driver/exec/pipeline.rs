@@ -33,7 +33,7 @@
 //! own `…tmp-XXXXXXXX.tmp`) next to the output; the output path itself is never written.
 //!
 //! In auto mode a compile-only job is routed first (`route/`): a unit whose object defines
-//! no listed function keeps the plain compile's object ([`plain_command`]), the
+//! no listed function keeps the plain compile's object ([`process::plain_command`]), the
 //! others take the steps above. Which flags each compiler run keeps is
 //! [`Class::rule`]'s to say.
 //!
@@ -44,7 +44,7 @@
 
 use super::env::{Env, Mode, FIRST_NATIVE_MAJOR};
 use super::launcher::{self, Launcher};
-use super::process::{self, exit_code, plain_command, Command};
+use super::process::{self, exit_code, Command};
 use super::toolchain;
 use crate::diag::{self, Warnings};
 use crate::driver::cmdline::args::{Class, DriverKind, Kind, Rule, Step};
@@ -376,17 +376,6 @@ enum Failure {
     Own(anyhow::Error),
 }
 
-impl Failure {
-    /// The wrapper's exit code for this failure, or the error to report.
-    fn into_exit_code(self) -> anyhow::Result<i32> {
-        match self {
-            Failure::Compiler(code) => Ok(code),
-            Failure::Werror => Ok(1),
-            Failure::Own(e) => Err(e),
-        }
-    }
-}
-
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         Failure::Own(e)
@@ -450,35 +439,12 @@ impl<'a> Pipeline<'a> {
             .enumerate()
             .map(|(i, s)| self.output_path(i, s))
             .collect();
-        if let (true, [src], [out], false) =
-            (self.routed, &job.sources[..], &outputs[..], job.pch_create)
-        {
-            return self.run_routed(src, out);
-        }
-        let mut wanted = vec![true; job.sources.len()];
-        if job.pch_create || self.routed {
-            // `/Yc` writes the precompiled header next to the object, which the IR step
-            // cannot do (one output only): a plain run makes the header (and an unpatched
-            // object, replaced below), then the pipeline uses it as `/Yu` would. A routed job
-            // of several sources is compiled plainly as a whole, then only the objects that
-            // define a listed function are made again by the pipeline.
-            let status = self.run_step(launcher::Step::Plain, plain_command(self.compiler, job))?;
-            if !status.success() {
-                return Ok(exit_code(status));
-            }
-            if self.routed {
-                let router = Router::new(&self.functions);
-                for (w, out) in wanted.iter_mut().zip(&outputs) {
-                    *w = router.file_wants(out)?;
-                }
-            }
-        }
         let jobs = match job.parallel {
             None => 1,
             Some(0) => std::thread::available_parallelism().map_or(1, |n| n.get()),
             Some(n) => n,
         }
-        .min(wanted.iter().filter(|w| **w).count())
+        .min(job.sources.len())
         .max(1);
         let results: Vec<Mutex<Option<Result<(), Failure>>>> =
             job.sources.iter().map(|_| Mutex::new(None)).collect();
@@ -488,12 +454,7 @@ impl<'a> Pipeline<'a> {
             let (Some(src), Some(out)) = (job.sources.get(i), outputs.get(i)) else {
                 break;
             };
-            let r = if wanted.get(i) == Some(&true) {
-                self.compile_one(i, src, out)
-                    .inspect_err(|_| self.remove_plain_object(out))
-            } else {
-                Ok(())
-            };
+            let r = self.one_source(i, src, out);
             if let Some(slot) = results.get(i) {
                 if let Ok(mut s) = slot.lock() {
                     *s = Some(r);
@@ -532,11 +493,29 @@ impl<'a> Pipeline<'a> {
         self.link(&outputs)
     }
 
+    /// Source `i` from its text to `out`: routed (auto mode, objects), through the pipeline
+    /// (`rewrite`, and what routing cannot check), and with `/Yc` after the plain run that
+    /// makes the precompiled header. Each source on its own, so `/MP` runs them in parallel
+    /// and each output is published complete, on its own.
+    fn one_source(&self, i: usize, src: &Source, out: &Path) -> Result<(), Failure> {
+        if self.job.pch_create {
+            // `/Yc` writes the precompiled header next to the object, which the IR step
+            // cannot do (one output only): a plain run makes the header (its object staged),
+            // then the pipeline uses it as `/Yu` would.
+            let router = Router::new(&self.functions);
+            return self.plain_then_pipeline(self.routed.then_some(&router), i, src, out);
+        }
+        if self.routed {
+            return self.run_routed(i, src, out);
+        }
+        self.compile_one(i, src, out)
+    }
+
     /// One source of a routed job: a plain compile unless the unit defines a listed
     /// function. Which comes first is a hint (the object an earlier build left, else the
     /// probe); the final object is always checked, and the other way is taken when the hint
     /// was wrong, so the result never depends on it.
-    fn run_routed(&self, src: &Source, out: &Path) -> anyhow::Result<i32> {
+    fn run_routed(&self, i: usize, src: &Source, out: &Path) -> Result<(), Failure> {
         let router = Router::new(&self.functions);
         let pipeline_first = match router.hint_from_existing(out) {
             Some(hint) => hint,
@@ -546,41 +525,49 @@ impl<'a> Pipeline<'a> {
                 // C: a listed name that is only called here is defined elsewhere.
                 SourceHint::Mentions if !src.is_cxx() => false,
                 // C++: it may be an inline or template function from a header.
-                SourceHint::Mentions | SourceHint::Unknown => self.probe(&router, src)?,
+                SourceHint::Mentions | SourceHint::Unknown => self.probe(&router, i, src)?,
             },
         };
-        if pipeline_first {
-            if let Err(f) = self.compile_one(0, src, out) {
-                return f.into_exit_code();
-            }
-            if router.file_wants(out)? {
-                return Ok(0);
-            }
-            // It defines none after all: the object must be the plain compile's.
-            let (status, staged) = self.plain(src, out)?;
-            if status.success() {
-                staged.commit()?;
-            }
-            return Ok(exit_code(status));
+        if !pipeline_first {
+            return self.plain_then_pipeline(Some(&router), i, src, out);
         }
-        // The plain object is published only once it is known to need no records: a kill
-        // before then leaves the old object, never a plain one that should have had records.
+        self.compile_one(i, src, out)?;
+        if router.file_wants(out)? {
+            return Ok(());
+        }
+        // It defines none after all: the object must be the plain compile's.
         let (status, staged) = self.plain(src, out)?;
         if !status.success() {
-            return Ok(exit_code(status));
+            return Err(Failure::Compiler(exit_code(status)));
         }
-        if !router.file_wants(staged.path())? {
-            staged.commit()?;
-            return Ok(0);
+        staged.commit()?;
+        Ok(())
+    }
+
+    /// The plain compile of source `i` into a staging file, then: published when `router`
+    /// finds that the unit needs no records, else dropped for the pipeline. The plain object
+    /// is published only once it is known to need no records: a kill before then leaves the
+    /// old object, never a plain one that should have had records.
+    fn plain_then_pipeline(
+        &self,
+        router: Option<&Router>,
+        i: usize,
+        src: &Source,
+        out: &Path,
+    ) -> Result<(), Failure> {
+        let (status, staged) = self.plain(src, out)?;
+        if !status.success() {
+            return Err(Failure::Compiler(exit_code(status)));
         }
-        drop(staged);
-        match self.compile_one(0, src, out) {
-            Ok(()) => Ok(0),
-            Err(f) => {
-                self.remove_plain_object(out);
-                f.into_exit_code()
+        if let Some(router) = router {
+            if !router.file_wants(staged.path())? {
+                staged.commit()?;
+                return Ok(());
             }
         }
+        drop(staged);
+        self.compile_one(i, src, out)
+            .inspect_err(|_| self.remove_plain_object(out))
     }
 
     /// The plain compile of a routed unit, behind the launcher, into a staging file next to
@@ -599,7 +586,9 @@ impl<'a> Pipeline<'a> {
         } else if let Some(view) = self.computed_front_end_view(src, out) {
             view
         } else {
-            dry_run(plain_command(self.compiler, self.job))
+            let mut cmd = Command::new(self.compiler);
+            cmd.args(self.plain_args(src).flat_map(|a| a.raw.iter().cloned()));
+            dry_run(cmd)
         };
         let status = self.run_step(
             launcher::Step::Plain,
@@ -622,9 +611,35 @@ impl<'a> Pipeline<'a> {
             .any(|a| matches!(a.driver_effective(), Some((Class::DebugInfo, _))))
     }
 
-    /// The plain compile of the one source of a routed job, writing `staging` instead of
-    /// `out`: the user's arguments without the hot-patch flags and without their output
-    /// flags, then the staging output, and what the driver would have given the front end
+    /// The user's arguments for a plain compile of `src` alone: without the hot-patch flags
+    /// and the other sources' operands (and, GNU, without a `-x` after `src`, which applies
+    /// only to later sources and would then be unused). For a job of one source, the user's
+    /// command minus the hot-patch flags ([`process::plain_command`]).
+    fn plain_args<'s>(
+        &'s self,
+        src: &'s Source,
+    ) -> impl Iterator<Item = &'s crate::driver::cmdline::args::Arg> + 's {
+        let others: Vec<usize> = self
+            .job
+            .sources
+            .iter()
+            .map(|s| s.arg)
+            .filter(|&a| a != src.arg)
+            .collect();
+        let gnu = !self.cl();
+        self.job.args.iter().enumerate().filter_map(move |(i, a)| {
+            let later_language =
+                gnu && i > src.arg && matches!(a.effective(), Some((Class::Language, _)));
+            let keep = a.rule(Step::Plain, self.job.kind) != Rule::Drop
+                && !others.contains(&i)
+                && !later_language;
+            keep.then_some(a)
+        })
+    }
+
+    /// The plain compile of one source of a routed job (or of `/Yc`), writing `staging`
+    /// instead of `out`: [`Pipeline::plain_args`] without the user's output flags, then the
+    /// staging output, and what the driver would have given the front end
     /// for `out` (`dry`: the object's recorded name, the dependency file's target and path,
     /// so the object, whose LF_BUILDINFO records the front end's arguments, and the
     /// dependency file are the plain compile's), before the user's `--`.
@@ -636,15 +651,14 @@ impl<'a> Pipeline<'a> {
         dry: &DryRun,
     ) -> Command {
         let mut cmd = Command::new(self.compiler);
-        for a in &self.job.args {
+        for a in self.plain_args(src) {
             let output = matches!(
                 a.driver_effective().map(|(c, _)| c),
                 Some(Class::Output | Class::ObjectOutput)
             );
-            if output || a.rule(Step::Plain, self.job.kind) == Rule::Drop {
-                continue;
+            if !output {
+                cmd.args(&a.raw);
             }
-            cmd.args(&a.raw);
         }
         let mut ours: Vec<OsString> = Vec::new();
         if self.cl() {
@@ -720,8 +734,8 @@ impl<'a> Pipeline<'a> {
         flags
     }
 
-    /// A unit that needs the pipeline but failed in it leaves no object: the plain compile's
-    /// would look up to date to the build system.
+    /// A routed unit that needs the pipeline but failed in it leaves no object: an earlier
+    /// build's would look up to date to the build system.
     fn remove_plain_object(&self, out: &Path) {
         if self.routed {
             let _ = std::fs::remove_file(out);
@@ -740,8 +754,8 @@ impl<'a> Pipeline<'a> {
     /// The routing probe: whether the front end's unoptimized IR of `src` defines a listed
     /// function (a superset of what the object will define). Quiet: its diagnostics are the
     /// plain compile's to print, so a probe that fails says only "compile plainly first".
-    fn probe(&self, router: &Router, src: &Source) -> anyhow::Result<bool> {
-        let ir_path = self.temp.0.path().join("probe.ll");
+    fn probe(&self, router: &Router, i: usize, src: &Source) -> anyhow::Result<bool> {
+        let ir_path = self.temp.0.path().join(format!("probe-{i}.ll"));
         let mut cmd = Command::new(self.compiler);
         for a in &self.job.args {
             if a.rule(Step::Probe, self.job.kind) == Rule::Keep {
