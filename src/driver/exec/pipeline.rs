@@ -23,9 +23,11 @@
 //!    killer or a cancelled CI job may kill the wrapper at any moment). On failure the
 //!    staging file and the user's output are removed (as clang removes its output).
 //!
-//! A routed job of several sources, and `/Yc`, start with one plain run of the whole job,
-//! which writes every object at its path; a unit that needs records is then replaced in one
-//! rename, but a kill between the two leaves that unit's plain object (docs/wrapper.md).
+//! Every source goes its own way ([`Pipeline::one_source`]), in parallel under `/MP`, and
+//! every plain compile too is staged and of its own source alone: a routed job of several
+//! sources publishes a unit's plain object only once it is known to need no records, and
+//! `/Yc`'s plain run (which makes the precompiled header where the user wants it) writes its
+//! object to a staging file, published only in auto mode for a unit that needs none.
 //!
 //! A wrapper killed outright (SIGKILL, `TerminateProcess`) cannot take its children with it
 //! (that needs `prctl` or a job object, hence `unsafe`): a compiler still running then writes
@@ -33,7 +35,7 @@
 //! own `…tmp-XXXXXXXX.tmp`) next to the output; the output path itself is never written.
 //!
 //! In auto mode a compile-only job is routed first (`route/`): a unit whose object defines
-//! no listed function keeps the plain compile's object ([`process::plain_command`]), the
+//! no listed function keeps the plain compile's object ([`Pipeline::plain`]), the
 //! others take the steps above. Which flags each compiler run keeps is
 //! [`Class::rule`]'s to say.
 //!
