@@ -23,7 +23,7 @@
 //!    killer or a cancelled CI job may kill the wrapper at any moment). On failure the
 //!    staging file and the user's output are removed (as clang removes its output).
 //!
-//! Every source goes its own way ([`Pipeline::one_source`]), in parallel under `/MP`, and
+//! Every source goes its own way (`Pipeline::one_source`), in parallel under `/MP`, and
 //! every plain compile too is staged and of its own source alone: a routed job of several
 //! sources publishes a unit's plain object only once it is known to need no records, and
 //! `/Yc`'s plain run (which makes the precompiled header where the user wants it) writes its
@@ -35,7 +35,7 @@
 //! own `…tmp-XXXXXXXX.tmp`) next to the output; the output path itself is never written.
 //!
 //! In auto mode a compile-only job is routed first (`route/`): a unit whose object defines
-//! no listed function keeps the plain compile's object ([`Pipeline::plain`]), the
+//! no listed function keeps the plain compile's object (`Pipeline::plain`), the
 //! others take the steps above. Which flags each compiler run keeps is
 //! [`Class::rule`]'s to say.
 //!
