@@ -94,56 +94,11 @@ pub fn patch(compiler: &Path, job: &Job, env: &Env) -> anyhow::Result<i32> {
     if flush(&mut warnings).is_err() {
         return Ok(1);
     }
-    // clang 21+ has no spelling for the allow-direct names: only our rewrite honours them.
-    let needs_rewrite = !job.allow_direct_files.is_empty() || !job.allow_direct_lists.is_empty();
-    // auto takes the rewrite pipeline on every clang (it gets thread-locals and same-named
-    // statics right where clang 22's pass does not, and with routing only the units that
-    // define a listed function pay for it); clang's own pass only where the rewrite cannot
-    // go: -flto, whose code generator runs in the linker.
-    let need_version = env.mode == Mode::Native
-        || (env.mode == Mode::Auto && job.lto && !needs_rewrite)
-        || (job.kind == DriverKind::Gnu && job.target.is_none());
-    let version = if need_version {
-        Some(toolchain::version(compiler)?)
-    } else {
-        None
-    };
-    let target = job
-        .target
-        .clone()
-        .or_else(|| version.as_ref().and_then(|v| v.target.clone()));
-    if let Some(t) = &target {
-        if !toolchain::is_windows_triple(t) {
-            bail!("target '{t}' is not a Windows target: secure hot-patching needs COFF objects and CodeView (use --target=x86_64-pc-windows-msvc or x86_64-w64-windows-gnu)");
-        }
-    }
-    let native_ok = version
-        .as_ref()
-        .is_some_and(|v| v.major >= FIRST_NATIVE_MAJOR);
-    let native = match env.mode {
-        Mode::Rewrite => false,
-        Mode::Auto => job.lto && native_ok && !needs_rewrite,
-        Mode::Native if !native_ok => bail!(
-            "HOTPATCH_MODE=native needs clang {FIRST_NATIVE_MAJOR} or later; {} is clang {}",
-            compiler.display(),
-            version.map(|v| v.major).unwrap_or(0)
-        ),
-        Mode::Native if needs_rewrite => bail!(
-            "-fms-hotpatch-allow-direct-list/-file cannot be honoured with HOTPATCH_MODE=native: clang has no such flag; use HOTPATCH_MODE=rewrite (or auto, which then takes the rewrite pipeline)"
-        ),
-        Mode::Native => true,
-    };
-    if native {
+    if use_native_pass(compiler, job, env.mode)? {
         return run_native(compiler, job, &functions, env.launcher.as_ref());
     }
     if job.lto {
-        if env.mode == Mode::Auto && needs_rewrite {
-            bail!("-flto cannot be combined with -fms-hotpatch-allow-direct-list/-file: only the rewrite pipeline honours them, and with -flto the rewrite would have to happen in the linker");
-        }
-        if env.mode == Mode::Rewrite {
-            bail!("-flto cannot be combined with HOTPATCH_MODE=rewrite: the rewrite would have to happen in the linker");
-        }
-        bail!("-flto with hot-patching needs clang {FIRST_NATIVE_MAJOR} or later (the rewrite would have to happen in the linker); {} lacks native support", compiler.display());
+        return Err(lto_refusal(compiler, env.mode, needs_rewrite(job)));
     }
     // `auto` routes: a unit that defines no listed function is compiled plainly (only
     // objects can be checked, so -S and -emit-llvm jobs, and the temporary objects of a
@@ -166,6 +121,68 @@ pub fn patch(compiler: &Path, job: &Job, env: &Env) -> anyhow::Result<i32> {
         launcher: env.launcher.as_ref(),
     }
     .run()
+}
+
+/// Whether the job has allow-direct names: clang 21+ has no spelling for them, only our
+/// rewrite honours them.
+fn needs_rewrite(job: &Job) -> bool {
+    !job.allow_direct_files.is_empty() || !job.allow_direct_lists.is_empty()
+}
+
+/// Whether clang's own pass (clang 21+) hot-patches the job in `mode`, rather than the
+/// rewrite pipeline; asks the compiler its version where that decides, and refuses a target
+/// that is not Windows (the compiler's default one when a GNU-mode job names none).
+fn use_native_pass(compiler: &Path, job: &Job, mode: Mode) -> anyhow::Result<bool> {
+    let needs_rewrite = needs_rewrite(job);
+    // auto takes the rewrite pipeline on every clang (it gets thread-locals and same-named
+    // statics right where clang 22's pass does not, and with routing only the units that
+    // define a listed function pay for it); clang's own pass only where the rewrite cannot
+    // go: -flto, whose code generator runs in the linker.
+    let need_version = mode == Mode::Native
+        || (mode == Mode::Auto && job.lto && !needs_rewrite)
+        || (job.kind == DriverKind::Gnu && job.target.is_none());
+    let version = if need_version {
+        Some(toolchain::version(compiler)?)
+    } else {
+        None
+    };
+    let target = job
+        .target
+        .clone()
+        .or_else(|| version.as_ref().and_then(|v| v.target.clone()));
+    if let Some(t) = &target {
+        if !toolchain::is_windows_triple(t) {
+            bail!("target '{t}' is not a Windows target: secure hot-patching needs COFF objects and CodeView (use --target=x86_64-pc-windows-msvc or x86_64-w64-windows-gnu)");
+        }
+    }
+    let native_ok = version
+        .as_ref()
+        .is_some_and(|v| v.major >= FIRST_NATIVE_MAJOR);
+    Ok(match mode {
+        Mode::Rewrite => false,
+        Mode::Auto => job.lto && native_ok && !needs_rewrite,
+        Mode::Native if !native_ok => bail!(
+            "HOTPATCH_MODE=native needs clang {FIRST_NATIVE_MAJOR} or later; {} is clang {}",
+            compiler.display(),
+            version.map(|v| v.major).unwrap_or(0)
+        ),
+        Mode::Native if needs_rewrite => bail!(
+            "-fms-hotpatch-allow-direct-list/-file cannot be honoured with HOTPATCH_MODE=native: clang has no such flag; use HOTPATCH_MODE=rewrite (or auto, which then takes the rewrite pipeline)"
+        ),
+        Mode::Native => true,
+    })
+}
+
+/// Why an `-flto` job that clang's own pass does not take cannot be hot-patched: its code
+/// generator runs in the linker, out of the rewrite's reach.
+fn lto_refusal(compiler: &Path, mode: Mode, needs_rewrite: bool) -> anyhow::Error {
+    if mode == Mode::Auto && needs_rewrite {
+        return anyhow!("-flto cannot be combined with -fms-hotpatch-allow-direct-list/-file: only the rewrite pipeline honours them, and with -flto the rewrite would have to happen in the linker");
+    }
+    if mode == Mode::Rewrite {
+        return anyhow!("-flto cannot be combined with HOTPATCH_MODE=rewrite: the rewrite would have to happen in the linker");
+    }
+    anyhow!("-flto with hot-patching needs clang {FIRST_NATIVE_MAJOR} or later (the rewrite would have to happen in the linker); {} lacks native support", compiler.display())
 }
 
 /// The native spelling for the whole set: a list when it fits on a command line (no temporary
