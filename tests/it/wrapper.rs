@@ -697,6 +697,30 @@ fn yc_stages_its_plain_object_and_publishes_it_only_when_no_records_are_needed()
         std::fs::remove_file(s.path("pch.obj")).unwrap();
         std::fs::remove_file(s.path("pch.pch")).unwrap();
     }
+
+    // In a job of several sources clang-cl ignores `/Yc` (with a warning): no header, and
+    // the untouched unit's object is clang-cl's, though each source is compiled on its own.
+    let usep = s.p("usep.c");
+    let several = [&common[..], &["/MP2", "--", &src, &usep]].concat();
+    s.native(&[&["clang-cl-19"][..], &several].concat());
+    std::fs::rename(s.path("usep.obj"), s.path("native.obj")).unwrap();
+    s.wrap_ok(
+        &[
+            &["clang-cl-19", "-fms-hotpatch-functions-list=pchfn"][..],
+            &several,
+        ]
+        .concat(),
+        &[],
+    );
+    assert!(
+        !s.path("pch.pch").exists(),
+        "a header from a /Yc clang-cl ignores"
+    );
+    assert!(
+        std::fs::read(s.path("usep.obj")).unwrap() == std::fs::read(s.path("native.obj")).unwrap(),
+        "several sources with /Yc: not clang-cl's object for the untouched unit"
+    );
+    assert_eq!(objects::hotpatch_records(&s.path("pch.obj"))[0].1, "pchfn");
 }
 
 /// The `S_OBJNAME` line of an object (`llvm-readobj-22 --codeview`).

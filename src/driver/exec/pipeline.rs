@@ -517,7 +517,7 @@ impl<'a> Pipeline<'a> {
     /// makes the precompiled header. Each source on its own, so `/MP` runs them in parallel
     /// and each output is published complete, on its own.
     fn one_source(&self, i: usize, src: &Source, out: &Path) -> Result<(), Failure> {
-        if self.job.pch_create {
+        if self.makes_pch() {
             // `/Yc` writes the precompiled header next to the object, which the IR step
             // cannot do (one output only): a plain run makes the header (its object staged),
             // then the pipeline uses it as `/Yu` would.
@@ -528,6 +528,12 @@ impl<'a> Pipeline<'a> {
             return self.run_routed(i, src, out);
         }
         self.compile_one(i, src, out)
+    }
+
+    /// Whether the job makes a precompiled header: `/Yc` with one source (clang-cl ignores
+    /// it, with a warning, in a job of several).
+    fn makes_pch(&self) -> bool {
+        self.job.pch_create && self.job.sources.len() == 1
     }
 
     /// One source of a routed job: a plain compile unless the unit defines a listed
@@ -633,7 +639,8 @@ impl<'a> Pipeline<'a> {
     /// The user's arguments for a plain compile of `src` alone: without the hot-patch flags
     /// and the other sources' operands (and, GNU, without a `-x` after `src`, which applies
     /// only to later sources and would then be unused). For a job of one source, the user's
-    /// command minus the hot-patch flags ([`process::plain_command`]).
+    /// command minus the hot-patch flags ([`process::plain_command`]). A `/Yc` in a job of
+    /// several sources is left out too (clang-cl ignores it there).
     fn plain_args<'s>(
         &'s self,
         src: &'s Source,
@@ -646,12 +653,15 @@ impl<'a> Pipeline<'a> {
             .filter(|&a| a != src.arg)
             .collect();
         let gnu = !self.cl();
+        // A `/Yc` clang-cl would ignore in the whole job must not make a header per source.
+        let ignored_pch = self.job.pch_create && !self.makes_pch();
         self.job.args.iter().enumerate().filter_map(move |(i, a)| {
-            let later_language =
-                gnu && i > src.arg && matches!(a.effective(), Some((Class::Language, _)));
+            let class = a.effective().map(|(c, _)| c);
+            let later_language = gnu && i > src.arg && class == Some(Class::Language);
             let keep = a.rule(Step::Plain, self.job.kind) != Rule::Drop
                 && !others.contains(&i)
-                && !later_language;
+                && !later_language
+                && !(ignored_pch && class == Some(Class::PchCreate));
             keep.then_some(a)
         })
     }
@@ -1061,7 +1071,7 @@ impl<'a> Pipeline<'a> {
                 (Rule::Keep, _) => {
                     cmd.args(&a.raw);
                 }
-                (Rule::Replace, Some((Class::PchCreate, header))) => {
+                (Rule::Replace, Some((Class::PchCreate, header))) if self.makes_pch() => {
                     let mut yu = OsString::from("/Yu");
                     yu.push(header);
                     cmd.arg(yu);
