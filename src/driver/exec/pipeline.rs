@@ -658,11 +658,12 @@ impl<'a> Pipeline<'a> {
         self.job.args.iter().enumerate().filter_map(move |(i, a)| {
             let class = a.effective().map(|(c, _)| c);
             let later_language = gnu && i > src.arg && class == Some(Class::Language);
-            let keep = a.rule(Step::Plain, self.job.kind) != Rule::Drop
-                && !others.contains(&i)
-                && !later_language
-                && !(ignored_pch && class == Some(Class::PchCreate));
-            keep.then_some(a)
+            let ignored = ignored_pch && class == Some(Class::PchCreate);
+            let drop = a.rule(Step::Plain, self.job.kind) == Rule::Drop
+                || others.contains(&i)
+                || later_language
+                || ignored;
+            (!drop).then_some(a)
         })
     }
 
