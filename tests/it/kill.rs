@@ -1,7 +1,8 @@
 //! The object reaches the user's path only complete: a hot-patched compile killed outright
 //! (SIGKILL, as a build tool's timeout, the OOM killer or a cancelled CI job do) at any
 //! moment leaves the old object or the complete new one at the output path, never an object
-//! without its records, and no compiler it started writes to that path afterwards.
+//! without its records, and no compiler it started writes to that path afterwards; in a
+//! routed job of several sources, each output on its own.
 //!
 //! The Windows counterpart (`TerminateProcess`, with the fake compiler) is in `windows.rs`.
 
@@ -14,6 +15,16 @@ use std::time::{Duration, Instant};
 /// for the parser: IR, rewrite, code generation, injection), its temporaries under `tmp` so
 /// that every process it starts names `root` on its command line.
 fn compile(root: &Path, out: &Path, list: &str, mode: &str, source: &str) -> Command {
+    let mut c = lua_compile(root, list, mode);
+    c.arg("-c")
+        .arg(e2e::lua_dir().join(source))
+        .arg("-o")
+        .arg(out);
+    c
+}
+
+/// `hotpatch-cl clang-19 …` with the flags of [`compile`], no source yet.
+fn lua_compile(root: &Path, list: &str, mode: &str) -> Command {
     let mut c = support::hotpatch_cl(root);
     c.args([
         "clang-19",
@@ -23,15 +34,22 @@ fn compile(root: &Path, out: &Path, list: &str, mode: &str, source: &str) -> Com
     .args(["-O2", "-g", "-gcodeview", "-fms-hotpatch"])
     .arg(format!("-fms-hotpatch-functions-list={list}"))
     .arg(format!("-I{}", e2e::lua_dir().display()))
-    .arg("-c")
-    .arg(e2e::lua_dir().join(source))
-    .arg("-o")
-    .arg(out)
     .env("TMPDIR", root.join("tmp"))
     .env("HOTPATCH_MODE", mode)
     .stdin(Stdio::null())
     .stdout(Stdio::null())
     .stderr(Stdio::null());
+    c
+}
+
+/// One job of several Lua sources, their objects in `root/obj` (the job's working
+/// directory: a GNU-mode job of several sources names each object after its source there).
+fn compile_several(root: &Path, list: &str, sources: &[&str]) -> Command {
+    let mut c = lua_compile(root, list, "auto");
+    c.current_dir(root.join("obj")).arg("-c");
+    for s in sources {
+        c.arg(e2e::lua_dir().join(s));
+    }
     c
 }
 
@@ -196,6 +214,105 @@ fn kill_at_many_moments(mode: &str, old: (&str, &str), old_records: &[&str], mom
     }
     eprintln!(
         "{mode}: {moments} kills over {took:?}: {saw_old} left the old object, {saw_new} the new one; {strays} left a compiler running"
+    );
+    assert!(saw_old > 0 && saw_new > 0, "the kills missed the compile");
+    assert!(strays > 0, "no kill landed while a compiler ran");
+}
+
+/// Auto mode, one job of three sources over an earlier build's objects: `lparser.c`
+/// (records before and after, for a longer list now), `lcode.c` (a plain object before, one
+/// that needs records now: routing compiles it plainly first, into a staging file) and
+/// `lstring.c` (defines none: plain both times). Killed at many moments, each output holds
+/// its old object or its complete new one; a unit's plain object never reaches the path of
+/// a unit that needs records.
+#[test]
+fn a_killed_routed_job_of_several_sources_leaves_each_object_old_or_complete() {
+    const SOURCES: [&str; 3] = ["lparser.c", "lcode.c", "lstring.c"];
+    const OLD_LIST: &str = "luaY_nvarstack";
+    const NEW_LIST: &str = "luaY_parser,luaY_nvarstack,luaK_code";
+    let moments = 20;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    std::fs::create_dir_all(root.join("tmp")).unwrap();
+    std::fs::create_dir_all(root.join("obj")).unwrap();
+    let outs: Vec<PathBuf> = SOURCES
+        .iter()
+        .map(|s| root.join("obj").join(s.replace(".c", ".o")))
+        .collect();
+    let read_all = || -> Vec<Vec<u8>> { outs.iter().map(|o| std::fs::read(o).unwrap()).collect() };
+
+    // The earlier build, and the new one (and how long it takes).
+    support::command_ok(compile_several(&root, OLD_LIST, &SOURCES).stderr(Stdio::piped()));
+    let old = read_all();
+    let start = Instant::now();
+    support::command_ok(compile_several(&root, NEW_LIST, &SOURCES).stderr(Stdio::piped()));
+    let took = start.elapsed();
+    let new = read_all();
+    assert_eq!(records(&outs[0]), ["luaY_nvarstack", "luaY_parser"]);
+    assert_eq!(records(&outs[1]), ["luaK_code"]);
+    assert!(records(&outs[2]).is_empty());
+    assert_ne!(old[0], new[0]);
+    assert_ne!(old[1], new[1]);
+
+    let (mut saw_old, mut saw_new, mut strays) = (0, 0, 0);
+    for k in 0..moments {
+        for (o, bytes) in outs.iter().zip(&old) {
+            std::fs::write(o, bytes).unwrap();
+        }
+        let delay = if k + 1 == moments {
+            took * 3
+        } else {
+            took * k * 5 / (moments * 4)
+        };
+        let mut child = compile_several(&root, NEW_LIST, &SOURCES).spawn().unwrap();
+        std::thread::sleep(delay);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let after = read_all();
+        for (i, o) in outs.iter().enumerate() {
+            if after[i] == old[i] {
+                saw_old += 1;
+            } else if after[i] == new[i] {
+                saw_new += 1;
+            } else {
+                panic!(
+                    "killed after {delay:?}: {} holds neither object ({} bytes, records {:?})",
+                    o.display(),
+                    after[i].len(),
+                    records(o)
+                );
+            }
+        }
+        if !processes_naming(&root).is_empty() {
+            strays += 1;
+        }
+        wait_for_strays(&root);
+        assert!(
+            read_all() == after,
+            "killed after {delay:?}: a compiler left running changed an output"
+        );
+        for e in std::fs::read_dir(root.join("obj")).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !outs
+                .iter()
+                .any(|o| o.file_name() == Some(e.file_name().as_os_str()))
+            {
+                assert!(
+                    outs.iter().any(|o| name.starts_with(&format!(
+                        ".hotpatch-{}.",
+                        o.file_name().unwrap().to_string_lossy()
+                    ))),
+                    "killed after {delay:?}: left {name}"
+                );
+                std::fs::remove_file(e.path()).unwrap();
+            }
+        }
+        let _ = std::fs::remove_dir_all(root.join("tmp"));
+        std::fs::create_dir_all(root.join("tmp")).unwrap();
+    }
+    eprintln!(
+        "several sources: {moments} kills over {took:?}: {saw_old} outputs held the old object, {saw_new} the new one; {strays} kills left a compiler running"
     );
     assert!(saw_old > 0 && saw_new > 0, "the kills missed the compile");
     assert!(strays > 0, "no kill landed while a compiler ran");

@@ -112,24 +112,73 @@ fn untouched_units_are_byte_identical_to_the_plain_compile_in_both_drivers() {
     }
 }
 
+/// A job of several sources is routed source by source, as a job of one is: each plain
+/// compile is of its own source only (so no unit's plain object reaches its path before it
+/// is known to need no records), and an untouched unit's object is still the plain compile's,
+/// byte for byte, in both drivers and under `/MP`.
 #[test]
 fn one_job_of_several_sources_compiles_only_the_listed_units_through_the_pipeline() {
-    let d = Dir::new(&[("u.c", UNTOUCHED_C), ("l.c", LISTED_C)]);
-    std::fs::create_dir(d.path("hot")).unwrap();
-    let mut args = vec!["clang-cl-19", "-fms-hotpatch-functions-list=api", "/MP2"];
-    args.extend(CL);
-    args.extend(["/Fohot/", "u.c", "l.c"]);
-    d.wrap_ok(&args, &[]);
-    // The reference: the plain compile of the same unit to the same path (objects record it).
-    std::fs::rename(d.path("hot/u.obj"), d.path("u.wrapped")).unwrap();
-    let mut plain: Vec<&str> = CL.to_vec();
-    plain.extend(["/Fohot/", "u.c"]);
-    support::run_ok(d.root(), "clang-cl-19", &plain);
-    assert!(
-        d.read("u.wrapped") == d.read("hot/u.obj"),
-        "the untouched unit of a several-source job is the plain compile's object"
-    );
-    assert_eq!(record_names(&d.path("hot/l.obj")), ["api"]);
+    for (compiler, ext) in [("clang-cl-19", "obj"), ("clang-19", "o")] {
+        let cl = ext == "obj";
+        let d = Dir::new(&[
+            ("u.c", UNTOUCHED_C),
+            ("l.c", LISTED_C),
+            ("u2.c", UNTOUCHED_C),
+        ]);
+        std::fs::create_dir(d.path("hot")).unwrap();
+        let flags = if cl { CL } else { GNU };
+        let mut args = vec![compiler, "-fms-hotpatch-functions-list=api"];
+        args.extend(flags);
+        if cl {
+            args.extend(["/MP2", "/Fohot/"]);
+        }
+        args.extend(["u.c", "l.c", "u2.c"]);
+        let o = d.wrap(&args, &[("HOTPATCH_VERBOSE", "1")]);
+        let log = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{compiler}: {log}");
+        // The compiles, without the `-###` dry runs: one plain compile per untouched unit,
+        // naming its source alone; the listed unit goes straight to the pipeline.
+        let mut plain: Vec<Vec<&str>> = log
+            .lines()
+            .filter(|l| l.starts_with("hotpatch-cl: ") && !l.contains(" -### "))
+            .filter(|l| !l.contains("-emit-llvm") && !l.contains("-disable-llvm-optzns"))
+            .map(|l| l.split_whitespace().filter(|w| w.ends_with(".c")).collect())
+            .collect();
+        plain.sort();
+        assert_eq!(plain, [["u.c"], ["u2.c"]], "{compiler}: {log}");
+
+        let dir = if cl { "hot/" } else { "" };
+        for unit in ["u", "u2"] {
+            let obj = format!("{dir}{unit}.{ext}");
+            std::fs::rename(d.path(&obj), d.path("wrapped")).unwrap();
+            // The reference: the plain compile of the same unit to the same path (objects
+            // record it).
+            let mut reference: Vec<String> = flags.iter().map(|s| s.to_string()).collect();
+            if cl {
+                reference.push("/Fohot/".into());
+            }
+            reference.push(format!("{unit}.c"));
+            let reference: Vec<&str> = reference.iter().map(String::as_str).collect();
+            support::run_ok(d.root(), compiler, &reference);
+            assert!(
+                d.read("wrapped") == d.read(&obj),
+                "{compiler}: the untouched unit {unit}.c of a several-source job is the plain compile's object"
+            );
+        }
+        assert_eq!(
+            record_names(&d.path(&format!("{dir}l.{ext}"))),
+            ["api"],
+            "{compiler}"
+        );
+        // No staging file left behind.
+        let mut left: Vec<String> = std::fs::read_dir(d.path(if cl { "hot" } else { "." }))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect();
+        left.sort();
+        assert!(left.is_empty(), "{compiler}: {left:?}");
+    }
 }
 
 #[test]

@@ -636,6 +636,93 @@ fn precompiled_headers_yc_then_yu() {
     assert_no_direct_access(&s.path("usep.obj"));
 }
 
+/// `/Yc`'s plain run (which makes the precompiled header) writes its object to a staging
+/// file, never to the user's path: a unit that needs records is never seen there without
+/// them, even if the wrapper is killed. A unit that defines no listed function (auto mode)
+/// then gets that plain object, byte for byte clang-cl's, and the header is clang-cl's too.
+#[test]
+fn yc_stages_its_plain_object_and_publishes_it_only_when_no_records_are_needed() {
+    let s = Scratch::new();
+    let src = s.p("pch.c");
+    let common = ["/c", "/Z7", "/O2", "/Brepro", "/Ycpch.h", "/Fppch.pch"];
+    s.native(&[&["clang-cl-19"], &common[..], &["--", &src]].concat());
+    std::fs::rename(s.path("pch.obj"), s.path("native.obj")).unwrap();
+    std::fs::rename(s.path("pch.pch"), s.path("native.pch")).unwrap();
+    for (list, records) in [("usep", 0), ("pchfn,usep", 1)] {
+        let flag = format!("-fms-hotpatch-functions-list={list}");
+        let out = s.wrap_ok(
+            &[&["clang-cl-19", flag.as_str()], &common[..], &["--", &src]].concat(),
+            &[("HOTPATCH_VERBOSE", "1")],
+        );
+        let log = String::from_utf8_lossy(&out.stderr);
+        let yc_runs: Vec<&str> = log
+            .lines()
+            .filter(|l| l.starts_with("hotpatch-cl: ") && l.contains("/Ycpch.h"))
+            .filter(|l| !l.contains(" -### "))
+            .collect();
+        assert_eq!(yc_runs.len(), 1, "{list}: {log}");
+        let fo = yc_runs[0]
+            .split_whitespace()
+            .find(|w| w.starts_with("/Fo"))
+            .unwrap_or_else(|| panic!("{list}: no /Fo in {}", yc_runs[0]));
+        assert!(
+            fo.contains(".hotpatch-pch.obj."),
+            "{list}: /Yc's plain run writes {fo}, not a staging file"
+        );
+        assert!(
+            std::fs::read(s.path("pch.pch")).unwrap()
+                == std::fs::read(s.path("native.pch")).unwrap(),
+            "{list}: the precompiled header is clang-cl's"
+        );
+        assert_eq!(
+            objects::hotpatch_records(&s.path("pch.obj")).len(),
+            records,
+            "{list}"
+        );
+        if records == 0 {
+            assert!(
+                std::fs::read(s.path("pch.obj")).unwrap()
+                    == std::fs::read(s.path("native.obj")).unwrap(),
+                "{list}: not clang-cl's /Yc object"
+            );
+        } else {
+            assert_eq!(object_name(&s, "pch.obj"), object_name(&s, "native.obj"));
+        }
+        let staged: Vec<String> = std::fs::read_dir(s.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".hotpatch-"))
+            .collect();
+        assert!(staged.is_empty(), "{list}: {staged:?}");
+        std::fs::remove_file(s.path("pch.obj")).unwrap();
+        std::fs::remove_file(s.path("pch.pch")).unwrap();
+    }
+
+    // In a job of several sources clang-cl ignores `/Yc` (with a warning): no header, and
+    // the untouched unit's object is clang-cl's, though each source is compiled on its own.
+    let usep = s.p("usep.c");
+    let several = [&common[..], &["/MP2", "--", &src, &usep]].concat();
+    s.native(&[&["clang-cl-19"][..], &several].concat());
+    std::fs::rename(s.path("usep.obj"), s.path("native.obj")).unwrap();
+    s.wrap_ok(
+        &[
+            &["clang-cl-19", "-fms-hotpatch-functions-list=pchfn"][..],
+            &several,
+        ]
+        .concat(),
+        &[],
+    );
+    assert!(
+        !s.path("pch.pch").exists(),
+        "a header from a /Yc clang-cl ignores"
+    );
+    assert!(
+        std::fs::read(s.path("usep.obj")).unwrap() == std::fs::read(s.path("native.obj")).unwrap(),
+        "several sources with /Yc: not clang-cl's object for the untouched unit"
+    );
+    assert_eq!(objects::hotpatch_records(&s.path("pch.obj"))[0].1, "pchfn");
+}
+
 /// The `S_OBJNAME` line of an object (`llvm-readobj-22 --codeview`).
 fn object_name(s: &Scratch, obj: &str) -> String {
     let view = support::run_ok(

@@ -23,9 +23,11 @@
 //!    killer or a cancelled CI job may kill the wrapper at any moment). On failure the
 //!    staging file and the user's output are removed (as clang removes its output).
 //!
-//! A routed job of several sources, and `/Yc`, start with one plain run of the whole job,
-//! which writes every object at its path; a unit that needs records is then replaced in one
-//! rename, but a kill between the two leaves that unit's plain object (docs/wrapper.md).
+//! Every source goes its own way (`Pipeline::one_source`), in parallel under `/MP`, and
+//! every plain compile too is staged and of its own source alone: a routed job of several
+//! sources publishes a unit's plain object only once it is known to need no records, and
+//! `/Yc`'s plain run (which makes the precompiled header where the user wants it) writes its
+//! object to a staging file, published only in auto mode for a unit that needs none.
 //!
 //! A wrapper killed outright (SIGKILL, `TerminateProcess`) cannot take its children with it
 //! (that needs `prctl` or a job object, hence `unsafe`): a compiler still running then writes
@@ -33,7 +35,7 @@
 //! own `…tmp-XXXXXXXX.tmp`) next to the output; the output path itself is never written.
 //!
 //! In auto mode a compile-only job is routed first (`route/`): a unit whose object defines
-//! no listed function keeps the plain compile's object ([`plain_command`]), the
+//! no listed function keeps the plain compile's object (`Pipeline::plain`), the
 //! others take the steps above. Which flags each compiler run keeps is
 //! [`Class::rule`]'s to say.
 //!
@@ -44,7 +46,7 @@
 
 use super::env::{Env, Mode, FIRST_NATIVE_MAJOR};
 use super::launcher::{self, Launcher};
-use super::process::{self, exit_code, plain_command, Command};
+use super::process::{self, exit_code, Command};
 use super::toolchain;
 use crate::diag::{self, Warnings};
 use crate::driver::cmdline::args::{Class, DriverKind, Kind, Rule, Step};
@@ -92,56 +94,11 @@ pub fn patch(compiler: &Path, job: &Job, env: &Env) -> anyhow::Result<i32> {
     if flush(&mut warnings).is_err() {
         return Ok(1);
     }
-    // clang 21+ has no spelling for the allow-direct names: only our rewrite honours them.
-    let needs_rewrite = !job.allow_direct_files.is_empty() || !job.allow_direct_lists.is_empty();
-    // auto takes the rewrite pipeline on every clang (it gets thread-locals and same-named
-    // statics right where clang 22's pass does not, and with routing only the units that
-    // define a listed function pay for it); clang's own pass only where the rewrite cannot
-    // go: -flto, whose code generator runs in the linker.
-    let need_version = env.mode == Mode::Native
-        || (env.mode == Mode::Auto && job.lto && !needs_rewrite)
-        || (job.kind == DriverKind::Gnu && job.target.is_none());
-    let version = if need_version {
-        Some(toolchain::version(compiler)?)
-    } else {
-        None
-    };
-    let target = job
-        .target
-        .clone()
-        .or_else(|| version.as_ref().and_then(|v| v.target.clone()));
-    if let Some(t) = &target {
-        if !toolchain::is_windows_triple(t) {
-            bail!("target '{t}' is not a Windows target: secure hot-patching needs COFF objects and CodeView (use --target=x86_64-pc-windows-msvc or x86_64-w64-windows-gnu)");
-        }
-    }
-    let native_ok = version
-        .as_ref()
-        .is_some_and(|v| v.major >= FIRST_NATIVE_MAJOR);
-    let native = match env.mode {
-        Mode::Rewrite => false,
-        Mode::Auto => job.lto && native_ok && !needs_rewrite,
-        Mode::Native if !native_ok => bail!(
-            "HOTPATCH_MODE=native needs clang {FIRST_NATIVE_MAJOR} or later; {} is clang {}",
-            compiler.display(),
-            version.map(|v| v.major).unwrap_or(0)
-        ),
-        Mode::Native if needs_rewrite => bail!(
-            "-fms-hotpatch-allow-direct-list/-file cannot be honoured with HOTPATCH_MODE=native: clang has no such flag; use HOTPATCH_MODE=rewrite (or auto, which then takes the rewrite pipeline)"
-        ),
-        Mode::Native => true,
-    };
-    if native {
+    if use_native_pass(compiler, job, env.mode)? {
         return run_native(compiler, job, &functions, env.launcher.as_ref());
     }
     if job.lto {
-        if env.mode == Mode::Auto && needs_rewrite {
-            bail!("-flto cannot be combined with -fms-hotpatch-allow-direct-list/-file: only the rewrite pipeline honours them, and with -flto the rewrite would have to happen in the linker");
-        }
-        if env.mode == Mode::Rewrite {
-            bail!("-flto cannot be combined with HOTPATCH_MODE=rewrite: the rewrite would have to happen in the linker");
-        }
-        bail!("-flto with hot-patching needs clang {FIRST_NATIVE_MAJOR} or later (the rewrite would have to happen in the linker); {} lacks native support", compiler.display());
+        return Err(lto_refusal(compiler, env.mode, needs_rewrite(job)));
     }
     // `auto` routes: a unit that defines no listed function is compiled plainly (only
     // objects can be checked, so -S and -emit-llvm jobs, and the temporary objects of a
@@ -164,6 +121,68 @@ pub fn patch(compiler: &Path, job: &Job, env: &Env) -> anyhow::Result<i32> {
         launcher: env.launcher.as_ref(),
     }
     .run()
+}
+
+/// Whether the job has allow-direct names: clang 21+ has no spelling for them, only our
+/// rewrite honours them.
+fn needs_rewrite(job: &Job) -> bool {
+    !job.allow_direct_files.is_empty() || !job.allow_direct_lists.is_empty()
+}
+
+/// Whether clang's own pass (clang 21+) hot-patches the job in `mode`, rather than the
+/// rewrite pipeline; asks the compiler its version where that decides, and refuses a target
+/// that is not Windows (the compiler's default one when a GNU-mode job names none).
+fn use_native_pass(compiler: &Path, job: &Job, mode: Mode) -> anyhow::Result<bool> {
+    let needs_rewrite = needs_rewrite(job);
+    // auto takes the rewrite pipeline on every clang (it gets thread-locals and same-named
+    // statics right where clang 22's pass does not, and with routing only the units that
+    // define a listed function pay for it); clang's own pass only where the rewrite cannot
+    // go: -flto, whose code generator runs in the linker.
+    let need_version = mode == Mode::Native
+        || (mode == Mode::Auto && job.lto && !needs_rewrite)
+        || (job.kind == DriverKind::Gnu && job.target.is_none());
+    let version = if need_version {
+        Some(toolchain::version(compiler)?)
+    } else {
+        None
+    };
+    let target = job
+        .target
+        .clone()
+        .or_else(|| version.as_ref().and_then(|v| v.target.clone()));
+    if let Some(t) = &target {
+        if !toolchain::is_windows_triple(t) {
+            bail!("target '{t}' is not a Windows target: secure hot-patching needs COFF objects and CodeView (use --target=x86_64-pc-windows-msvc or x86_64-w64-windows-gnu)");
+        }
+    }
+    let native_ok = version
+        .as_ref()
+        .is_some_and(|v| v.major >= FIRST_NATIVE_MAJOR);
+    Ok(match mode {
+        Mode::Rewrite => false,
+        Mode::Auto => job.lto && native_ok && !needs_rewrite,
+        Mode::Native if !native_ok => bail!(
+            "HOTPATCH_MODE=native needs clang {FIRST_NATIVE_MAJOR} or later; {} is clang {}",
+            compiler.display(),
+            version.map(|v| v.major).unwrap_or(0)
+        ),
+        Mode::Native if needs_rewrite => bail!(
+            "-fms-hotpatch-allow-direct-list/-file cannot be honoured with HOTPATCH_MODE=native: clang has no such flag; use HOTPATCH_MODE=rewrite (or auto, which then takes the rewrite pipeline)"
+        ),
+        Mode::Native => true,
+    })
+}
+
+/// Why an `-flto` job that clang's own pass does not take cannot be hot-patched: its code
+/// generator runs in the linker, out of the rewrite's reach.
+fn lto_refusal(compiler: &Path, mode: Mode, needs_rewrite: bool) -> anyhow::Error {
+    if mode == Mode::Auto && needs_rewrite {
+        return anyhow!("-flto cannot be combined with -fms-hotpatch-allow-direct-list/-file: only the rewrite pipeline honours them, and with -flto the rewrite would have to happen in the linker");
+    }
+    if mode == Mode::Rewrite {
+        return anyhow!("-flto cannot be combined with HOTPATCH_MODE=rewrite: the rewrite would have to happen in the linker");
+    }
+    anyhow!("-flto with hot-patching needs clang {FIRST_NATIVE_MAJOR} or later (the rewrite would have to happen in the linker); {} lacks native support", compiler.display())
 }
 
 /// The native spelling for the whole set: a list when it fits on a command line (no temporary
@@ -376,17 +395,6 @@ enum Failure {
     Own(anyhow::Error),
 }
 
-impl Failure {
-    /// The wrapper's exit code for this failure, or the error to report.
-    fn into_exit_code(self) -> anyhow::Result<i32> {
-        match self {
-            Failure::Compiler(code) => Ok(code),
-            Failure::Werror => Ok(1),
-            Failure::Own(e) => Err(e),
-        }
-    }
-}
-
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         Failure::Own(e)
@@ -450,35 +458,12 @@ impl<'a> Pipeline<'a> {
             .enumerate()
             .map(|(i, s)| self.output_path(i, s))
             .collect();
-        if let (true, [src], [out], false) =
-            (self.routed, &job.sources[..], &outputs[..], job.pch_create)
-        {
-            return self.run_routed(src, out);
-        }
-        let mut wanted = vec![true; job.sources.len()];
-        if job.pch_create || self.routed {
-            // `/Yc` writes the precompiled header next to the object, which the IR step
-            // cannot do (one output only): a plain run makes the header (and an unpatched
-            // object, replaced below), then the pipeline uses it as `/Yu` would. A routed job
-            // of several sources is compiled plainly as a whole, then only the objects that
-            // define a listed function are made again by the pipeline.
-            let status = self.run_step(launcher::Step::Plain, plain_command(self.compiler, job))?;
-            if !status.success() {
-                return Ok(exit_code(status));
-            }
-            if self.routed {
-                let router = Router::new(&self.functions);
-                for (w, out) in wanted.iter_mut().zip(&outputs) {
-                    *w = router.file_wants(out)?;
-                }
-            }
-        }
         let jobs = match job.parallel {
             None => 1,
             Some(0) => std::thread::available_parallelism().map_or(1, |n| n.get()),
             Some(n) => n,
         }
-        .min(wanted.iter().filter(|w| **w).count())
+        .min(job.sources.len())
         .max(1);
         let results: Vec<Mutex<Option<Result<(), Failure>>>> =
             job.sources.iter().map(|_| Mutex::new(None)).collect();
@@ -488,12 +473,7 @@ impl<'a> Pipeline<'a> {
             let (Some(src), Some(out)) = (job.sources.get(i), outputs.get(i)) else {
                 break;
             };
-            let r = if wanted.get(i) == Some(&true) {
-                self.compile_one(i, src, out)
-                    .inspect_err(|_| self.remove_plain_object(out))
-            } else {
-                Ok(())
-            };
+            let r = self.one_source(i, src, out);
             if let Some(slot) = results.get(i) {
                 if let Ok(mut s) = slot.lock() {
                     *s = Some(r);
@@ -532,11 +512,35 @@ impl<'a> Pipeline<'a> {
         self.link(&outputs)
     }
 
+    /// Source `i` from its text to `out`: routed (auto mode, objects), through the pipeline
+    /// (`rewrite`, and what routing cannot check), and with `/Yc` after the plain run that
+    /// makes the precompiled header. Each source on its own, so `/MP` runs them in parallel
+    /// and each output is published complete, on its own.
+    fn one_source(&self, i: usize, src: &Source, out: &Path) -> Result<(), Failure> {
+        if self.makes_pch() {
+            // `/Yc` writes the precompiled header next to the object, which the IR step
+            // cannot do (one output only): a plain run makes the header (its object staged),
+            // then the pipeline uses it as `/Yu` would.
+            let router = Router::new(&self.functions);
+            return self.plain_then_pipeline(self.routed.then_some(&router), i, src, out);
+        }
+        if self.routed {
+            return self.run_routed(i, src, out);
+        }
+        self.compile_one(i, src, out)
+    }
+
+    /// Whether the job makes a precompiled header: `/Yc` with one source (clang-cl ignores
+    /// it, with a warning, in a job of several).
+    fn makes_pch(&self) -> bool {
+        self.job.pch_create && self.job.sources.len() == 1
+    }
+
     /// One source of a routed job: a plain compile unless the unit defines a listed
     /// function. Which comes first is a hint (the object an earlier build left, else the
     /// probe); the final object is always checked, and the other way is taken when the hint
     /// was wrong, so the result never depends on it.
-    fn run_routed(&self, src: &Source, out: &Path) -> anyhow::Result<i32> {
+    fn run_routed(&self, i: usize, src: &Source, out: &Path) -> Result<(), Failure> {
         let router = Router::new(&self.functions);
         let pipeline_first = match router.hint_from_existing(out) {
             Some(hint) => hint,
@@ -546,41 +550,49 @@ impl<'a> Pipeline<'a> {
                 // C: a listed name that is only called here is defined elsewhere.
                 SourceHint::Mentions if !src.is_cxx() => false,
                 // C++: it may be an inline or template function from a header.
-                SourceHint::Mentions | SourceHint::Unknown => self.probe(&router, src)?,
+                SourceHint::Mentions | SourceHint::Unknown => self.probe(&router, i, src)?,
             },
         };
-        if pipeline_first {
-            if let Err(f) = self.compile_one(0, src, out) {
-                return f.into_exit_code();
-            }
-            if router.file_wants(out)? {
-                return Ok(0);
-            }
-            // It defines none after all: the object must be the plain compile's.
-            let (status, staged) = self.plain(src, out)?;
-            if status.success() {
-                staged.commit()?;
-            }
-            return Ok(exit_code(status));
+        if !pipeline_first {
+            return self.plain_then_pipeline(Some(&router), i, src, out);
         }
-        // The plain object is published only once it is known to need no records: a kill
-        // before then leaves the old object, never a plain one that should have had records.
+        self.compile_one(i, src, out)?;
+        if router.file_wants(out)? {
+            return Ok(());
+        }
+        // It defines none after all: the object must be the plain compile's.
         let (status, staged) = self.plain(src, out)?;
         if !status.success() {
-            return Ok(exit_code(status));
+            return Err(Failure::Compiler(exit_code(status)));
         }
-        if !router.file_wants(staged.path())? {
-            staged.commit()?;
-            return Ok(0);
+        staged.commit()?;
+        Ok(())
+    }
+
+    /// The plain compile of source `i` into a staging file, then: published when `router`
+    /// finds that the unit needs no records, else dropped for the pipeline. The plain object
+    /// is published only once it is known to need no records: a kill before then leaves the
+    /// old object, never a plain one that should have had records.
+    fn plain_then_pipeline(
+        &self,
+        router: Option<&Router>,
+        i: usize,
+        src: &Source,
+        out: &Path,
+    ) -> Result<(), Failure> {
+        let (status, staged) = self.plain(src, out)?;
+        if !status.success() {
+            return Err(Failure::Compiler(exit_code(status)));
         }
-        drop(staged);
-        match self.compile_one(0, src, out) {
-            Ok(()) => Ok(0),
-            Err(f) => {
-                self.remove_plain_object(out);
-                f.into_exit_code()
+        if let Some(router) = router {
+            if !router.file_wants(staged.path())? {
+                staged.commit()?;
+                return Ok(());
             }
         }
+        drop(staged);
+        self.compile_one(i, src, out)
+            .inspect_err(|_| self.remove_plain_object(out))
     }
 
     /// The plain compile of a routed unit, behind the launcher, into a staging file next to
@@ -599,7 +611,9 @@ impl<'a> Pipeline<'a> {
         } else if let Some(view) = self.computed_front_end_view(src, out) {
             view
         } else {
-            dry_run(plain_command(self.compiler, self.job))
+            let mut cmd = Command::new(self.compiler);
+            cmd.args(self.plain_args(src).flat_map(|a| a.raw.iter().cloned()));
+            dry_run(cmd)
         };
         let status = self.run_step(
             launcher::Step::Plain,
@@ -622,9 +636,40 @@ impl<'a> Pipeline<'a> {
             .any(|a| matches!(a.driver_effective(), Some((Class::DebugInfo, _))))
     }
 
-    /// The plain compile of the one source of a routed job, writing `staging` instead of
-    /// `out`: the user's arguments without the hot-patch flags and without their output
-    /// flags, then the staging output, and what the driver would have given the front end
+    /// The user's arguments for a plain compile of `src` alone: without the hot-patch flags
+    /// and the other sources' operands (and, GNU, without a `-x` after `src`, which applies
+    /// only to later sources and would then be unused). For a job of one source, the user's
+    /// command minus the hot-patch flags ([`process::plain_command`]). A `/Yc` in a job of
+    /// several sources is left out too (clang-cl ignores it there).
+    fn plain_args<'s>(
+        &'s self,
+        src: &'s Source,
+    ) -> impl Iterator<Item = &'s crate::driver::cmdline::args::Arg> + 's {
+        let others: Vec<usize> = self
+            .job
+            .sources
+            .iter()
+            .map(|s| s.arg)
+            .filter(|&a| a != src.arg)
+            .collect();
+        let gnu = !self.cl();
+        // A `/Yc` clang-cl would ignore in the whole job must not make a header per source.
+        let ignored_pch = self.job.pch_create && !self.makes_pch();
+        self.job.args.iter().enumerate().filter_map(move |(i, a)| {
+            let class = a.effective().map(|(c, _)| c);
+            let later_language = gnu && i > src.arg && class == Some(Class::Language);
+            let ignored = ignored_pch && class == Some(Class::PchCreate);
+            let drop = a.rule(Step::Plain, self.job.kind) == Rule::Drop
+                || others.contains(&i)
+                || later_language
+                || ignored;
+            (!drop).then_some(a)
+        })
+    }
+
+    /// The plain compile of one source of a routed job (or of `/Yc`), writing `staging`
+    /// instead of `out`: [`Pipeline::plain_args`] without the user's output flags, then the
+    /// staging output, and what the driver would have given the front end
     /// for `out` (`dry`: the object's recorded name, the dependency file's target and path,
     /// so the object, whose LF_BUILDINFO records the front end's arguments, and the
     /// dependency file are the plain compile's), before the user's `--`.
@@ -636,15 +681,14 @@ impl<'a> Pipeline<'a> {
         dry: &DryRun,
     ) -> Command {
         let mut cmd = Command::new(self.compiler);
-        for a in &self.job.args {
+        for a in self.plain_args(src) {
             let output = matches!(
                 a.driver_effective().map(|(c, _)| c),
                 Some(Class::Output | Class::ObjectOutput)
             );
-            if output || a.rule(Step::Plain, self.job.kind) == Rule::Drop {
-                continue;
+            if !output {
+                cmd.args(&a.raw);
             }
-            cmd.args(&a.raw);
         }
         let mut ours: Vec<OsString> = Vec::new();
         if self.cl() {
@@ -720,8 +764,8 @@ impl<'a> Pipeline<'a> {
         flags
     }
 
-    /// A unit that needs the pipeline but failed in it leaves no object: the plain compile's
-    /// would look up to date to the build system.
+    /// A routed unit that needs the pipeline but failed in it leaves no object: an earlier
+    /// build's would look up to date to the build system.
     fn remove_plain_object(&self, out: &Path) {
         if self.routed {
             let _ = std::fs::remove_file(out);
@@ -740,8 +784,8 @@ impl<'a> Pipeline<'a> {
     /// The routing probe: whether the front end's unoptimized IR of `src` defines a listed
     /// function (a superset of what the object will define). Quiet: its diagnostics are the
     /// plain compile's to print, so a probe that fails says only "compile plainly first".
-    fn probe(&self, router: &Router, src: &Source) -> anyhow::Result<bool> {
-        let ir_path = self.temp.0.path().join("probe.ll");
+    fn probe(&self, router: &Router, i: usize, src: &Source) -> anyhow::Result<bool> {
+        let ir_path = self.temp.0.path().join(format!("probe-{i}.ll"));
         let mut cmd = Command::new(self.compiler);
         for a in &self.job.args {
             if a.rule(Step::Probe, self.job.kind) == Rule::Keep {
@@ -1028,7 +1072,7 @@ impl<'a> Pipeline<'a> {
                 (Rule::Keep, _) => {
                     cmd.args(&a.raw);
                 }
-                (Rule::Replace, Some((Class::PchCreate, header))) => {
+                (Rule::Replace, Some((Class::PchCreate, header))) if self.makes_pch() => {
                     let mut yu = OsString::from("/Yu");
                     yu.push(header);
                     cmd.arg(yu);
