@@ -197,20 +197,7 @@ fn kill_at_many_moments(mode: &str, old: (&str, &str), old_records: &[&str], mom
             "killed after {delay:?}: a compiler left running changed {} (it held {what})",
             out.display()
         );
-        // What a stray compiler may leave: its staging file, under our name, never the output.
-        for e in std::fs::read_dir(root.join("obj")).unwrap() {
-            let e = e.unwrap();
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name != "lparser.o" {
-                assert!(
-                    name.starts_with(".hotpatch-lparser.o."),
-                    "killed after {delay:?}: left {name}"
-                );
-                std::fs::remove_file(e.path()).unwrap();
-            }
-        }
-        let _ = std::fs::remove_dir_all(root.join("tmp"));
-        std::fs::create_dir_all(root.join("tmp")).unwrap();
+        clear_staging_files(&root, std::slice::from_ref(&out), delay);
     }
     eprintln!(
         "{mode}: {moments} kills over {took:?}: {saw_old} left the old object, {saw_new} the new one; {strays} left a compiler running"
@@ -291,29 +278,33 @@ fn a_killed_routed_job_of_several_sources_leaves_each_object_old_or_complete() {
             read_all() == after,
             "killed after {delay:?}: a compiler left running changed an output"
         );
-        for e in std::fs::read_dir(root.join("obj")).unwrap() {
-            let e = e.unwrap();
-            let name = e.file_name().to_string_lossy().into_owned();
-            if !outs
-                .iter()
-                .any(|o| o.file_name() == Some(e.file_name().as_os_str()))
-            {
-                assert!(
-                    outs.iter().any(|o| name.starts_with(&format!(
-                        ".hotpatch-{}.",
-                        o.file_name().unwrap().to_string_lossy()
-                    ))),
-                    "killed after {delay:?}: left {name}"
-                );
-                std::fs::remove_file(e.path()).unwrap();
-            }
-        }
-        let _ = std::fs::remove_dir_all(root.join("tmp"));
-        std::fs::create_dir_all(root.join("tmp")).unwrap();
+        clear_staging_files(&root, &outs, delay);
     }
     eprintln!(
         "several sources: {moments} kills over {took:?}: {saw_old} outputs held the old object, {saw_new} the new one; {strays} kills left a compiler running"
     );
     assert!(saw_old > 0 && saw_new > 0, "the kills missed the compile");
     assert!(strays > 0, "no kill landed while a compiler ran");
+}
+
+/// What a stray compiler may leave in `root/obj` after a kill: its staging file, under our
+/// `.hotpatch-OUTPUT.` name, never anything else beside the outputs `outs`. Removes them and
+/// empties `root/tmp` for the next kill.
+fn clear_staging_files(root: &Path, outs: &[PathBuf], delay: Duration) {
+    for e in std::fs::read_dir(root.join("obj")).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().to_string_lossy().into_owned();
+        let of = |o: &PathBuf| o.file_name().unwrap().to_string_lossy().into_owned();
+        if outs.iter().any(|o| of(o) == name) {
+            continue;
+        }
+        assert!(
+            outs.iter()
+                .any(|o| name.starts_with(&format!(".hotpatch-{}.", of(o)))),
+            "killed after {delay:?}: left {name}"
+        );
+        std::fs::remove_file(e.path()).unwrap();
+    }
+    let _ = std::fs::remove_dir_all(root.join("tmp"));
+    std::fs::create_dir_all(root.join("tmp")).unwrap();
 }
