@@ -441,6 +441,12 @@ impl<'a> Pipeline<'a> {
         self.job.kind == DriverKind::ClangCl
     }
 
+    /// `zig cc` / `zig c++`: zig's parser refuses `--`, so the steps name their inputs
+    /// without it ([`end_of_options`]).
+    fn zig_front_end(&self) -> bool {
+        process::refuses_end_of_options(self.compiler)
+    }
+
     fn run(&self) -> anyhow::Result<i32> {
         let job = self.job;
         // Where each source's output goes.
@@ -1060,11 +1066,10 @@ impl<'a> Pipeline<'a> {
                 cmd.arg(a);
             }
             (Some(lang), false) => {
-                cmd.arg("-x").arg(lang).arg("--").arg(&src.path);
+                cmd.arg("-x").arg(lang);
+                end_of_options(cmd, &src.path, self.zig_front_end());
             }
-            (None, _) => {
-                cmd.arg("--").arg(&src.path);
-            }
+            (None, _) => end_of_options(cmd, &src.path, self.zig_front_end()),
         }
     }
 
@@ -1129,7 +1134,8 @@ impl<'a> Pipeline<'a> {
             v.push(name);
             cmd.arg("-Xclang").arg(v);
         }
-        cmd.arg("--").arg(ir_path);
+        // The IR is read as IR by its `.ll` extension (no `-x ir`, which `zig cc` refuses).
+        end_of_options(&mut cmd, ir_path.as_os_str(), self.zig_front_end());
         cmd
     }
 
@@ -1219,6 +1225,18 @@ impl<'a> Pipeline<'a> {
             }
         }
         path.as_os_str().to_os_string()
+    }
+}
+
+/// Adds the input `path` after `--`, or, for a driver that refuses `--` (`zig cc`), alone,
+/// as `./PATH` when it starts with `-` (which would read as an option).
+fn end_of_options(cmd: &mut Command, path: &OsStr, no_double_dash: bool) {
+    if !no_double_dash {
+        cmd.arg("--").arg(path);
+    } else if path.as_encoded_bytes().first() == Some(&b'-') {
+        cmd.arg(Path::new(".").join(path));
+    } else {
+        cmd.arg(path);
     }
 }
 
