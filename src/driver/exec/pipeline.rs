@@ -1426,6 +1426,22 @@ Target: x86_64-pc-windows-msvc
     }
 
     #[test]
+    fn inputs_without_double_dash_for_zig_cc() {
+        let with = |path: &str, no_dd: bool| {
+            let mut cmd = Command::new("clang");
+            end_of_options(&mut cmd, OsStr::new(path), no_dd);
+            cmd.args
+        };
+        assert_eq!(with("-a.c", false), ["--", "-a.c"]);
+        assert_eq!(with("/tmp/x/0-a.ll", true), ["/tmp/x/0-a.ll"]);
+        // A leading '-' would read as an option.
+        assert_eq!(
+            with("-a.c", true),
+            [Path::new(".").join("-a.c").into_os_string()]
+        );
+    }
+
+    #[test]
     fn relative_paths() {
         assert_eq!(
             relative(Path::new("/tmp/x/a.obj"), Path::new("/home/me/src")).unwrap(),
