@@ -810,7 +810,8 @@ fn zig_clang_and_zig_cc_as_the_compiler_on_linux() {
 /// argument parser, which refuses `--` and `-x ir`: the steps name their inputs without `--`, the
 /// IR by its `.ll`) hot-patches as native `clang-22 --target=x86_64-w64-windows-gnu
 /// -fms-secure-hotpatch-functions-list=` does: same records, `__ref_` set and relocation
-/// targets per marked function, `__ref_`s read-only. zig adds flags of its own (`-D NDEBUG`,
+/// targets per marked function, `__ref_`s read-only, and with `-MD` the dependency file of a
+/// plain `zig cc` (whose `-S` writes nothing then). zig adds flags of its own (`-D NDEBUG`,
 /// frame pointers, its MinGW headers): none changes which globals a function uses.
 #[test]
 #[ignore = "needs the Windows build and tools: scripts/windows.sh real"]
@@ -858,19 +859,40 @@ fn zig_cc_and_zig_cxx_hot_patch_on_linux() {
                 native.to_str().unwrap(),
             ],
         );
-        support::command_ok(support::hotpatch_cl(d).arg(&zig).args([
-            sub,
-            "-target",
-            "x86_64-windows-gnu",
-            "-gcodeview",
-            "-fms-hotpatch",
-            "-O2",
-            &format!("-fms-hotpatch-functions-list={joined}"),
-            "-c",
-            src,
-            "-o",
-            ours.to_str().unwrap(),
-        ]));
+        let zig_cc = |out: &Path, dep: &Path, list: Option<&str>| {
+            let mut cmd = support::hotpatch_cl(d);
+            cmd.arg(&zig).args([
+                sub,
+                "-target",
+                "x86_64-windows-gnu",
+                "-gcodeview",
+                "-fms-hotpatch",
+                "-O2",
+                "-MD",
+                "-MF",
+                dep.to_str().unwrap(),
+                "-c",
+                src,
+                "-o",
+                out.to_str().unwrap(),
+            ]);
+            if let Some(list) = list {
+                cmd.arg(format!("-fms-hotpatch-functions-list={list}"));
+            }
+            support::command_ok(&mut cmd);
+        };
+        // `-MD`: zig cc writes no IR with `-S` then; the dependency file is a plain zig cc's.
+        // Names of one length: make wraps the dependency line by its length.
+        let plain = d.join(format!("pln-{sub}.o"));
+        let (plain_d, ours_d) = (d.join("plain.d"), d.join("ours.d"));
+        zig_cc(&plain, &plain_d, None);
+        zig_cc(&ours, &ours_d, Some(&joined));
+        let deps = |dep: &Path, obj: &Path| {
+            let text = std::fs::read_to_string(dep).unwrap();
+            assert!(text.contains(src), "{}: {text}", dep.display());
+            text.replacen(obj.to_str().unwrap(), "OBJ", 1)
+        };
+        assert_eq!(deps(&ours_d, &ours), deps(&plain_d, &plain), "zig {sub}");
         let list: Vec<String> = case.list.iter().map(|s| s.to_string()).collect();
         let (o, n) = (oracle::view(&ours), oracle::view(&native));
         assert_eq!(o.records.len(), list.len(), "zig {sub}: {:?}", o.records);

@@ -1048,6 +1048,10 @@ impl<'a> Pipeline<'a> {
             let mut o = OsString::from("/clang:-o");
             o.push(ir_path);
             cmd.arg(o);
+        } else if self.zig_front_end() {
+            // `zig cc -S` writes no output at all once a dependency flag (`-MD`) is given (zig
+            // 0.14.1): ask zig for an object and its clang for text IR in the object's place.
+            cmd.args(["-c", "-Xclang", "-emit-llvm", "-o"]).arg(ir_path);
         } else {
             cmd.args(["-S", "-emit-llvm", "-o"]).arg(ir_path);
         }
