@@ -8,7 +8,7 @@
 //! `lld-link` on `PATH`. `hotpatch-cl ccache|sccache|distcc COMPILER ARGS...` puts that tool in
 //! front of the compiler runs, as `HOTPATCH_LAUNCHER` does (`driver::exec::launcher`).
 //! `hotpatch-cl zig clang|cc|c++ ARGS...`: zig's compiler, its subcommand kept in front of
-//! every run (`zig clang` hot-patches, GNU mode or cl mode with `--driver-mode=cl`). The
+//! every run (GNU mode, or cl mode for `zig clang --driver-mode=cl`); all three hot-patch. The
 //! compiler's arguments are never parsed by clap: they stay raw `OsString`s. All the work is
 //! in `hotpatch_cl::driver`.
 
@@ -111,12 +111,6 @@ fn real_main(argv0: &OsString, rest: Vec<OsString>) -> anyhow::Result<i32> {
         None => toolchain::driver_kind(&name, &args),
     };
     if let Some(sub) = zig {
-        if sub != "clang" && toolchain::asks_for_hot_patching(&args) {
-            anyhow::bail!(
-                "`zig {sub}` refuses the `--` that the hot-patch steps put before their inputs: \
-                 run `zig clang` (the same clang, with --target=…) for hot-patching"
-            );
-        }
         process::set_subcommand(compiler.clone(), vec![OsString::from(sub)]);
     }
     let werror = diag::werror_requested(std::env::var_os(diag::WERROR_ENV).as_deref());

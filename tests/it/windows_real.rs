@@ -716,8 +716,8 @@ fn assert_same_hot_patching(label: &str, ours: &Path, reference: &Path) {
 }
 
 /// `hotpatch-cl zig clang …` (GNU mode, and cl mode with `--driver-mode=cl`) on Linux hot-patches
-/// as `hotpatch-cl clang-19` / `clang-cl-19` do (the same clang 19.1.7); `zig cc` passes through
-/// and refuses hot-patching with one clear line.
+/// as `hotpatch-cl clang-19` / `clang-cl-19` do (the same clang 19.1.7); a plain `zig cc`
+/// passes through.
 #[test]
 #[ignore = "needs the Windows build and tools: scripts/windows.sh real"]
 fn zig_clang_and_zig_cc_as_the_compiler_on_linux() {
@@ -775,7 +775,7 @@ fn zig_clang_and_zig_cc_as_the_compiler_on_linux() {
     let ours = run(&[z, OsStr::new("clang")], &gnu, "-o", "zig-gnu.obj");
     assert_same_hot_patching("zig clang", &ours, &want);
 
-    // `zig cc`: a plain compile passes through; hot-patching is refused in one line.
+    // `zig cc`: a plain compile passes through.
     let plain = support::hotpatch_cl(d)
         .arg(&zig)
         .args([
@@ -792,19 +792,101 @@ fn zig_clang_and_zig_cc_as_the_compiler_on_linux() {
         .unwrap();
     support::assert_success(&plain, "hotpatch-cl zig cc (plain)");
     assert!(d.join("cc.obj").is_file());
-    for sub in ["cc", "c++"] {
-        let o = support::hotpatch_cl(d)
-            .arg(&zig)
-            .args([sub, "-c", &list, src])
-            .output()
-            .unwrap();
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(1), "{err}");
-        assert!(
-            err.starts_with(&format!("hotpatch-cl: error: `zig {sub}` refuses"))
-                && err.lines().count() == 1,
-            "{err}"
+}
+
+/// `hotpatch-cl zig cc|c++ -target x86_64-windows-gnu -gcodeview -fms-hotpatch -O2 …` (zig's own
+/// argument parser, which refuses `--` and `-x ir`: the steps name their inputs without `--`, the
+/// IR by its `.ll`) hot-patches as native `clang-22 --target=x86_64-w64-windows-gnu
+/// -fms-secure-hotpatch-functions-list=` does: same records, `__ref_` set and relocation
+/// targets per marked function, `__ref_`s read-only, and with `-MD` the dependency file of a
+/// plain `zig cc` (whose `-S` writes nothing then). zig adds flags of its own (`-D NDEBUG`,
+/// frame pointers, its MinGW headers): none changes which globals a function uses.
+#[test]
+#[ignore = "needs the Windows build and tools: scripts/windows.sh real"]
+fn zig_cc_and_zig_cxx_hot_patch_on_linux() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let zig = linux_zig();
+    let tables = CASES.iter().find(|c| c.src == "tables.c").unwrap();
+    // MinGW has no `??_C@` string literals: the strings are private `.str`s, used directly.
+    let tables = Case {
+        direct_prefixes: &[],
+        ..*tables
+    };
+    let pressure = Case {
+        src: "pressure.cpp",
+        list: &[
+            "_Z7compactPvPjyPKvyy",
+            "_Z5blendPfPKfPKjyyffff",
+            "_Z9add_focusb",
+            "_Z8add_moveff",
+            "_Z8owner_ofi",
+        ],
+        direct: &[],
+        redirected: &[],
+        ..tables
+    };
+    for (sub, case) in [("cc", &tables), ("c++", &pressure)] {
+        let src = oracle::fixture(case.src);
+        let src = src.to_str().unwrap();
+        let joined = case.list.join(",");
+        let native = d.join(format!("native-{sub}.o"));
+        let ours = d.join(format!("zig-{sub}.o"));
+        support::run_ok(
+            d,
+            "clang-22",
+            &[
+                "--target=x86_64-w64-windows-gnu",
+                "-gcodeview",
+                "-fms-hotpatch",
+                "-O2",
+                &format!("-fms-secure-hotpatch-functions-list={joined}"),
+                "-c",
+                src,
+                "-o",
+                native.to_str().unwrap(),
+            ],
         );
+        let zig_cc = |out: &Path, dep: &Path, list: Option<&str>| {
+            let mut cmd = support::hotpatch_cl(d);
+            cmd.arg(&zig).args([
+                sub,
+                "-target",
+                "x86_64-windows-gnu",
+                "-gcodeview",
+                "-fms-hotpatch",
+                "-O2",
+                "-MD",
+                "-MF",
+                dep.to_str().unwrap(),
+                "-c",
+                src,
+                "-o",
+                out.to_str().unwrap(),
+            ]);
+            if let Some(list) = list {
+                cmd.arg(format!("-fms-hotpatch-functions-list={list}"));
+            }
+            support::command_ok(&mut cmd);
+        };
+        // `-MD`: zig cc writes no IR with `-S` then; the dependency file is a plain zig cc's.
+        // Names of one length: make wraps the dependency line by its length.
+        let plain = d.join(format!("pln-{sub}.o"));
+        let (plain_d, ours_d) = (d.join("plain.d"), d.join("ours.d"));
+        zig_cc(&plain, &plain_d, None);
+        zig_cc(&ours, &ours_d, Some(&joined));
+        let deps = |dep: &Path, obj: &Path| {
+            let text = std::fs::read_to_string(dep).unwrap();
+            assert!(text.contains(src), "{}: {text}", dep.display());
+            text.replacen(obj.to_str().unwrap(), "OBJ", 1)
+        };
+        assert_eq!(deps(&ours_d, &ours), deps(&plain_d, &plain), "zig {sub}");
+        let list: Vec<String> = case.list.iter().map(|s| s.to_string()).collect();
+        let (o, n) = (oracle::view(&ours), oracle::view(&native));
+        assert_eq!(o.records.len(), list.len(), "zig {sub}: {:?}", o.records);
+        objects::assert_refs_read_only(&ours, &o.refs);
+        let bad = oracle::compare(&format!("zig {sub} {}", case.src), case, &list, &o, &n);
+        assert!(bad.is_empty(), "{}", bad.join("\n"));
     }
 }
 

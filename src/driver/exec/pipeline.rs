@@ -449,6 +449,12 @@ impl<'a> Pipeline<'a> {
         self.job.kind == DriverKind::ClangCl
     }
 
+    /// `zig cc` / `zig c++`: zig's parser refuses `--`, so the steps name their inputs
+    /// without it ([`end_of_options`]).
+    fn zig_front_end(&self) -> bool {
+        process::refuses_end_of_options(self.compiler)
+    }
+
     fn run(&self) -> anyhow::Result<i32> {
         let job = self.job;
         // Where each source's output goes.
@@ -1086,6 +1092,10 @@ impl<'a> Pipeline<'a> {
             let mut o = OsString::from("/clang:-o");
             o.push(ir_path);
             cmd.arg(o);
+        } else if self.zig_front_end() {
+            // `zig cc -S` writes no output at all once a dependency flag (`-MD`) is given (zig
+            // 0.14.1): ask zig for an object and its clang for text IR in the object's place.
+            cmd.args(["-c", "-Xclang", "-emit-llvm", "-o"]).arg(ir_path);
         } else {
             cmd.args(["-S", "-emit-llvm", "-o"]).arg(ir_path);
         }
@@ -1104,11 +1114,10 @@ impl<'a> Pipeline<'a> {
                 cmd.arg(a);
             }
             (Some(lang), false) => {
-                cmd.arg("-x").arg(lang).arg("--").arg(&src.path);
+                cmd.arg("-x").arg(lang);
+                end_of_options(cmd, &src.path, self.zig_front_end());
             }
-            (None, _) => {
-                cmd.arg("--").arg(&src.path);
-            }
+            (None, _) => end_of_options(cmd, &src.path, self.zig_front_end()),
         }
     }
 
@@ -1173,7 +1182,8 @@ impl<'a> Pipeline<'a> {
             v.push(name);
             cmd.arg("-Xclang").arg(v);
         }
-        cmd.arg("--").arg(ir_path);
+        // The IR is read as IR by its `.ll` extension (no `-x ir`, which `zig cc` refuses).
+        end_of_options(&mut cmd, ir_path.as_os_str(), self.zig_front_end());
         cmd
     }
 
@@ -1263,6 +1273,18 @@ impl<'a> Pipeline<'a> {
             }
         }
         path.as_os_str().to_os_string()
+    }
+}
+
+/// Adds the input `path` after `--`, or, for a driver that refuses `--` (`zig cc`), alone,
+/// as `./PATH` when it starts with `-` (which would read as an option).
+fn end_of_options(cmd: &mut Command, path: &OsStr, no_double_dash: bool) {
+    if !no_double_dash {
+        cmd.arg("--").arg(path);
+    } else if path.as_encoded_bytes().first() == Some(&b'-') {
+        cmd.arg(Path::new(".").join(path));
+    } else {
+        cmd.arg(path);
     }
 }
 
@@ -1449,6 +1471,22 @@ Target: x86_64-pc-windows-msvc
         cmd.args(["-c", "--", "x.ll"]);
         before_inputs(&mut cmd, [OsString::from("-###")]);
         assert_eq!(cmd.args, ["-c", "-###", "--", "x.ll"]);
+    }
+
+    #[test]
+    fn inputs_without_double_dash_for_zig_cc() {
+        let with = |path: &str, no_dd: bool| {
+            let mut cmd = Command::new("clang");
+            end_of_options(&mut cmd, OsStr::new(path), no_dd);
+            cmd.args
+        };
+        assert_eq!(with("-a.c", false), ["--", "-a.c"]);
+        assert_eq!(with("/tmp/x/0-a.ll", true), ["/tmp/x/0-a.ll"]);
+        // A leading '-' would read as an option.
+        assert_eq!(
+            with("-a.c", true),
+            [Path::new(".").join("-a.c").into_os_string()]
+        );
     }
 
     #[test]

@@ -124,6 +124,12 @@ pub fn subcommand_of(program: &Path) -> &'static [OsString] {
     }
 }
 
+/// Whether `program` runs behind zig's own argument parser (`zig cc`, `zig c++`), which
+/// refuses `--`: a step then names its input without one (`zig clang` is clang's own parser).
+pub fn refuses_end_of_options(program: &Path) -> bool {
+    matches!(subcommand_of(program), [sub] if sub == "cc" || sub == "c++")
+}
+
 /// Whether each command is printed before it runs.
 pub fn set_verbose(on: bool) {
     VERBOSE.store(on, Ordering::Relaxed);

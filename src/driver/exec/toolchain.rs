@@ -73,16 +73,6 @@ pub fn zig_subcommand(compiler: &OsStr, args: &[OsString]) -> Option<&'static st
         .find(|s| args.first().is_some_and(|a| a == *s))
 }
 
-/// Whether `args` ask for hot-patching (the flags hotpatch-cl reads; response files aside).
-pub fn asks_for_hot_patching(args: &[OsString]) -> bool {
-    args.iter().any(|a| {
-        a.to_str().is_some_and(|a| {
-            a.starts_with("-fms-hotpatch-functions-")
-                || a.starts_with("-fms-secure-hotpatch-functions-")
-        })
-    })
-}
-
 /// The canonical path of the running executable, if it can be known.
 pub fn current_exe() -> Option<PathBuf> {
     std::env::current_exe()
@@ -233,14 +223,6 @@ mod tests {
         assert_eq!(zig_subcommand(OsStr::new("zig"), &a(&["build-exe"])), None);
         assert_eq!(zig_subcommand(OsStr::new("zig"), &a(&[])), None);
         assert_eq!(zig_subcommand(OsStr::new("clang"), &a(&["cc"])), None);
-        assert!(asks_for_hot_patching(&a(&[
-            "-c",
-            "-fms-hotpatch-functions-list=f"
-        ])));
-        assert!(asks_for_hot_patching(&a(&[
-            "-fms-secure-hotpatch-functions-file=x"
-        ])));
-        assert!(!asks_for_hot_patching(&a(&["-c", "-fms-hotpatch", "a.c"])));
     }
 
     #[test]
