@@ -17,6 +17,7 @@ need=(
   "wineboot wine"
   "cmake cmake"
   "make make"
+  "python3 python3"
   "ccache ccache"
   "sccache sccache"
   "distcc distcc"

@@ -108,19 +108,8 @@ enum Via {
 /// (`wrapper_oracle`), with Windows paths.
 fn compile(dir: &Path, case: &Case, list: &str, target: &str, via: Via, out: &str) -> PathBuf {
     let obj = dir.join(out);
-    let mut args: Vec<String> = [
-        &format!("--target={target}"),
-        "/c",
-        "/Z7",
-        "-O2",
-        "/GS-",
-        "/Gy",
-        "/Brepro",
-        "/hotpatch",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut args: Vec<String> = vec![format!("--target={target}")];
+    args.extend(oracle::CL_FLAGS.iter().map(|s| s.to_string()));
     args.extend(case.flags.iter().map(|s| s.to_string()));
     let mut cmd = match via {
         Via::Native(v) => {
@@ -708,11 +697,24 @@ fn linux_zig() -> PathBuf {
 #[track_caller]
 fn assert_same_hot_patching(label: &str, ours: &Path, reference: &Path) {
     let case = CASES.iter().find(|c| c.src == "tables.c").unwrap();
+    assert_case_hot_patched_alike(label, case, ours, reference);
+}
+
+/// The oracle's comparison of `ours` with `reference` for `case`, after checking that every
+/// `__ref_` of `ours` is read-only; returns the view of `ours`.
+#[track_caller]
+fn assert_case_hot_patched_alike(
+    label: &str,
+    case: &Case,
+    ours: &Path,
+    reference: &Path,
+) -> oracle::View {
     let list: Vec<String> = case.list.iter().map(|s| s.to_string()).collect();
     let (o, r) = (oracle::view(ours), oracle::view(reference));
     objects::assert_refs_read_only(ours, &o.refs);
     let bad = oracle::compare(label, case, &list, &o, &r);
     assert!(bad.is_empty(), "{}", bad.join("\n"));
+    o
 }
 
 /// `hotpatch-cl zig clang …` (GNU mode, and cl mode with `--driver-mode=cl`) on Linux hot-patches
@@ -881,12 +883,14 @@ fn zig_cc_and_zig_cxx_hot_patch_on_linux() {
             text.replacen(obj.to_str().unwrap(), "OBJ", 1)
         };
         assert_eq!(deps(&ours_d, &ours), deps(&plain_d, &plain), "zig {sub}");
-        let list: Vec<String> = case.list.iter().map(|s| s.to_string()).collect();
-        let (o, n) = (oracle::view(&ours), oracle::view(&native));
-        assert_eq!(o.records.len(), list.len(), "zig {sub}: {:?}", o.records);
-        objects::assert_refs_read_only(&ours, &o.refs);
-        let bad = oracle::compare(&format!("zig {sub} {}", case.src), case, &list, &o, &n);
-        assert!(bad.is_empty(), "{}", bad.join("\n"));
+        let label = format!("zig {sub} {}", case.src);
+        let o = assert_case_hot_patched_alike(&label, case, &ours, &native);
+        assert_eq!(
+            o.records.len(),
+            case.list.len(),
+            "zig {sub}: {:?}",
+            o.records
+        );
     }
 }
 

@@ -276,6 +276,9 @@ fn anon_name(src: &Path, dir: &Path) -> String {
         .expect("no anonymous-namespace function defined")
 }
 
+/// The clang-cl flags every oracle compile uses (then the case's own, the list and the output).
+pub const CL_FLAGS: &[&str] = &["/c", "/Z7", "-O2", "/GS-", "/Gy", "/Brepro", "/hotpatch"];
+
 /// Compiles `src` once; `compiler` is `None` for native clang-cl-22, else the compiler
 /// hotpatch-cl runs (with the original flag spelling) and `HOTPATCH_MODE`.
 fn compile(
@@ -294,16 +297,8 @@ fn compile(
         None => format!("-fms-secure-hotpatch-functions-list={list}"),
         Some(_) => format!("-fms-hotpatch-functions-list={list}"),
     };
-    let mut args: Vec<&str> = vec![
-        &tflag,
-        "/c",
-        "/Z7",
-        "-O2",
-        "/GS-",
-        "/Gy",
-        "/Brepro",
-        "/hotpatch",
-    ];
+    let mut args: Vec<&str> = vec![&tflag];
+    args.extend_from_slice(CL_FLAGS);
     args.extend_from_slice(case.flags);
     args.extend([flag.as_str(), fo.as_str(), "--", src.to_str().unwrap()]);
     match via {

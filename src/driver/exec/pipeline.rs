@@ -1403,17 +1403,14 @@ mod tests {
     fn allow_direct_names_are_the_union_of_lists_and_files() {
         let (_dir, f) = crate::driver::temp_file("direct.txt", "?cache@@3HA\r\n\nlisted\n");
         let file_flag = format!("-fms-hotpatch-allow-direct-file={}", f.display());
-        let args: Vec<OsString> = [
+        let args = crate::driver::os(&[
             "/c",
             "-fms-hotpatch-functions-list=f",
             "-fms-hotpatch-allow-direct-list=a, b",
             file_flag.as_str(),
             "-fms-hotpatch-allow-direct-list=c",
             "x.c",
-        ]
-        .iter()
-        .map(OsString::from)
-        .collect();
+        ]);
         let Plan::Patch(job) = plan(DriverKind::ClangCl, &args) else {
             panic!("not patched")
         };
@@ -1424,15 +1421,12 @@ mod tests {
             .collect();
         assert_eq!(got, ["?cache@@3HA", "a", "b", "c", "listed"]);
 
-        let missing: Vec<OsString> = [
+        let missing = crate::driver::os(&[
             "/c",
             "-fms-hotpatch-functions-list=f",
             "-fms-hotpatch-allow-direct-file=nonexist.txt",
             "x.c",
-        ]
-        .iter()
-        .map(OsString::from)
-        .collect();
+        ]);
         let Plan::Patch(job) = plan(DriverKind::ClangCl, &missing) else {
             panic!("not patched")
         };
