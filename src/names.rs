@@ -38,6 +38,14 @@ pub fn qualified_name(mangled: &[u8]) -> Option<String> {
     Some(parts.join("::"))
 }
 
+/// Whether `mangled` names MSVC's RTTI data (`??_R0…` type descriptors, `??_R4…` complete
+/// object locators and the rest of `??_R`): emitted writable, never changed, and compared by
+/// address at run time, so hot-patched code keeps reaching the base image's copy directly (as
+/// clang 22 does). The redirect rule and `hotpatch verify` both ask this.
+pub fn is_msvc_rtti(mangled: &[u8]) -> bool {
+    mangled.starts_with(b"??_R")
+}
+
 /// The identifier a programmer writes where the function an MSVC-mangled name names is defined:
 /// `f` for `?f@S@@…`, the class for a constructor or destructor (`??0S@@…`, `??1S@@…` give
 /// `S`), the template's name for a template (`??$scaled@H@@…` gives `scaled`), `operator` for

@@ -308,15 +308,15 @@ fn direct_accesses(name: &str, s: &Scan, program: &Program, problems: &mut Vec<P
         let Some((section, writable)) = home else {
             continue;
         };
+        let target_ir = ir_name(obj.machine, &target.name);
         // A writable `__ref_` is reported once, as itself (`RefNotReadOnly`).
-        if writable && ir_name(obj.machine, &target.name).starts_with(b"__ref_") {
+        if writable && target_ir.starts_with(b"__ref_") {
             continue;
         }
-        // MSVC's RTTI (`??_R…`, writable `.data`) stays direct, as clang 22 keeps it: the
-        // runtime compares type descriptors by address, so a patch must use the base's.
+        // MSVC's RTTI (`??_R…`, writable `.data`) stays direct, as clang 22 keeps it.
         if writable
             && !is_tls_section(&section)
-            && !ir_name(obj.machine, &target.name).starts_with(b"??_R")
+            && !crate::names::is_msvc_rtti(&target_ir)
             && seen.insert((p.ir_name.clone(), target.name.clone()))
         {
             problems.push(Problem::DirectAccess {

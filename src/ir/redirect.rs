@@ -56,7 +56,7 @@ pub fn needs_redirect(index: usize, m: &Module, opt_out: &OptOut) -> bool {
     }
     if !g.constant {
         // MSVC RTTI data is emitted writable but never changes.
-        return g.name.numbered || !g.name.bytes.starts_with(b"??_R");
+        return g.name.numbered || !crate::names::is_msvc_rtti(&g.name.bytes);
     }
     contains_pointer(&g.ty, &m.types)
 }
